@@ -1,0 +1,475 @@
+// MonClient: finds a live mon (hunting across every known address, a few in parallel),
+// authenticates with cephx, keeps the session alive (KEEPALIVE2), renews tickets,
+// keeps subscriptions (monmap, osdmap, ...) and runs commands. When its mon dies it
+// hunts again and resends what was unanswered; callers see no error unless every mon
+// stays unreachable past their timeout.
+
+import { EventEmitter } from 'node:events';
+import { hostname as osHostname } from 'node:os';
+import { randomInt } from 'node:crypto';
+import type { CephxClient } from '../auth/cephx.js';
+import { AbortError, CephError, TimeoutError, errnoNumber } from '../encoding/errno.js';
+import { AddrType, EntityType, addrToString, type EntityAddr } from '../encoding/types.js';
+import { AuthMethod, ConMode, modeName } from '../msgr2/auth-handler.js';
+import { Connection } from '../msgr2/connection.js';
+import { MsgType } from '../msgr2/msg-types.js';
+import { Priority, type Message, type OutMessage } from '../msgr2/message.js';
+import { decodeMAuthReply, encodeMAuth } from './messages/auth.js';
+import { decodeMonCommandAck, encodeMonCommand } from './messages/mon-command.js';
+import { decodeMonGetVersionReply, encodeMonGetVersion } from './messages/mon-get-version.js';
+import { SUBSCRIBE_ONETIME, encodeMonSubscribe, type SubscribeItem } from './messages/mon-subscribe.js';
+import { decodeMMonMap, monV2Addr, type MonMap } from './monmap.js';
+
+export interface MonClientOptions {
+  /** initial mon addresses (v2), from mon_host; replaced by the monmap once known */
+  monAddrs: EntityAddr[];
+  cephx: CephxClient;
+  /** ms_mon_client_mode, as CEPH_CON_MODE_* in order of preference */
+  modes: readonly number[];
+  /** this process's messenger nonce */
+  myNonce: number;
+  nextGlobalSeq: () => bigint;
+  /** per-connection handshake timeout (ms_connection_ready_timeout) */
+  connectTimeoutMs?: number;
+  /** mon_client_hunt_interval: how long one hunting round waits */
+  huntIntervalMs?: number;
+  /** mon_client_hunt_parallel */
+  huntParallel?: number;
+  /** mon_client_ping_interval / mon_client_ping_timeout */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
+}
+
+export interface MonCommandResult {
+  rc: number;
+  outs: string;
+  outbl: Buffer;
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Pending<T> {
+  msg: () => OutMessage;
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+  cleanup: () => void;
+}
+
+export interface MonClientEvents {
+  monmap: [MonMap];
+  /** raw MOSDMap messages, for the OSDMap layer to decode */
+  osdmap: [Message];
+  /** any other message from the mon */
+  message: [Message];
+  /** a session to a mon is ready (first or after hunting) */
+  session: [{ mon: string; addr: EntityAddr; conMode: number }];
+}
+
+const DEFAULT_COMMAND_TIMEOUT = 30_000;
+
+export class MonClient extends EventEmitter<MonClientEvents> {
+  private con: Connection | undefined;
+  private monName = '';
+  monmap: MonMap | undefined;
+  private readonly subs = new Map<string, SubscribeItem>();
+  private readonly commands = new Map<bigint, Pending<MonCommandResult>>();
+  private readonly versions = new Map<bigint, Pending<{ version: number; oldestVersion: number }>>();
+  private lastTid = 0n;
+  private lastHandle = 0n;
+  private hunting: Promise<void> | undefined;
+  private stopped = false;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewInFlight = false;
+  private readonly hostname = osHostname();
+  private monmapWaiters: Array<() => void> = [];
+
+  constructor(readonly opts: MonClientOptions) {
+    super();
+  }
+
+  /** The mon this client is talking to, and how. */
+  get session(): { mon: string; addr: EntityAddr; conMode: number; connectedAt: number } | undefined {
+    if (!this.con || this.con.isClosed) return undefined;
+    return { mon: this.monName, addr: this.con.opts.peer, conMode: this.con.conMode, connectedAt: this.con.connectedAt };
+  }
+
+  get globalId(): bigint {
+    return this.opts.cephx.globalId;
+  }
+
+  get fsid(): string | undefined {
+    return this.monmap?.fsid;
+  }
+
+  /**
+   * Hunt for a mon, authenticate, and wait for the monmap. Rejects with the
+   * authentication error at once (EACCES), or with ETIMEDOUT when no mon answers.
+   */
+  async connect(opts: WaitOptions = {}): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    this.subs.set('monmap', { start: 0, flags: 0 });
+    await this.withDeadline('connect', timeoutMs, opts.signal, async (signal) => {
+      await this.hunt(signal);
+      if (!this.monmap) await new Promise<void>((resolve) => this.monmapWaiters.push(resolve));
+    });
+    this.schedulePing();
+  }
+
+  private async withDeadline<T>(op: string, timeoutMs: number, signal: AbortSignal | undefined, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
+    const ac = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => ac.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) ac.abort(signal.reason);
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const e = new TimeoutError(op, timeoutMs, this.targetsDescription());
+        ac.abort(e);
+        reject(e);
+      }, timeoutMs);
+      ac.signal.addEventListener('abort', () => reject(ac.signal.reason instanceof Error ? ac.signal.reason : new AbortError(op, ac.signal.reason)), { once: true });
+    });
+    try {
+      return await Promise.race([fn(ac.signal), guard]);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      guard.catch(() => {});
+    }
+  }
+
+  private targetsDescription(): string {
+    return this.huntTargets()
+      .map((t) => addrToString(t.addr))
+      .join(',');
+  }
+
+  private huntTargets(): Array<{ name: string; addr: EntityAddr }> {
+    if (this.monmap) {
+      const out: Array<{ name: string; addr: EntityAddr }> = [];
+      for (const name of this.monmap.ranks) {
+        const info = this.monmap.mons.get(name);
+        const a = info && monV2Addr(info);
+        if (a) out.push({ name, addr: a });
+      }
+      if (out.length) return out;
+    }
+    return this.opts.monAddrs.filter((a) => a.type === AddrType.MSGR2).map((addr, i) => ({ name: `mon${i}`, addr }));
+  }
+
+  /** One hunt at a time; everyone waits on the same one. */
+  private hunt(signal?: AbortSignal): Promise<void> {
+    if (!this.hunting) {
+      this.hunting = this.doHunt(signal).finally(() => {
+        this.hunting = undefined;
+      });
+    }
+    return this.hunting;
+  }
+
+  private async doHunt(signal?: AbortSignal): Promise<void> {
+    const targets = this.huntTargets();
+    if (targets.length === 0) throw new CephError(errnoNumber('EINVAL'), 'no msgr2 monitor addresses to connect to', { op: 'connect' });
+    let lastError: Error | undefined;
+    let round = 0;
+    while (!this.stopped) {
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new AbortError('connect', signal.reason);
+      // try a few mons at once, starting at a random one; first ready session wins
+      const parallel = Math.min(this.opts.huntParallel ?? 3, targets.length);
+      const start = randomInt(targets.length);
+      const batch = Array.from({ length: parallel }, (_, i) => targets[(start + i) % targets.length]!);
+      try {
+        const { con, name } = await this.firstReady(batch, signal);
+        this.adopt(con, name);
+        return;
+      } catch (e) {
+        lastError = e as Error;
+        if (e instanceof CephError && (e.code === 'EACCES' || e.code === 'ECANCELED')) throw e;
+      }
+      round++;
+      const backoff = Math.min(this.opts.huntIntervalMs ?? 3000, 200 * 2 ** Math.min(round, 4));
+      await sleep(backoff, signal);
+    }
+    throw lastError ?? new CephError(errnoNumber('ESHUTDOWN'), 'mon client shut down', { op: 'connect' });
+  }
+
+  private firstReady(batch: Array<{ name: string; addr: EntityAddr }>, signal?: AbortSignal): Promise<{ con: Connection; name: string }> {
+    return new Promise((resolve, reject) => {
+      let pending = batch.length;
+      let won = false;
+      const errors: Error[] = [];
+      for (const t of batch) {
+        const auth = this.opts.cephx.monHandler();
+        const attempt = Connection.open({
+          peer: t.addr,
+          peerType: EntityType.MON,
+          auth,
+          modes: this.opts.modes,
+          myNonce: this.opts.myNonce,
+          globalSeq: this.opts.nextGlobalSeq(),
+          gid: -1n,
+          timeoutMs: this.opts.connectTimeoutMs ?? 10_000,
+          ...(signal ? { signal } : {}),
+        });
+        attempt.then(
+          (con) => {
+            if (won || this.stopped) {
+              con.close();
+            } else {
+              won = true;
+              auth.commit();
+              resolve({ con, name: t.name });
+            }
+            if (--pending === 0 && !won) reject(pickError(errors));
+          },
+          (e: Error) => {
+            errors.push(e);
+            if (--pending === 0 && !won) reject(pickError(errors));
+          },
+        );
+      }
+    });
+  }
+
+  private adopt(con: Connection, name: string): void {
+    this.con = con;
+    this.monName = name;
+    con.on('message', (m) => this.handle(m));
+    con.on('close', (err) => this.onSessionClosed(con, err));
+    this.emit('session', { mon: name, addr: con.opts.peer, conMode: con.conMode });
+    // (re)establish subscriptions and resend what is unanswered
+    this.sendSubscribe();
+    for (const p of this.commands.values()) this.trySend(p.msg());
+    for (const p of this.versions.values()) this.trySend(p.msg());
+    this.scheduleRenewal();
+  }
+
+  private onSessionClosed(con: Connection, _err: Error | undefined): void {
+    if (this.con !== con) return;
+    this.con = undefined;
+    if (this.stopped) return;
+    this.hunt().catch(() => {
+      // the waiters' own deadlines report the failure; keep trying in the background
+      if (!this.stopped) setTimeout(() => this.reconnectSoon(), 1000).unref();
+    });
+  }
+
+  private reconnectSoon(): void {
+    if (this.stopped || this.con || this.hunting) return;
+    this.hunt().catch(() => {
+      if (!this.stopped) setTimeout(() => this.reconnectSoon(), 2000).unref();
+    });
+  }
+
+  private trySend(m: OutMessage): boolean {
+    const con = this.con;
+    if (!con || con.isClosed) return false;
+    try {
+      con.send({ priority: Priority.DEFAULT, ...m });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private sendSubscribe(): void {
+    if (this.subs.size === 0) return;
+    this.trySend(encodeMonSubscribe(this.subs, this.hostname));
+    // one-time subscriptions are satisfied by the next map; don't repeat them
+    for (const [k, v] of this.subs) if (v.flags & SUBSCRIBE_ONETIME) this.subs.delete(k);
+  }
+
+  /**
+   * Subscribe to a map ("osdmap", "monmap", "config", "mgrmap"). start 0 asks for the
+   * latest full map; epoch e+1 for incrementals after e. Without ONETIME the mon keeps
+   * sending new maps as they are committed.
+   */
+  subscribe(what: string, start = 0, flags = 0): void {
+    this.subs.set(what, { start, flags });
+    this.trySend(encodeMonSubscribe(new Map([[what, { start, flags }]]), this.hostname));
+    if (flags & SUBSCRIBE_ONETIME) this.subs.delete(what);
+  }
+
+  unsubscribe(what: string): void {
+    this.subs.delete(what);
+  }
+
+  private handle(m: Message): void {
+    try {
+      switch (m.header.type) {
+        case MsgType.MON_MAP: {
+          const map = decodeMMonMap(m);
+          this.monmap = map;
+          const waiters = this.monmapWaiters;
+          this.monmapWaiters = [];
+          for (const w of waiters) w();
+          this.emit('monmap', map);
+          // keep the monmap subscription moving forward
+          if (this.subs.has('monmap')) this.subs.set('monmap', { start: map.epoch + 1, flags: 0 });
+          return;
+        }
+        case MsgType.OSD_MAP:
+          this.emit('osdmap', m);
+          return;
+        case MsgType.MON_COMMAND_ACK: {
+          const ack = decodeMonCommandAck(m);
+          const p = this.commands.get(ack.tid);
+          if (!p) return;
+          this.commands.delete(ack.tid);
+          p.cleanup();
+          p.resolve({ rc: ack.r, outs: ack.rs, outbl: Buffer.from(ack.outbl) });
+          return;
+        }
+        case MsgType.MON_GET_VERSION_REPLY: {
+          const r = decodeMonGetVersionReply(m);
+          const p = this.versions.get(r.handle);
+          if (!p) return;
+          this.versions.delete(r.handle);
+          p.cleanup();
+          p.resolve({ version: r.version, oldestVersion: r.oldestVersion });
+          return;
+        }
+        case MsgType.AUTH_REPLY: {
+          this.renewInFlight = false;
+          const r = decodeMAuthReply(m);
+          if (r.result === 0) this.opts.cephx.handleRenewReply(r.resultBl);
+          this.scheduleRenewal();
+          return;
+        }
+        default:
+          this.emit('message', m);
+      }
+    } catch (e) {
+      // a malformed message faults the session (lossy): hunt and resend
+      this.con?.close(e as Error);
+    }
+  }
+
+  private track<T>(map: Map<bigint, Pending<T>>, key: bigint, msg: () => OutMessage, op: string, opts: WaitOptions): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT;
+    return new Promise<T>((resolve, reject) => {
+      if (this.stopped) return reject(new CephError(errnoNumber('ESHUTDOWN'), 'mon client is shut down', { op }));
+      if (opts.signal?.aborted) return reject(new AbortError(op, opts.signal.reason));
+      const timer = setTimeout(() => {
+        map.delete(key);
+        cleanup();
+        reject(new TimeoutError(op, timeoutMs, this.monName || this.targetsDescription()));
+      }, timeoutMs);
+      const onAbort = () => {
+        map.delete(key);
+        cleanup();
+        reject(new AbortError(op, opts.signal?.reason));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      map.set(key, { msg, resolve, reject, cleanup });
+      if (!this.trySend(msg()) && !this.hunting && !this.stopped) this.reconnectSoon();
+    });
+  }
+
+  /**
+   * Run a mon command: JSON in, {rc, outs, outbl} out (rc is 0 or a negative errno, as
+   * librados returns it). Resent to the next mon if the session drops.
+   */
+  async command(cmd: object | string, opts: WaitOptions & { inbuf?: Buffer } = {}): Promise<MonCommandResult> {
+    const fsid = this.fsid;
+    if (!fsid) throw new CephError(errnoNumber('ENOTCONN'), 'not connected to a mon', { op: 'mon_command' });
+    const json = typeof cmd === 'string' ? cmd : JSON.stringify(cmd);
+    const tid = ++this.lastTid;
+    const msg = () => encodeMonCommand({ tid, fsid, cmd: [json], ...(opts.inbuf ? { inbuf: opts.inbuf } : {}) });
+    return this.track(this.commands, tid, msg, 'mon_command', opts);
+  }
+
+  /** MMonGetVersion: the latest and oldest epochs of a map ("osdmap", "monmap", ...). */
+  async getVersion(what: string, opts: WaitOptions = {}): Promise<{ version: number; oldestVersion: number }> {
+    const handle = ++this.lastHandle;
+    return this.track(this.versions, handle, () => encodeMonGetVersion(handle, what), 'mon_get_version', opts);
+  }
+
+  // ---- keepalive and ticket renewal ---------------------------------------------
+
+  private schedulePing(): void {
+    clearInterval(this.pingTimer);
+    const interval = this.opts.pingIntervalMs ?? 10_000;
+    const timeout = this.opts.pingTimeoutMs ?? 30_000;
+    this.pingTimer = setInterval(() => {
+      const con = this.con;
+      if (!con || con.isClosed) return;
+      if (Date.now() - con.lastRx > timeout) {
+        con.close(new TimeoutError('mon keepalive', timeout, this.monName));
+        return;
+      }
+      try {
+        con.sendKeepalive();
+      } catch {
+        /* closed meanwhile: the close handler hunts */
+      }
+    }, interval);
+    this.pingTimer.unref();
+  }
+
+  private scheduleRenewal(): void {
+    clearTimeout(this.renewTimer);
+    const next = this.opts.cephx.nextRenewal();
+    if (next === undefined) return;
+    const delay = Math.max(1000, next - Date.now());
+    this.renewTimer = setTimeout(() => this.renewTickets(), Math.min(delay, 2 ** 31 - 1));
+    this.renewTimer.unref();
+  }
+
+  /** Ask the mon for fresh service tickets (CEPHX_GET_PRINCIPAL_SESSION_KEY) when due. */
+  renewTickets(force = false): boolean {
+    const keys = force ? this.opts.cephx.wantKeys & ~EntityType.AUTH : this.opts.cephx.needRenewal();
+    if (!keys || this.renewInFlight) return false;
+    const payload = this.opts.cephx.buildRenewRequest(keys);
+    const sent = this.trySend(encodeMAuth(AuthMethod.CEPHX, payload, this.monmap?.epoch ?? 0, ++this.lastTid));
+    this.renewInFlight = sent;
+    return sent;
+  }
+
+  describeMode(): string {
+    return modeName(this.con?.conMode ?? ConMode.UNKNOWN);
+  }
+
+  /** Close the session and every timer; pending calls fail with ESHUTDOWN. */
+  shutdown(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.renewTimer);
+    const err = new CephError(errnoNumber('ESHUTDOWN'), 'mon client shut down', { op: 'shutdown' });
+    for (const map of [this.commands, this.versions] as Array<Map<bigint, Pending<unknown>>>) {
+      for (const p of map.values()) {
+        p.cleanup();
+        p.reject(err);
+      }
+      map.clear();
+    }
+    this.con?.close();
+    this.con = undefined;
+  }
+}
+
+function pickError(errors: Error[]): Error {
+  // an authentication verdict beats a network failure
+  return errors.find((e) => e instanceof CephError && e.code === 'EACCES') ?? errors[errors.length - 1] ?? new Error('no mon reachable');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

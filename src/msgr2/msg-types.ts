@@ -1,0 +1,26 @@
+// Message type numbers (src/msg/Message.h, src/include/ceph_fs.h; wire-protocol.md §5.3).
+
+export const MsgType = {
+  MON_MAP: 4,
+  MON_GET_MAP: 5,
+  STATFS: 13,
+  STATFS_REPLY: 14,
+  MON_SUBSCRIBE: 15,
+  MON_SUBSCRIBE_ACK: 16,
+  AUTH: 17,
+  AUTH_REPLY: 18,
+  MON_GET_VERSION: 19,
+  MON_GET_VERSION_REPLY: 20,
+  OSD_MAP: 41,
+  OSD_OP: 42,
+  OSD_OPREPLY: 43,
+  WATCH_NOTIFY: 44,
+  POOLOP_REPLY: 48,
+  POOLOP: 49,
+  MON_COMMAND: 50,
+  MON_COMMAND_ACK: 51,
+  OSD_BACKOFF: 61,
+  CONFIG: 62,
+  GET_CONFIG: 63,
+  MGR_MAP: 0x704,
+} as const;
