@@ -32,9 +32,8 @@ export interface Ticket {
   renewAfter: number;
 }
 
-function u64Random(): bigint {
-  return randomBytes(8).readBigUInt64LE();
-}
+/** Source of the random challenges and nonces (injectable so a recorded handshake can be replayed). */
+export type RandomSource = (n: number) => Buffer;
 
 function authFail(message: string, op = 'auth'): CephError {
   return new CephError(errnoNumber('EACCES'), message, { op });
@@ -65,8 +64,14 @@ export class CephxClient {
   constructor(
     readonly name: EntityName,
     private readonly secret: Buffer,
+    private readonly random: RandomSource = randomBytes,
   ) {
     if (secret.length !== 16) throw new CephError(errnoNumber('EINVAL'), `cephx secret must be 16 bytes, got ${secret.length}`);
+  }
+
+  /** a random u64 (client challenges, authorizer nonces) */
+  randomU64(): bigint {
+    return this.random(8).readBigUInt64LE();
   }
 
   ticket(serviceId: number): Ticket | undefined {
@@ -188,7 +193,7 @@ export class CephxClient {
     if (!auth) throw authFail('no AUTH ticket to renew service tickets with');
     const e = new Encoder(256);
     e.u16(CephxRequest.GET_PRINCIPAL_SESSION_KEY);
-    e.bytes(this.buildAuthorizer(auth, u64Random()));
+    e.bytes(this.buildAuthorizer(auth, this.randomU64()));
     e.u8(1).u32(keys); // CephXServiceTicketRequest
     return e.toBuffer();
   }
@@ -247,7 +252,7 @@ class MonAuth implements MonAuthHandler {
     const v = d.u8();
     if (v !== 1) d.fail(`CephXServerChallenge struct_v ${v}`);
     const serverChallenge = d.u64();
-    const clientChallenge = u64Random();
+    const clientChallenge = this.cx.randomU64();
     const old = this.cx.ticket(EntityType.AUTH);
     const e = new Encoder(256);
     e.u16(CephxRequest.GET_AUTH_SESSION_KEY);
@@ -297,13 +302,15 @@ class MonAuth implements MonAuthHandler {
 /** Authentication to a service with an authorizer (AUTH_MODE_AUTHORIZER), incl. the challenge round. */
 class AuthorizerAuth implements AuthHandler {
   readonly method = AuthMethod.CEPHX;
-  private readonly nonce = u64Random();
+  private readonly nonce: bigint;
   private challenged = false;
 
   constructor(
     private readonly cx: CephxClient,
     private readonly ticket: Ticket,
-  ) {}
+  ) {
+    this.nonce = cx.randomU64();
+  }
 
   buildRequest(): Buffer {
     return this.cx.buildAuthorizer(this.ticket, this.nonce);
@@ -312,9 +319,8 @@ class AuthorizerAuth implements AuthHandler {
   handleMore(payload: Buffer): Buffer {
     if (this.challenged) throw authFail('service sent a second authorizer challenge', 'connect');
     this.challenged = true;
-    const d = new Decoder(payload, 0, payload.length, 'authorizer challenge');
-    const ct = d.bufferlist();
-    const inner = decryptRaw(this.ticket.sessionKey, ct, 'authorizer challenge');
+    // the AUTH_REPLY_MORE payload is the raw ciphertext of CephXAuthorizeChallenge
+    const inner = decryptRaw(this.ticket.sessionKey, payload, 'authorizer challenge');
     const v = inner.u8();
     if (v !== 1) inner.fail(`CephXAuthorizeChallenge struct_v ${v}`);
     const serverChallenge = inner.u64();

@@ -44,32 +44,38 @@ export class Encoder {
   }
 
   u16(v: number): this {
-    this.buf.writeUInt16LE(v & 0xffff, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeUInt16LE(v & 0xffff, at);
     return this;
   }
 
   s16(v: number): this {
-    this.buf.writeInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeInt16LE(v, at);
     return this;
   }
 
   u32(v: number): this {
-    this.buf.writeUInt32LE(v >>> 0, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
 
   s32(v: number): this {
-    this.buf.writeInt32LE(v | 0, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeInt32LE(v | 0, at);
     return this;
   }
 
   u64(v: U64): this {
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), at);
     return this;
   }
 
   s64(v: U64): this {
-    this.buf.writeBigInt64LE(BigInt.asIntN(64, BigInt(v)), this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigInt64LE(BigInt.asIntN(64, BigInt(v)), at);
     return this;
   }
 
