@@ -36,6 +36,8 @@ export interface ConnectionOptions {
   /** handshake deadline (ms_connection_ready_timeout, 10 s) */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** TCP endpoint when it differs from `peer` (a proxy or a recorded-session replayer) */
+  connectTo?: { host: string; port: number };
 }
 
 export interface ConnectionEvents {
@@ -79,7 +81,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private constructor(readonly opts: ConnectionOptions) {
     super();
-    this.socket = netConnect({ host: opts.peer.ip, port: opts.peer.port, noDelay: true });
+    const to = opts.connectTo ?? { host: opts.peer.ip, port: opts.peer.port };
+    this.socket = netConnect({ host: to.host, port: to.port, noDelay: true });
     this.reader = new SocketReader(this.socket);
     this.reader.log = [];
     this.socket.on('data', () => {

@@ -84,19 +84,19 @@ test('a flipped bit fails the crc or the GCM tag with DecodeError', (t) => {
   const crc = new FrameCodec();
   const w = Buffer.concat(crc.encode(Tag.HELLO, [randomBytes(40)]));
   const bad = Buffer.from(w);
-  bad[40] ^= 1;
+  bad.writeUInt8(bad[40]! ^ 1, 40);
   const rx = new FrameCodec();
   const { preamble } = rx.readPreamble(bad.subarray(0, 32));
   t.throws(() => rx.readRest(preamble, bad.subarray(32)), { instanceOf: DecodeError });
   const pre = Buffer.from(w.subarray(0, 32));
-  pre[3] ^= 1;
+  pre.writeUInt8(pre[3]! ^ 1, 3);
   t.throws(() => decodePreamble(pre), { instanceOf: DecodeError, message: /crc/ });
 
   const secret = randomBytes(64);
   const s = new FrameCodec();
   s.enableSecure(secret);
   const sw = Buffer.concat(s.encode(Tag.HELLO, [randomBytes(40)]));
-  sw[10] ^= 1;
+  sw.writeUInt8(sw[10]! ^ 1, 10);
   const r = new FrameCodec();
   r.enableSecure(Buffer.concat([secret.subarray(0, 16), secret.subarray(28, 40), secret.subarray(16, 28), secret.subarray(40)]));
   t.throws(() => r.readPreamble(sw.subarray(0, 96)), { instanceOf: DecodeError, message: /GCM/ });

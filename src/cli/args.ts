@@ -1,0 +1,115 @@
+// Command-line parsing in the style of the `rbd` command: global options anywhere on the
+// line (-c/--conf, -k/--keyring, --id, -n/--name, -m/--mon-host, --format), `--opt value`
+// or `--opt=value`, and Ceph config options given as `--some_option value`.
+
+import { CephError, errnoNumber } from '../encoding/errno.js';
+
+export interface OptionSpec {
+  /** long name without dashes, e.g. 'conf' */
+  name: string;
+  short?: string;
+  /** takes a value */
+  value?: boolean;
+  /** may be given more than once */
+  multiple?: boolean;
+  help?: string;
+}
+
+export interface ParsedArgs {
+  positional: string[];
+  options: Map<string, string[]>;
+}
+
+export const GLOBAL_OPTIONS: OptionSpec[] = [
+  { name: 'conf', short: 'c', value: true, help: 'path to ceph.conf (default: $CEPH_CONF, /etc/ceph/ceph.conf)' },
+  { name: 'keyring', short: 'k', value: true, help: 'path to the keyring' },
+  { name: 'id', short: 'i', value: true, help: 'client id (without "client.")' },
+  { name: 'user', value: true, help: 'same as --id' },
+  { name: 'name', short: 'n', value: true, help: 'client name, e.g. client.admin' },
+  { name: 'mon-host', short: 'm', value: true, help: 'monitor address(es)' },
+  { name: 'cluster', value: true, help: 'cluster name (default ceph)' },
+  { name: 'format', value: true, help: 'output format: plain or json' },
+  { name: 'pretty-format', help: 'indent JSON output' },
+  { name: 'timeout', value: true, help: 'seconds to wait for the cluster (default 30)' },
+  { name: 'help', short: 'h', help: 'show help' },
+];
+
+function usageError(message: string): CephError {
+  return new CephError(errnoNumber('EINVAL'), message, { op: 'parse arguments' });
+}
+
+/** Option names treat '-' and '_' alike, as Ceph does. */
+const norm = (s: string) => s.replace(/_/g, '-');
+
+export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
+  const byLong = new Map(specs.map((s) => [norm(s.name), s]));
+  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
+  const positional: string[] = [];
+  const options = new Map<string, string[]>();
+  const put = (spec: OptionSpec | undefined, name: string, value: string) => {
+    const key = spec ? spec.name : name;
+    const list = options.get(key) ?? [];
+    if (spec && !spec.multiple) list.length = 0;
+    list.push(value);
+    options.set(key, list);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--') && arg.length > 2) {
+      const eq = arg.indexOf('=');
+      const raw = norm(eq >= 0 ? arg.slice(2, eq) : arg.slice(2));
+      const spec = byLong.get(raw);
+      // unknown --foo_bar options are Ceph config options and always take a value
+      const takesValue = spec ? !!spec.value : true;
+      if (!takesValue) {
+        if (eq >= 0) throw usageError(`option --${raw} takes no value`);
+        put(spec, raw, 'true');
+        continue;
+      }
+      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw usageError(`option --${raw} needs a value`);
+      put(spec, raw.replace(/-/g, '_'), value);
+      if (spec) {
+        const l = options.get(spec.name)!;
+        l[l.length - 1] = value;
+      }
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
+      const spec = byShort.get(arg.slice(1, 2));
+      if (!spec) throw usageError(`unknown option ${arg}`);
+      if (!spec.value) {
+        if (arg.length > 2) throw usageError(`option ${arg.slice(0, 2)} takes no value`);
+        put(spec, spec.name, 'true');
+        continue;
+      }
+      const value = arg.length > 2 ? arg.slice(2) : argv[++i];
+      if (value === undefined) throw usageError(`option ${arg} needs a value`);
+      put(spec, spec.name, value);
+      continue;
+    }
+    positional.push(arg);
+  }
+  return { positional, options };
+}
+
+export function opt(p: ParsedArgs, name: string): string | undefined {
+  const l = p.options.get(name);
+  return l ? l[l.length - 1] : undefined;
+}
+
+export function flag(p: ParsedArgs, name: string): boolean {
+  return p.options.has(name);
+}
+
+/** Ceph config options given on the command line (anything not a known option). */
+export function configOverrides(p: ParsedArgs, specs: readonly OptionSpec[]): Record<string, string> {
+  const known = new Set(specs.map((s) => s.name));
+  const out: Record<string, string> = {};
+  for (const [k, v] of p.options) if (!known.has(k)) out[k] = v[v.length - 1]!;
+  return out;
+}

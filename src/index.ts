@@ -1,0 +1,4 @@
+// rbd-ts public API.
+export { Rados, type ConnectOptions, type ClusterStatus } from './rados/rados.js';
+export { CephError, DecodeError, TimeoutError, AbortError, errnoName, errnoNumber, strerror } from './encoding/errno.js';
+export type { MonCommandResult } from './mon/mon-client.js';

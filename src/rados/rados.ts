@@ -1,0 +1,181 @@
+// The cluster handle (python-rados `Rados`, in camelCase): reads the configuration,
+// authenticates through a MonClient and answers mon commands. The objecter and IoCtx
+// hang off this handle.
+
+import { randomInt } from 'node:crypto';
+import { CephxClient } from '../auth/cephx.js';
+import { ENTITY_TYPE_NUMBERS } from '../config/entity-name.js';
+import { resolveClientConfig, type ClientOptions, type ResolvedConfig } from '../config/client-config.js';
+import type { MonAddr } from '../config/mon-host.js';
+import { CephError, errnoNumber } from '../encoding/errno.js';
+import { AddrType, addrToString, makeAddr, type EntityAddr } from '../encoding/types.js';
+import { modeName, parseModeList } from '../msgr2/auth-handler.js';
+import { MonClient, type MonCommandResult, type WaitOptions } from '../mon/mon-client.js';
+import type { MonMap } from '../mon/monmap.js';
+
+export interface ConnectOptions extends ClientOptions {
+  /** how long connect() may take in all (Ceph's client_mount_timeout; default 30 s) */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface MonStatus {
+  name: string;
+  rank: number;
+  addr: string;
+}
+
+export interface ClusterStatus {
+  fsid: string;
+  name: string;
+  globalId: string;
+  mons: MonStatus[];
+  monmapEpoch: number;
+  osdmapEpoch: number;
+  /** the mon the session is with */
+  sessionMon: string;
+  /** 'crc' or 'secure' */
+  authMode: string;
+  /** connect + authenticate + monmap, in milliseconds */
+  connectMs: number;
+}
+
+function toEntityAddr(a: MonAddr): EntityAddr {
+  return makeAddr(AddrType.MSGR2, a.host, a.port, 0);
+}
+
+/** Per-handle messenger identity: the nonce every connection announces, and global_seq. */
+class Messenger {
+  /** the same on every connection of this handle */
+  readonly nonce = randomInt(1, 2 ** 31);
+  private globalSeq = 0n;
+  nextGlobalSeq = (): bigint => ++this.globalSeq;
+}
+
+export class Rados {
+  private closed = false;
+  connectMs = 0;
+
+  private constructor(
+    readonly config: ResolvedConfig,
+    readonly cephx: CephxClient,
+    readonly msgr: Messenger,
+    readonly monc: MonClient,
+  ) {}
+
+  /** Read the configuration, find a mon, authenticate, fetch the monmap. */
+  static async connect(opts: ConnectOptions = {}): Promise<Rados> {
+    const config = await resolveClientConfig(opts);
+    const type = ENTITY_TYPE_NUMBERS[config.name.type];
+    if (type === undefined) throw new CephError(errnoNumber('EINVAL'), `bad entity type ${config.name.type}`, { op: 'connect' });
+    const cephx = new CephxClient({ type, id: config.name.id }, config.secret);
+    const monModes = parseModeList(config.get('ms_mon_client_mode') ?? 'secure crc');
+    const monAddrs = config.monAddrs.flatMap((vec) => vec.filter((a) => a.type === 'v2').map(toEntityAddr));
+    if (monAddrs.length === 0) {
+      throw new CephError(errnoNumber('EINVAL'), 'no msgr2 (v2) monitor address in mon_host; this client speaks msgr2 only', { op: 'connect' });
+    }
+    const msgr = new Messenger();
+    const monc = new MonClient({
+      monAddrs,
+      cephx,
+      modes: monModes,
+      myNonce: msgr.nonce,
+      nextGlobalSeq: msgr.nextGlobalSeq,
+      connectTimeoutMs: secondsOption(config, 'ms_connection_ready_timeout', 10),
+      huntIntervalMs: secondsOption(config, 'mon_client_hunt_interval', 3),
+      pingIntervalMs: secondsOption(config, 'mon_client_ping_interval', 10),
+      pingTimeoutMs: secondsOption(config, 'mon_client_ping_timeout', 30),
+    });
+    const rados = new Rados(config, cephx, msgr, monc);
+    const timeoutMs = opts.timeoutMs ?? secondsOption(config, 'client_mount_timeout', 30);
+    const t0 = performance.now();
+    try {
+      await monc.connect({ timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+    } catch (e) {
+      monc.shutdown();
+      throw e;
+    }
+    rados.connectMs = performance.now() - t0;
+    return rados;
+  }
+
+  /** The cluster fsid, from the monmap. */
+  get fsid(): string {
+    return this.monc.fsid!;
+  }
+
+  get monmap(): MonMap {
+    return this.monc.monmap!;
+  }
+
+  /** client.<global_id> */
+  get instanceName(): string {
+    return `client.${this.cephx.globalId}`;
+  }
+
+  private checkOpen(op: string): void {
+    if (this.closed) throw new CephError(errnoNumber('ESHUTDOWN'), 'cluster handle is shut down', { op });
+  }
+
+  /**
+   * A mon command: JSON in, `{ rc, outs, outbl }` out. rc is 0 or a negative errno,
+   * as python-rados returns it; `monCommandJson` throws instead.
+   */
+  async monCommand(cmd: object | string, opts: WaitOptions & { inbuf?: Buffer } = {}): Promise<MonCommandResult> {
+    this.checkOpen('mon_command');
+    return this.monc.command(cmd, opts);
+  }
+
+  /** A mon command whose failure throws a CephError and whose JSON output is parsed. */
+  async monCommandJson<T = unknown>(cmd: Record<string, unknown>, opts: WaitOptions = {}): Promise<T> {
+    const r = await this.monCommand({ format: 'json', ...cmd }, opts);
+    if (r.rc < 0) throw CephError.fromResult(r.rc, { op: String(cmd.prefix ?? 'mon_command') }, r.outs || undefined);
+    const text = r.outbl.toString('utf8');
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** What `rbd-ts status` prints. */
+  async status(opts: WaitOptions = {}): Promise<ClusterStatus> {
+    this.checkOpen('status');
+    const osdmap = await this.monc.getVersion('osdmap', opts);
+    const mm = this.monmap;
+    const session = this.monc.session;
+    const mons: MonStatus[] = mm.ranks.map((name, rank) => {
+      const info = mm.mons.get(name)!;
+      return { name, rank, addr: info.addrs.map((a) => addrToString(a)).join(',') };
+    });
+    let sessionMon = '';
+    if (session) {
+      const hit = mm.ranks.find((n) => mm.mons.get(n)?.addrs.some((a) => a.ip === session.addr.ip && a.port === session.addr.port));
+      sessionMon = hit ?? addrToString(session.addr);
+    }
+    return {
+      fsid: mm.fsid,
+      name: `${this.config.name.type}.${this.config.name.id}`,
+      globalId: this.cephx.globalId.toString(),
+      mons,
+      monmapEpoch: mm.epoch,
+      osdmapEpoch: osdmap.version,
+      sessionMon,
+      authMode: modeName(session?.conMode ?? 0),
+      connectMs: Math.round(this.connectMs * 100) / 100,
+    };
+  }
+
+  /** Close every session and timer; the process can exit by itself afterwards. */
+  shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.monc.shutdown();
+  }
+}
+
+function secondsOption(config: ResolvedConfig, name: string, dflt: number): number {
+  let v: number | undefined;
+  try {
+    v = config.getSeconds(name);
+  } catch {
+    v = undefined;
+  }
+  return Math.round((v ?? dflt) * 1000);
+}
