@@ -18,7 +18,7 @@ test.after.always(async () => {
 });
 
 test('the default client (secure crc) and a secure-only client connect in secure mode', async (t) => {
-  for (const options of [{}, { ms_mon_client_mode: 'secure' }, { ms_mon_client_mode: 'crc secure' }]) {
+  for (const options of [{}, { ms_mon_client_mode: 'secure' }, { ms_mon_client_mode: 'crc secure' }] as Array<Record<string, string>>) {
     const r = await Rados.connect({ conf: cluster.conf, timeoutMs: 10_000, options });
     try {
       const s = await r.status();

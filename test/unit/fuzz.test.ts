@@ -53,7 +53,10 @@ function* mutations(valid: Buffer, r: ReturnType<typeof rng>, flips: number): Ge
   for (let i = 0; i < flips; i++) {
     const b = Buffer.from(valid);
     const k = 1 + r.int(4);
-    for (let j = 0; j < k; j++) b[r.int(b.length)] ^= 1 << r.int(8);
+    for (let j = 0; j < k; j++) {
+      const at = r.int(b.length);
+      b.writeUInt8(b[at]! ^ (1 << r.int(8)), at);
+    }
     yield b;
   }
   for (let i = 0; i < flips; i++) yield r.bytes(r.int(valid.length * 2 + 8));
@@ -143,7 +146,10 @@ test('frame codec: random preambles and frames (crc and secure) raise only CephE
       const { preamble } = rx.readPreamble(wire.subarray(0, 32));
       const len = rx.restLen(preamble);
       const body = Buffer.from(wire.subarray(32, 32 + len));
-      if (body.length) body[r.int(body.length)] ^= 1 << r.int(8);
+      if (body.length) {
+        const at = r.int(body.length);
+        body.writeUInt8(body[at]! ^ (1 << r.int(8)), at);
+      }
       rx.readRest(preamble, body);
     });
   }
