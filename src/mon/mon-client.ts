@@ -131,7 +131,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
         ac.abort(e);
         reject(e);
       }, timeoutMs);
-      ac.signal.addEventListener('abort', () => reject(ac.signal.reason instanceof Error ? ac.signal.reason : new AbortError(op, ac.signal.reason)), { once: true });
+      ac.signal.addEventListener('abort', () => reject(abortError(op, ac.signal.reason)), { once: true });
     });
     try {
       return await Promise.race([fn(ac.signal), guard]);
@@ -177,7 +177,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
     let lastError: Error | undefined;
     let round = 0;
     while (!this.stopped) {
-      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new AbortError('connect', signal.reason);
+      if (signal?.aborted) throw abortError('connect', signal.reason);
       // try a few mons at once, starting at a random one; first ready session wins
       const parallel = Math.min(this.opts.huntParallel ?? 3, targets.length);
       const start = randomInt(targets.length);
@@ -455,6 +455,11 @@ export class MonClient extends EventEmitter<MonClientEvents> {
     this.con?.close();
     this.con = undefined;
   }
+}
+
+/** Our own deadline errors pass through; any other abort reason becomes ECANCELED. */
+function abortError(op: string, reason: unknown): CephError {
+  return reason instanceof CephError ? reason : new AbortError(op, reason);
 }
 
 function pickError(errors: Error[]): Error {
