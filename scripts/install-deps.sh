@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what the rbd-ts tests and demo need; does nothing that is already done.
+#  - Ceph (Pacific, from Debian): ceph-mon, ceph-osd, ceph CLIs, python3-rbd/rados
+#  - node_modules: npm ci when missing or older than package-lock.json
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf '[install-deps] %s\n' "$*" >&2; }
+
+need_ceph=0
+for tool in ceph-mon ceph-osd ceph rados rbd monmaptool ceph-authtool; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    log "$tool missing"
+    need_ceph=1
+  fi
+done
+if ! /usr/bin/python3 -c 'import rbd, rados' >/dev/null 2>&1; then
+  log "python3-rbd / python3-rados missing"
+  need_ceph=1
+fi
+
+if ((need_ceph)); then
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || { log "not root and no sudo: cannot install Ceph packages"; exit 1; }
+    sudo=(sudo)
+  fi
+  log "installing Ceph packages"
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    ceph-mon ceph-osd ceph-mgr ceph-common python3-rbd python3-rados
+else
+  log "Ceph packages present ($(ceph --version 2>/dev/null | awk '{print $3}'))"
+fi
+
+# npm writes node_modules/.package-lock.json after every install: it is the stamp.
+stamp=node_modules/.package-lock.json
+if [[ -f package-lock.json ]]; then
+  if [[ ! -d node_modules || ! -f $stamp || package-lock.json -nt $stamp ]]; then
+    log "npm ci"
+    npm ci --no-audit --no-fund
+  else
+    log "node_modules up to date"
+  fi
+elif [[ ! -d node_modules || ! -f $stamp || package.json -nt $stamp ]]; then
+  log "npm install (no package-lock.json)"
+  npm install --no-audit --no-fund
+else
+  log "node_modules up to date"
+fi

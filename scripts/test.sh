@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The whole rbd-ts suite in one command (npm test, .ci/run):
+#   1. scripts/install-deps.sh   (Ceph packages, node_modules)
+#   2. npm run build             (tsc; a failure stops here)
+#   3. unit tests                (ava test/unit/**/*.test.ts)
+#   4. one throwaway cluster (1 mon, 3 OSDs) and the cluster tests against it
+#      (CEPH_CONF exported; ava --serial test/cluster/**/*.test.ts); the cluster
+#      is always stopped on exit.
+# Exits non-zero if any step failed; the last line is a summary.
+#
+# Environment: RBD_TS_UNIT_TIMEOUT, RBD_TS_CLUSTER_TIMEOUT (seconds; 300 and 780)
+# bound the two ava runs. Extra arguments are passed to both ava runs.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+T0=$SECONDS
+CLUSTER_DIR=""
+declare -a SUMMARY=()
+FAILED=0
+
+log() { printf '\n[test.sh] %s\n' "$*" >&2; }
+
+step_done() { # NAME STATUS START
+  SUMMARY+=("$1 $2 ($((SECONDS - $3))s)")
+  [[ $2 == ok || $2 == skipped* ]] || FAILED=1
+}
+
+summary() {
+  local verdict=PASS
+  ((FAILED)) && verdict=FAIL
+  local joined="" item
+  for item in "${SUMMARY[@]}"; do joined+="${joined:+, }$item"; done
+  printf '\n[test.sh] %s in %ds: %s\n' "$verdict" $((SECONDS - T0)) "$joined"
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$CLUSTER_DIR" ]]; then
+    log "stopping cluster $CLUSTER_DIR"
+    bash scripts/cluster.sh stop "$CLUSTER_DIR" || FAILED=1
+    CLUSTER_DIR=""
+  fi
+  summary
+  ((rc == 0 && FAILED)) && rc=1
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; FAILED=1; exit 130' INT
+trap 'log "terminated"; FAILED=1; exit 143' TERM
+
+has_tests() { [[ -d $1 ]] && [[ -n "$(find "$1" -name '*.test.ts' -print -quit)" ]]; }
+
+# 1. dependencies
+t=$SECONDS
+log "installing dependencies"
+if bash scripts/install-deps.sh; then step_done deps ok "$t"; else step_done deps FAILED "$t"; exit 1; fi
+
+# 2. build
+t=$SECONDS
+log "npm run build"
+if npm run --silent build; then step_done build ok "$t"; else step_done build FAILED "$t"; exit 1; fi
+
+# 3. unit tests
+t=$SECONDS
+if has_tests test/unit; then
+  log "unit tests"
+  if timeout --foreground -k 30 "${RBD_TS_UNIT_TIMEOUT:-300}" npx ava 'test/unit/**/*.test.ts' "$@"; then
+    step_done unit ok "$t"
+  else
+    step_done unit FAILED "$t"
+  fi
+else
+  step_done unit "skipped (no test files)" "$t"
+fi
+
+# 4. cluster tests
+t=$SECONDS
+if has_tests test/cluster; then
+  log "starting a cluster (1 mon, 3 OSDs)"
+  # cluster.sh prints the dir on the last line of stdout; progress goes to stderr
+  if out=$(bash scripts/cluster.sh start --osds 3) && CLUSTER_DIR=$(tail -n 1 <<<"$out") && [[ -f $CLUSTER_DIR/ceph.conf ]]; then
+    step_done cluster-start ok "$t"
+    t=$SECONDS
+    export CEPH_CONF=$CLUSTER_DIR/ceph.conf
+    log "cluster tests against $CEPH_CONF"
+    if timeout --foreground -k 30 "${RBD_TS_CLUSTER_TIMEOUT:-780}" npx ava --serial 'test/cluster/**/*.test.ts' "$@"; then
+      step_done cluster-tests ok "$t"
+    else
+      step_done cluster-tests FAILED "$t"
+    fi
+  else
+    CLUSTER_DIR=""
+    step_done cluster-start FAILED "$t"
+  fi
+else
+  step_done cluster-tests "skipped (no test files)" "$t"
+fi
+
+exit "$FAILED"
