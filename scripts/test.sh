@@ -15,6 +15,25 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 T0=$SECONDS
 CLUSTER_DIR=""
+PASSED_N=0
+FAILED_N=0
+AVA_LOG=$(mktemp /tmp/rbd-ts-ava.XXXXXX)
+
+# run ava, echo its output, and add its "N tests passed / N tests failed" to the totals
+ava_run() {
+  local rc
+  set -o pipefail
+  "$@" 2>&1 | tee "$AVA_LOG"
+  rc=${PIPESTATUS[0]}
+  local p f
+  p=$(grep -Eo '^ *[0-9]+ tests? passed' "$AVA_LOG" | grep -Eo '[0-9]+' | tail -n 1)
+  f=$(grep -Eo '^ *[0-9]+ (tests? failed|uncaught exceptions?|unhandled rejections?)' "$AVA_LOG" | awk '{s+=$1} END {print s+0}')
+  PASSED_N=$((PASSED_N + ${p:-0}))
+  FAILED_N=$((FAILED_N + ${f:-0}))
+  # a run that failed without a count (crash, timeout) counts as one failure
+  if ((rc != 0)) && [[ -z ${f:-} || ${f:-0} -eq 0 ]]; then FAILED_N=$((FAILED_N + 1)); fi
+  return "$rc"
+}
 declare -a SUMMARY=()
 FAILED=0
 
@@ -42,6 +61,8 @@ cleanup() {
     CLUSTER_DIR=""
   fi
   summary
+  rm -f "$AVA_LOG"
+  printf 'tests: %d passed, %d failed\n' "$PASSED_N" "$FAILED_N"
   ((rc == 0 && FAILED)) && rc=1
   exit "$rc"
 }
@@ -65,7 +86,7 @@ if npm run --silent build; then step_done build ok "$t"; else step_done build FA
 t=$SECONDS
 if has_tests test/unit; then
   log "unit tests"
-  if timeout --foreground -k 30 "${RBD_TS_UNIT_TIMEOUT:-300}" npx ava 'test/unit/**/*.test.ts' "$@"; then
+  if ava_run timeout --foreground -k 30 "${RBD_TS_UNIT_TIMEOUT:-300}" npx ava 'test/unit/**/*.test.ts' "$@"; then
     step_done unit ok "$t"
   else
     step_done unit FAILED "$t"
@@ -84,7 +105,7 @@ if has_tests test/cluster; then
     t=$SECONDS
     export CEPH_CONF=$CLUSTER_DIR/ceph.conf
     log "cluster tests against $CEPH_CONF"
-    if timeout --foreground -k 30 "${RBD_TS_CLUSTER_TIMEOUT:-780}" npx ava --serial 'test/cluster/**/*.test.ts' "$@"; then
+    if ava_run timeout --foreground -k 30 "${RBD_TS_CLUSTER_TIMEOUT:-780}" npx ava --serial 'test/cluster/**/*.test.ts' "$@"; then
       step_done cluster-tests ok "$t"
     else
       step_done cluster-tests FAILED "$t"
