@@ -64,6 +64,8 @@ export interface MonClientEvents {
   osdmap: [Message];
   /** any other message from the mon */
   message: [Message];
+  /** every message received, before it is handled (tracing, fixture capture) */
+  rx: [Message];
   /** a session to a mon is ready (first or after hunting) */
   session: [{ mon: string; addr: EntityAddr; conMode: number }];
 }
@@ -299,6 +301,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
   }
 
   private handle(m: Message): void {
+    this.emit('rx', m);
     try {
       switch (m.header.type) {
         case MsgType.MON_MAP: {

@@ -163,3 +163,31 @@ test('the HELLO payload captured from librados decodes', (t) => {
   t.is(h.entityType, 8);
   t.is(h.peerAddr.port, 3300);
 });
+
+import { createCipheriv } from 'node:crypto';
+import { encodePreamble } from '../../src/msgr2/frame-codec.js';
+
+test('AES-128-GCM known answer (NIST GCM test case 3) from node:crypto', (t) => {
+  const c = createCipheriv('aes-128-gcm', hex('feffe9928665731c6d6a8f9467308308'), hex('cafebabefacedbaddecaf888'));
+  const pt = hex('d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255');
+  const ct = Buffer.concat([c.update(pt), c.final()]);
+  t.is(ct.toString('hex'), '42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985');
+  t.is(c.getAuthTag().toString('hex'), '4d5c2af327cd64a62cf35abd2ba6fab4');
+});
+
+test('secure mode: key = secret[0..16), tx nonce = secret[28..40), le64 counter at nonce bytes 4..11', (t) => {
+  const key = hex('feffe9928665731c6d6a8f9467308308');
+  const txNonce = hex('cafebabe ffffffffffffffff'); // the counter wraps mod 2^64 without touching the fixed part
+  const secret = Buffer.concat([key, Buffer.alloc(12, 0xaa), txNonce, Buffer.alloc(24)]);
+  const codec = new FrameCodec();
+  codec.enableSecure(secret);
+  const seg0 = Buffer.alloc(60, 7); // > 48: two GCM ops (A and B)
+  const wire = Buffer.concat(codec.encode(Tag.AUTH_SIGNATURE, [seg0]));
+  const gcm = (nonce: Buffer, pt: Buffer) => {
+    const c = createCipheriv('aes-128-gcm', key, nonce);
+    return Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]);
+  };
+  const a = gcm(txNonce, Buffer.concat([encodePreamble(Tag.AUTH_SIGNATURE, [seg0], [8]), seg0.subarray(0, 48)]));
+  const b = gcm(hex('cafebabe 0000000000000000'), Buffer.concat([seg0.subarray(48), Buffer.alloc(4)]));
+  t.deepEqual(wire, Buffer.concat([a, b]));
+});
