@@ -17,6 +17,7 @@ import { Priority, type Message, type OutMessage } from '../msgr2/message.js';
 import { decodeMAuthReply, encodeMAuth } from './messages/auth.js';
 import { decodeMonCommandAck, encodeMonCommand } from './messages/mon-command.js';
 import { decodeMonGetVersionReply, encodeMonGetVersion } from './messages/mon-get-version.js';
+import { decodeMPoolOpReply, encodeMPoolOp, type MPoolOpReply } from './messages/pool-op.js';
 import { SUBSCRIBE_ONETIME, encodeMonSubscribe, type SubscribeItem } from './messages/mon-subscribe.js';
 import { decodeMMonMap, monV2Addr, type MonMap } from './monmap.js';
 
@@ -79,6 +80,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
   private readonly subs = new Map<string, SubscribeItem>();
   private readonly commands = new Map<bigint, Pending<MonCommandResult>>();
   private readonly versions = new Map<bigint, Pending<{ version: number; oldestVersion: number }>>();
+  private readonly poolOps = new Map<bigint, Pending<MPoolOpReply>>();
   private lastTid = 0n;
   private lastHandle = 0n;
   private hunting: Promise<void> | undefined;
@@ -247,6 +249,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
     this.sendSubscribe();
     for (const p of this.commands.values()) this.trySend(p.msg());
     for (const p of this.versions.values()) this.trySend(p.msg());
+    for (const p of this.poolOps.values()) this.trySend(p.msg());
     this.scheduleRenewal();
   }
 
@@ -336,6 +339,15 @@ export class MonClient extends EventEmitter<MonClientEvents> {
           p.resolve({ version: r.version, oldestVersion: r.oldestVersion });
           return;
         }
+        case MsgType.POOLOP_REPLY: {
+          const r = decodeMPoolOpReply(m);
+          const p = this.poolOps.get(r.tid);
+          if (!p) return;
+          this.poolOps.delete(r.tid);
+          p.cleanup();
+          p.resolve(r);
+          return;
+        }
         case MsgType.AUTH_REPLY: {
           this.renewInFlight = false;
           const r = decodeMAuthReply(m);
@@ -388,6 +400,15 @@ export class MonClient extends EventEmitter<MonClientEvents> {
     const tid = ++this.lastTid;
     const msg = () => encodeMonCommand({ tid, fsid, cmd: [json], ...(opts.inbuf ? { inbuf: opts.inbuf } : {}) });
     return this.track(this.commands, tid, msg, 'mon_command', opts);
+  }
+
+  /** MPoolOp: a pool operation through the mon (e.g. self-managed snap ids). */
+  async poolOp(pool: number, op: number, o: WaitOptions & { snapid?: bigint; name?: string } = {}): Promise<MPoolOpReply> {
+    const fsid = this.fsid;
+    if (!fsid) throw new CephError(errnoNumber('ENOTCONN'), 'not connected to a mon', { op: 'pool_op' });
+    const tid = ++this.lastTid;
+    const msg = () => encodeMPoolOp({ tid, fsid, pool, op, ...(o.snapid !== undefined ? { snapid: o.snapid } : {}), ...(o.name ? { name: o.name } : {}) });
+    return this.track(this.poolOps, tid, msg, 'pool_op', o);
   }
 
   /** MMonGetVersion: the latest and oldest epochs of a map ("osdmap", "monmap", ...). */
@@ -448,7 +469,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
     clearInterval(this.pingTimer);
     clearTimeout(this.renewTimer);
     const err = new CephError(errnoNumber('ESHUTDOWN'), 'mon client shut down', { op: 'shutdown' });
-    for (const map of [this.commands, this.versions] as Array<Map<bigint, Pending<unknown>>>) {
+    for (const map of [this.commands, this.versions, this.poolOps] as Array<Map<bigint, Pending<unknown>>>) {
       for (const p of map.values()) {
         p.cleanup();
         p.reject(err);

@@ -12,6 +12,14 @@ import { AddrType, addrToString, makeAddr, type EntityAddr } from '../encoding/t
 import { modeName, parseModeList } from '../msgr2/auth-handler.js';
 import { MonClient, type MonCommandResult, type WaitOptions } from '../mon/mon-client.js';
 import type { MonMap } from '../mon/monmap.js';
+import { PoolOpCode } from '../mon/messages/pool-op.js';
+import { Decoder } from '../encoding/decoder.js';
+import { IoCtx, type CallOptions } from './ioctx.js';
+import { Objecter } from './objecter.js';
+import { OSDMapTracker } from './osdmap/map-tracker.js';
+import type { OSDMap } from './osdmap/osdmap.js';
+import type { ObjectLocation } from './osdmap/placement.js';
+import { TrackerMapSource } from './map-source.js';
 
 export interface ConnectOptions extends ClientOptions {
   /** how long connect() may take in all (Ceph's client_mount_timeout; default 30 s) */
@@ -52,9 +60,15 @@ class Messenger {
   nextGlobalSeq = (): bigint => ++this.globalSeq;
 }
 
+interface DataPath {
+  tracker: OSDMapTracker;
+  objecter: Objecter;
+}
+
 export class Rados {
   private closed = false;
   connectMs = 0;
+  private dataPath: Promise<DataPath> | undefined;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -162,10 +176,121 @@ export class Rados {
     };
   }
 
+  // ---- the data path: OSD maps and the objecter, started on first use ---------------
+
+  private startDataPath(): Promise<DataPath> {
+    if (!this.dataPath) {
+      const tracker = new OSDMapTracker(this.monc).start();
+      const maps = new TrackerMapSource(tracker);
+      const objecter = new Objecter({
+        cephx: this.cephx,
+        maps,
+        myNonce: this.msgr.nonce,
+        nextGlobalSeq: this.msgr.nextGlobalSeq,
+        modes: parseModeList(this.config.get('ms_client_mode') ?? 'crc secure'),
+        opTimeoutMs: secondsOption(this.config, 'rados_osd_op_timeout', 60) || 60_000,
+        connectTimeoutMs: secondsOption(this.config, 'ms_connection_ready_timeout', 10),
+      });
+      const dp = { tracker, objecter };
+      this.dataPath = tracker.waitForMap({ timeoutMs: 30_000 }).then(
+        () => dp,
+        (e: unknown) => {
+          this.dataPath = undefined;
+          objecter.shutdown();
+          tracker.stop();
+          throw e;
+        },
+      );
+    }
+    return this.dataPath;
+  }
+
+  /** The current OSDMap (fetched on first use). */
+  async osdmap(opts: CallOptions = {}): Promise<OSDMap> {
+    this.checkOpen('osdmap');
+    const { tracker } = await this.startDataPath();
+    return tracker.waitForMap(opts);
+  }
+
+  /** The objecter (fetches the OSDMap on first use). */
+  async objecter(): Promise<Objecter> {
+    this.checkOpen('objecter');
+    return (await this.startDataPath()).objecter;
+  }
+
+  private async poolId(pool: string | number, op: string): Promise<{ id: number; name: string; map: OSDMap }> {
+    let map = await this.osdmap();
+    const find = (m: OSDMap) => (typeof pool === 'number' ? (m.getPool(pool) ? { id: pool, name: m.poolName.get(pool) ?? String(pool) } : undefined) : (() => {
+      const p = m.poolByName(pool);
+      return p ? { id: p.id, name: pool } : undefined;
+    })());
+    let hit = find(map);
+    if (!hit) {
+      // a pool created a moment ago may be in a newer map than ours
+      const latest = await this.monc.getVersion('osdmap');
+      if (latest.version > map.epoch) {
+        const { tracker } = await this.startDataPath();
+        tracker.requestNewer();
+        map = await tracker.waitForEpoch(latest.version, { timeoutMs: 10_000 });
+        hit = find(map);
+      }
+    }
+    if (!hit) throw new CephError(errnoNumber('ENOENT'), `pool ${pool} does not exist`, { op, pool });
+    return { ...hit, map };
+  }
+
+  /** An IoCtx on a pool (by name or id), optionally in a namespace. */
+  async openIoctx(pool: string | number, opts: { namespace?: string } = {}): Promise<IoCtx> {
+    this.checkOpen('open_ioctx');
+    const { id, name } = await this.poolId(pool, 'open_ioctx');
+    const { objecter, tracker } = await this.startDataPath();
+    const host = {
+      objecter,
+      pgNum: (p: number) => tracker.current?.getPool(p)?.pgNum ?? 0,
+      createSelfManagedSnap: (p: number, o: CallOptions) => this.createSelfManagedSnap(p, o),
+      removeSelfManagedSnap: (p: number, snap: bigint, o: CallOptions) => this.removeSelfManagedSnap(p, snap, o),
+    };
+    return new IoCtx(host, id, name, opts.namespace ?? '');
+  }
+
+  /** What `ceph osd map POOL OBJECT [NAMESPACE]` prints, computed from our OSDMap. */
+  async objectLocation(pool: string | number, oid: string, opts: { nspace?: string; key?: string } = {}): Promise<ObjectLocation> {
+    const { id, map } = await this.poolId(pool, 'object_location');
+    return map.objectLocation(id, oid, opts);
+  }
+
+  /** Allocate a self-managed snap id (MPoolOp to the mon); waits for the map that has it. */
+  async createSelfManagedSnap(pool: number, opts: CallOptions = {}): Promise<bigint> {
+    const r = await this.monc.poolOp(pool, PoolOpCode.CREATE_UNMANAGED_SNAP, opts);
+    if (r.replyCode < 0) throw CephError.fromResult(r.replyCode, { op: 'selfmanaged_snap_create', pool });
+    if (!r.data || r.data.length < 8) throw new CephError(errnoNumber('EPROTO'), 'no snap id in the pool op reply', { op: 'selfmanaged_snap_create', pool });
+    const snap = new Decoder(r.data, 0, r.data.length, 'snapid').u64();
+    const { tracker } = await this.startDataPath();
+    if (r.epoch > tracker.epoch) {
+      tracker.requestNewer();
+      await tracker.waitForEpoch(r.epoch, opts);
+    }
+    return snap;
+  }
+
+  async removeSelfManagedSnap(pool: number, snapid: bigint, opts: CallOptions = {}): Promise<void> {
+    const r = await this.monc.poolOp(pool, PoolOpCode.DELETE_UNMANAGED_SNAP, { ...opts, snapid });
+    if (r.replyCode < 0) throw CephError.fromResult(r.replyCode, { op: 'selfmanaged_snap_remove', pool });
+  }
+
   /** Close every session and timer; the process can exit by itself afterwards. */
   shutdown(): void {
     if (this.closed) return;
     this.closed = true;
+    const dp = this.dataPath;
+    this.dataPath = undefined;
+    dp?.then(
+      ({ objecter, tracker }) => {
+        objecter.shutdown();
+        tracker.stop();
+      },
+      () => undefined,
+    );
     this.monc.shutdown();
   }
 }

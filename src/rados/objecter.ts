@@ -1,0 +1,647 @@
+// The objecter: turns an op on an object into a MOSDOp sent to the acting primary of the
+// object's PG (computed from the current OSDMap), matches replies by tid, and resends when
+// a new map moves the target, when the OSD session resets, or when an OSD lifts a backoff.
+// A resent op keeps its tid (the OSD's reqid is client.<global_id>:<tid>, so a write that
+// already applied is answered from the PG log, not applied twice) and carries
+// retry_attempt + 1 with the RETRY flag.
+//
+// It also keeps watches registered (linger ops: WATCH, PING, RECONNECT) and routes
+// MWatchNotify events to watchers and notifiers.
+
+import { EventEmitter } from 'node:events';
+import type { CephxClient } from '../auth/cephx.js';
+import { AbortError, CephError, TimeoutError, errnoNumber } from '../encoding/errno.js';
+import { EntityType, addrEquals, utimeNow, type EntityAddr, type UTime } from '../encoding/types.js';
+import { Connection } from '../msgr2/connection.js';
+import { CEPH_FEATURES_ALL } from '../msgr2/features.js';
+import { MsgType } from '../msgr2/msg-types.js';
+import type { Message } from '../msgr2/message.js';
+import { BackoffOp, decodeMOSDBackoff, encodeBackoffAck, type MOSDBackoff } from './messages/osd-backoff.js';
+import { encodeMOSDOp, type ObjectLocator, type PgId, type SnapContext } from './messages/osd-op.js';
+import { decodeMOSDOpReply, type MOSDOpReply, type OpReplyOp } from './messages/osd-op-reply.js';
+import { WatchEvent, decodeMWatchNotify, decodeNotifyComplete, encodeNotifyAckInput, encodeNotifyInput, type NotifyAck } from './messages/watch-notify.js';
+import { CEPH_NOSNAP, OsdFlag, OsdOpCode, WatchOp, isWriteOp, osdOpName, type OSDOp } from './osd-ops.js';
+import { Throttle } from './throttle.js';
+
+/** What the objecter needs from an OSDMap. */
+export interface OsdMapView {
+  readonly epoch: number;
+  poolExists(pool: number): boolean;
+  /** pool FULL (or the cluster-wide full flag) */
+  poolFull(pool: number): boolean;
+  /** object → PG → acting primary; primary -1 when no OSD of the PG is up */
+  target(oloc: ObjectLocator, oid: string): { pgid: PgId; hash: number; primary: number; acting: number[] };
+  /** a PG's acting primary and set (PG ops such as PGNLS) */
+  targetPg(pgid: PgId): { primary: number; acting: number[] };
+  pgNum(pool: number): number;
+  osdAddr(osd: number): EntityAddr | undefined;
+  osdUp(osd: number): boolean;
+}
+
+/** Where maps come from. */
+export interface MapSource extends EventEmitter {
+  readonly current: OsdMapView | undefined;
+  waitForMap(opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<OsdMapView>;
+  /** ask the mons for anything newer than what we have */
+  requestNewer(): void;
+}
+
+export interface ObjecterOptions {
+  cephx: CephxClient;
+  maps: MapSource;
+  myNonce: number;
+  nextGlobalSeq: () => bigint;
+  /** ms_client_mode as CEPH_CON_MODE_* */
+  modes: readonly number[];
+  /** rados_osd_op_timeout (default 60 s) */
+  opTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** objecter_inflight_ops / objecter_inflight_op_bytes */
+  maxInflightOps?: number;
+  maxInflightBytes?: number;
+  /** how often watches are pinged (objecter_tick_interval) */
+  tickMs?: number;
+}
+
+export interface OpRequest {
+  oid: string;
+  oloc: ObjectLocator;
+  ops: OSDOp[];
+  /** read at this snap id (default head) */
+  snapid?: bigint;
+  /** write snap context */
+  snapc?: SnapContext;
+  mtime?: UTime;
+  /** extra MOSDOp flags (e.g. RETURNVEC, FULL_TRY) */
+  flags?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** wait for a full pool to have room instead of failing with ENOSPC */
+  waitIfFull?: boolean;
+  /** a PG op: sent to this PG rather than to an object's PG */
+  pgid?: PgId;
+}
+
+export interface OpResult {
+  /** 0 or a negative errno, as the OSD answered */
+  result: number;
+  ops: OpReplyOp[];
+  /** the object's user version after the op */
+  version: bigint;
+  epoch: number;
+}
+
+interface Target {
+  osd: number;
+  pgid: PgId;
+  hash: number;
+  acting: number[];
+  epoch: number;
+}
+
+class Op {
+  attempt = -1;
+  session: OSDSession | undefined;
+  target: Target | undefined;
+  /** the connection this attempt went out on */
+  sentOn: Connection | undefined;
+  timer: NodeJS.Timeout | undefined;
+  cleanup: (() => void) | undefined;
+  done = false;
+  constructor(
+    readonly tid: bigint,
+    readonly req: OpRequest,
+    readonly write: boolean,
+    readonly bytes: number,
+    readonly resolve: (r: OpResult) => void,
+    readonly reject: (e: Error) => void,
+  ) {}
+
+  get name(): string {
+    return this.req.ops.map((o) => osdOpName(o.op)).join('+');
+  }
+}
+
+class OSDSession {
+  con: Connection | undefined;
+  connecting = false;
+  readonly ops = new Set<Op>();
+  readonly lingers = new Set<Linger>();
+  /** active backoffs: key `${pool}.${seed}` → ids */
+  readonly backoffs = new Map<string, Set<bigint>>();
+  retryTimer: NodeJS.Timeout | undefined;
+  failures = 0;
+  constructor(
+    readonly osd: number,
+    public addr: EntityAddr,
+  ) {}
+}
+
+export interface WatchCallbacks {
+  /** a notify arrived; the returned buffer is sent back as this watcher's reply */
+  onNotify: (e: { notifyId: bigint; notifierGid: bigint; payload: Buffer }) => Buffer | void | Promise<Buffer | void>;
+  /** the watch was lost and could not be re-established, or was disconnected */
+  onError?: (err: CephError) => void;
+}
+
+class Linger {
+  registered = false;
+  gen = 0;
+  pinging = false;
+  session: OSDSession | undefined;
+  target: Target | undefined;
+  constructor(
+    readonly cookie: bigint,
+    readonly oid: string,
+    readonly oloc: ObjectLocator,
+    readonly cb: WatchCallbacks,
+  ) {}
+}
+
+export interface NotifyResult {
+  acks: NotifyAck[];
+  timeouts: Array<{ gid: bigint; cookie: bigint }>;
+  /** 0, or -ETIMEDOUT when some watchers did not answer in time */
+  returnCode: number;
+}
+
+const pgKey = (p: PgId) => `${p.pool}.${p.seed}`;
+
+export class Objecter extends EventEmitter {
+  private lastTid = 0n;
+  private lastCookie = 0n;
+  private readonly ops = new Map<bigint, Op>();
+  private readonly sessions = new Map<number, OSDSession>();
+  private readonly lingers = new Map<bigint, Linger>();
+  private readonly notifies = new Map<bigint, (r: NotifyResult) => void>();
+  private readonly throttle: Throttle;
+  private readonly tick: NodeJS.Timeout;
+  private stopped = false;
+  private readonly onMap = (map: OsdMapView) => this.handleMap(map);
+
+  constructor(readonly opts: ObjecterOptions) {
+    super();
+    this.throttle = new Throttle(opts.maxInflightOps ?? 1024, opts.maxInflightBytes ?? 100 * 1024 * 1024);
+    opts.maps.on('map', this.onMap);
+    this.tick = setInterval(() => this.onTick(), opts.tickMs ?? 5000);
+    this.tick.unref();
+  }
+
+  get inflight(): number {
+    return this.ops.size;
+  }
+
+  // ---- submitting ops ---------------------------------------------------------------
+
+  /** Send an op and resolve with the OSD's reply (result may be a negative errno). */
+  async submit(req: OpRequest): Promise<OpResult> {
+    if (this.stopped) throw new CephError(errnoNumber('ESHUTDOWN'), 'cluster handle is shut down', { op: 'osd_op', object: req.oid });
+    const write = req.ops.some((o) => isWriteOp(o.op));
+    let bytes = 0;
+    for (const o of req.ops) bytes += o.indata?.length ?? 0;
+    const timeoutMs = req.timeoutMs ?? this.opts.opTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    await this.throttle.acquire(bytes, { timeoutMs, ...(req.signal ? { signal: req.signal } : {}) });
+    try {
+      const map = await this.opts.maps.waitForMap({ timeoutMs: Math.max(1, deadline - Date.now()), ...(req.signal ? { signal: req.signal } : {}) });
+      return await new Promise<OpResult>((resolve, reject) => {
+        const op = new Op(++this.lastTid, req, write, bytes, resolve, reject);
+        this.ops.set(op.tid, op);
+        op.timer = setTimeout(
+          () => this.finish(op, new TimeoutError(op.name, timeoutMs, `${req.oid} (pool ${req.oloc.pool})`)),
+          Math.max(1, deadline - Date.now()),
+        );
+        if (req.signal) {
+          const signal = req.signal;
+          const onAbort = () => this.finish(op, new AbortError(op.name, signal.reason));
+          signal.addEventListener('abort', onAbort, { once: true });
+          op.cleanup = () => signal.removeEventListener('abort', onAbort);
+        }
+        this.target(op, map);
+      });
+    } finally {
+      this.throttle.release(bytes);
+    }
+  }
+
+  private opError(op: Op, errno: number, message: string): CephError {
+    return new CephError(errno, message, { op: op.name, object: op.req.oid, pool: op.req.oloc.pool });
+  }
+
+  /** Compute the target from `map` and send (or park the op until a map gives it one). */
+  private target(op: Op, map: OsdMapView): void {
+    if (op.done) return;
+    const { req } = op;
+    if (!map.poolExists(req.oloc.pool)) {
+      this.finish(op, this.opError(op, errnoNumber('ENOENT'), `pool ${req.oloc.pool} does not exist`));
+      return;
+    }
+    if (op.write && map.poolFull(req.oloc.pool) && !req.waitIfFull && !(req.flags && req.flags & (OsdFlag.FULL_TRY | OsdFlag.FULL_FORCE))) {
+      this.finish(op, this.opError(op, errnoNumber('ENOSPC'), `pool ${req.oloc.pool} is full`));
+      return;
+    }
+    if (req.pgid && req.pgid.seed >= map.pgNum(req.oloc.pool)) {
+      this.finish(op, this.opError(op, errnoNumber('ESTALE'), `pg ${req.pgid.pool}.${req.pgid.seed.toString(16)} no longer exists`));
+      return;
+    }
+    const t = req.pgid ? { pgid: req.pgid, hash: req.pgid.seed, ...map.targetPg(req.pgid) } : map.target(req.oloc, req.oid);
+    const prev = op.target;
+    const next: Target = { osd: t.primary, pgid: t.pgid, hash: t.hash, acting: t.acting, epoch: map.epoch };
+    const moved =
+      !prev || prev.osd !== next.osd || prev.pgid.seed !== next.pgid.seed || prev.acting.join(',') !== next.acting.join(',');
+    op.target = next;
+    if (!moved && op.sentOn && !op.sentOn.isClosed) return; // still where it should be
+    if (op.session && op.session.osd !== next.osd) {
+      op.session.ops.delete(op);
+      op.session = undefined;
+    }
+    if (next.osd < 0 || (op.write && map.poolFull(req.oloc.pool))) {
+      // no primary (or waiting for room): parked until a map changes that
+      op.sentOn = undefined;
+      return;
+    }
+    const s = this.session(next.osd, map);
+    if (!s) {
+      op.sentOn = undefined;
+      return;
+    }
+    op.session = s;
+    s.ops.add(op);
+    op.sentOn = undefined;
+    this.trySend(op);
+  }
+
+  private session(osd: number, map: OsdMapView): OSDSession | undefined {
+    const addr = map.osdAddr(osd);
+    if (!addr || !map.osdUp(osd)) return undefined;
+    let s = this.sessions.get(osd);
+    if (s && !addrEquals(s.addr, addr)) {
+      // the OSD restarted on another address/nonce: drop the old connection
+      s.addr = addr;
+      s.con?.close();
+      s.con = undefined;
+    }
+    if (!s) {
+      s = new OSDSession(osd, addr);
+      this.sessions.set(osd, s);
+    }
+    this.ensureConnected(s);
+    return s;
+  }
+
+  private ensureConnected(s: OSDSession): void {
+    if (this.stopped || s.connecting || (s.con && !s.con.isClosed) || s.retryTimer) return;
+    s.connecting = true;
+    Connection.open({
+      peer: s.addr,
+      peerType: EntityType.OSD,
+      auth: this.opts.cephx.serviceHandler(EntityType.OSD),
+      modes: this.opts.modes,
+      myNonce: this.opts.myNonce,
+      globalSeq: this.opts.nextGlobalSeq(),
+      gid: this.opts.cephx.globalId,
+      timeoutMs: this.opts.connectTimeoutMs ?? 10_000,
+    }).then(
+      (con) => {
+        s.connecting = false;
+        if (this.stopped || this.sessions.get(s.osd) !== s || !addrEquals(con.opts.peer, s.addr)) {
+          con.close();
+          this.ensureConnected(s);
+          return;
+        }
+        s.con = con;
+        s.failures = 0;
+        con.on('message', (m) => this.handleMessage(s, m));
+        con.on('close', () => this.sessionReset(s, con));
+        for (const op of s.ops) this.trySend(op);
+        for (const l of s.lingers) this.sendLinger(l, true);
+      },
+      (err: Error) => {
+        s.connecting = false;
+        s.failures++;
+        this.emit('sessionError', { osd: s.osd, error: err });
+        // a map may say the OSD is down or elsewhere; ask for news and retry with backoff
+        this.opts.maps.requestNewer();
+        const delay = Math.min(15_000, 200 * 2 ** Math.min(s.failures - 1, 6));
+        s.retryTimer = setTimeout(() => {
+          s.retryTimer = undefined;
+          if (s.ops.size || s.lingers.size) this.ensureConnected(s);
+        }, delay);
+        s.retryTimer.unref();
+      },
+    );
+  }
+
+  private sessionReset(s: OSDSession, con: Connection): void {
+    if (s.con !== con) return;
+    s.con = undefined;
+    s.backoffs.clear();
+    if (this.stopped) return;
+    if (s.ops.size || s.lingers.size) this.ensureConnected(s);
+  }
+
+  private blocked(s: OSDSession, pgid: PgId): boolean {
+    const b = s.backoffs.get(pgKey(pgid));
+    return !!b && b.size > 0;
+  }
+
+  private trySend(op: Op): void {
+    const s = op.session;
+    const t = op.target;
+    if (op.done || !s || !t || !s.con || s.con.isClosed || op.sentOn === s.con) return;
+    if (this.blocked(s, t.pgid)) return;
+    op.attempt++;
+    let flags = (op.write ? OsdFlag.ONDISK | OsdFlag.WRITE : OsdFlag.READ) | OsdFlag.KNOWN_REDIR | (op.req.flags ?? 0);
+    if (op.attempt > 0) flags |= OsdFlag.RETRY;
+    try {
+      s.con.send(
+        encodeMOSDOp({
+          tid: op.tid,
+          pgid: t.pgid,
+          hash: t.hash,
+          epoch: t.epoch,
+          flags,
+          mtime: op.req.mtime ?? (op.write ? utimeNow() : { sec: 0, nsec: 0 }),
+          oloc: op.req.oloc,
+          oid: op.req.oid,
+          ops: op.req.ops,
+          snapid: op.req.snapid ?? CEPH_NOSNAP,
+          snapc: op.req.snapc ?? { seq: 0n, snaps: [] },
+          retryAttempt: op.attempt,
+          features: CEPH_FEATURES_ALL,
+        }),
+      );
+      op.sentOn = s.con;
+    } catch {
+      // the connection closed under us; the reset handler resends
+    }
+  }
+
+  private finish(op: Op, outcome: OpResult | Error): void {
+    if (op.done) return;
+    op.done = true;
+    clearTimeout(op.timer);
+    op.cleanup?.();
+    this.ops.delete(op.tid);
+    op.session?.ops.delete(op);
+    if (outcome instanceof Error) op.reject(outcome);
+    else op.resolve(outcome);
+  }
+
+  // ---- incoming ------------------------------------------------------------------------
+
+  private handleMessage(s: OSDSession, m: Message): void {
+    try {
+      switch (m.header.type) {
+        case MsgType.OSD_OPREPLY:
+          this.handleReply(s, decodeMOSDOpReply(m));
+          return;
+        case MsgType.WATCH_NOTIFY:
+          this.handleWatchNotify(s, m);
+          return;
+        case MsgType.OSD_BACKOFF:
+          this.handleBackoff(s, decodeMOSDBackoff(m));
+          return;
+        case MsgType.OSD_MAP:
+          return; // maps come from the mons
+        default:
+          return;
+      }
+    } catch (e) {
+      // malformed message: drop the session (lossy) and resend on a fresh one
+      s.con?.close(e as Error);
+    }
+  }
+
+  private handleReply(s: OSDSession, r: MOSDOpReply): void {
+    const op = this.ops.get(r.tid);
+    if (!op || op.session !== s) return;
+    if (r.retryAttempt >= 0 && r.retryAttempt !== op.attempt) return; // an older attempt's answer
+    if (r.redirect) {
+      // resend to the object the OSD names (cache tiering; rare in practice)
+      op.req.oloc = { pool: r.redirect.pool, ...(r.redirect.key ? { key: r.redirect.key } : {}), ...(r.redirect.nspace ? { nspace: r.redirect.nspace } : {}) };
+      if (r.redirect.object) (op.req as { oid: string }).oid = r.redirect.object;
+      op.target = undefined;
+      const map = this.opts.maps.current;
+      if (map) this.target(op, map);
+      return;
+    }
+    // copy out: the reply's data segment belongs to the socket read
+    const ops = r.ops.map((o) => ({ op: o.op, rval: o.rval, outdata: Buffer.from(o.outdata) }));
+    this.finish(op, { result: r.result, ops, version: r.userVersion, epoch: r.epoch });
+  }
+
+  private handleBackoff(s: OSDSession, b: MOSDBackoff): void {
+    const key = pgKey(b.pgid);
+    if (b.op === BackoffOp.BLOCK) {
+      let set = s.backoffs.get(key);
+      if (!set) s.backoffs.set(key, (set = new Set()));
+      set.add(b.id);
+      s.con?.send(encodeBackoffAck(b, this.opts.maps.current?.epoch ?? b.epoch));
+    } else if (b.op === BackoffOp.UNBLOCK) {
+      const set = s.backoffs.get(key);
+      set?.delete(b.id);
+      if (!set?.size) s.backoffs.delete(key);
+      // ops held for this PG go out now (those sent before the block are resent)
+      for (const op of s.ops) {
+        if (op.target && pgKey(op.target.pgid) === key) {
+          op.sentOn = undefined;
+          this.trySend(op);
+        }
+      }
+    }
+  }
+
+  private handleMap(map: OsdMapView): void {
+    for (const op of [...this.ops.values()]) this.target(op, map);
+    for (const l of this.lingers.values()) this.targetLinger(l, map);
+    // drop sessions to OSDs that went down; their ops were retargeted above
+    for (const [osd, s] of this.sessions) {
+      if (!map.osdUp(osd) && !s.ops.size && !s.lingers.size) {
+        s.con?.close();
+        clearTimeout(s.retryTimer);
+        this.sessions.delete(osd);
+      }
+    }
+  }
+
+  // ---- watch / notify -------------------------------------------------------------------
+
+  /** Register a watch on an object; resolves once the OSD accepted it. */
+  async watch(oloc: ObjectLocator, oid: string, cb: WatchCallbacks, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<bigint> {
+    const cookie = ++this.lastCookie;
+    const l = new Linger(cookie, oid, oloc, cb);
+    this.lingers.set(cookie, l);
+    try {
+      await this.lingerOp(l, WatchOp.WATCH, opts);
+      l.registered = true;
+      const map = this.opts.maps.current;
+      if (map) this.targetLinger(l, map);
+      return cookie;
+    } catch (e) {
+      this.lingers.delete(cookie);
+      throw e;
+    }
+  }
+
+  async unwatch(cookie: bigint, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const l = this.lingers.get(cookie);
+    if (!l) throw new CephError(errnoNumber('ENOENT'), `no watch with cookie ${cookie}`, { op: 'unwatch' });
+    this.lingers.delete(cookie);
+    l.session?.lingers.delete(l);
+    const r = await this.lingerOp(l, WatchOp.UNWATCH, opts).catch((e: CephError) => e);
+    if (r instanceof CephError && r.code !== 'ENOENT' && r.code !== 'ENOTCONN') throw r;
+  }
+
+  private async lingerOp(l: Linger, watchOp: number, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
+    const r = await this.submit({
+      oid: l.oid,
+      oloc: l.oloc,
+      ops: [{ op: OsdOpCode.WATCH, watch: { cookie: l.cookie, op: watchOp, gen: l.gen, timeout: 0 } }],
+      ...opts,
+    });
+    if (r.result < 0) throw CephError.fromResult(r.result, { op: watchOp === WatchOp.UNWATCH ? 'unwatch' : 'watch', object: l.oid, pool: l.oloc.pool });
+  }
+
+  private targetLinger(l: Linger, map: OsdMapView): void {
+    if (!l.registered) return;
+    const t = map.target(l.oloc, l.oid);
+    const moved = !l.target || l.target.osd !== t.primary || l.target.pgid.seed !== t.pgid.seed;
+    l.target = { osd: t.primary, pgid: t.pgid, hash: t.hash, acting: t.acting, epoch: map.epoch };
+    if (!moved) return;
+    l.session?.lingers.delete(l);
+    l.session = t.primary >= 0 ? this.session(t.primary, map) : undefined;
+    if (l.session) {
+      l.session.lingers.add(l);
+      if (l.session.con && !l.session.con.isClosed) this.sendLinger(l, true);
+    }
+  }
+
+  /** Re-establish a watch after a session reset or a move (WATCH op RECONNECT). */
+  private sendLinger(l: Linger, reconnect: boolean): void {
+    if (!this.lingers.has(l.cookie)) return;
+    if (reconnect) l.gen++;
+    this.submit({
+      oid: l.oid,
+      oloc: l.oloc,
+      ops: [{ op: OsdOpCode.WATCH, watch: { cookie: l.cookie, op: reconnect ? WatchOp.RECONNECT : WatchOp.WATCH, gen: l.gen, timeout: 0 } }],
+    }).then(
+      (r) => {
+        if (r.result < 0) this.lingerFailed(l, CephError.fromResult(r.result, { op: 'watch', object: l.oid }));
+        else l.registered = true;
+      },
+      (e: CephError) => this.lingerFailed(l, e),
+    );
+  }
+
+  private lingerFailed(l: Linger, err: CephError): void {
+    if (!this.lingers.has(l.cookie)) return;
+    if (err.code === 'ENOTCONN' || err.code === 'ETIMEDOUT') {
+      // the OSD forgot the watch: register it afresh
+      this.sendLinger(l, false);
+      return;
+    }
+    l.cb.onError?.(err);
+  }
+
+  private onTick(): void {
+    for (const l of this.lingers.values()) {
+      if (!l.registered || l.pinging || !l.session?.con || l.session.con.isClosed) continue;
+      l.pinging = true;
+      this.submit({
+        oid: l.oid,
+        oloc: l.oloc,
+        ops: [{ op: OsdOpCode.WATCH, watch: { cookie: l.cookie, op: WatchOp.PING, gen: l.gen } }],
+        flags: 0,
+        timeoutMs: 30_000,
+      }).then(
+        (r) => {
+          l.pinging = false;
+          if (r.result < 0) this.lingerFailed(l, CephError.fromResult(r.result, { op: 'watch ping', object: l.oid }));
+        },
+        () => {
+          l.pinging = false;
+        },
+      );
+    }
+  }
+
+  private handleWatchNotify(s: OSDSession, m: Message): void {
+    const n = decodeMWatchNotify(m);
+    if (n.opcode === WatchEvent.NOTIFY_COMPLETE) {
+      const done = this.notifies.get(n.cookie);
+      if (done) {
+        const { acks, timeouts } = decodeNotifyComplete(n.data);
+        done({ acks, timeouts, returnCode: n.returnCode });
+      }
+      return;
+    }
+    const l = this.lingers.get(n.cookie);
+    if (!l) return;
+    if (n.opcode === WatchEvent.DISCONNECT) {
+      l.registered = false;
+      this.sendLinger(l, false);
+      return;
+    }
+    if (n.opcode === WatchEvent.NOTIFY) {
+      void s;
+      Promise.resolve()
+        .then(() => l.cb.onNotify({ notifyId: n.notifyId, notifierGid: n.notifierGid, payload: n.payload }))
+        .catch(() => undefined)
+        .then((reply) =>
+          this.submit({
+            oid: l.oid,
+            oloc: l.oloc,
+            ops: [{ op: OsdOpCode.NOTIFY_ACK, indata: encodeNotifyAckInput(n.notifyId, l.cookie, reply ?? Buffer.alloc(0)) }],
+          }),
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  /** Notify the watchers of an object and wait for their acks (or their timeout). */
+  async notify(oloc: ObjectLocator, oid: string, payload: Buffer, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<NotifyResult> {
+    const cookie = ++this.lastCookie;
+    const timeoutSec = Math.max(1, Math.ceil((opts.timeoutMs ?? 10_000) / 1000));
+    let complete!: (r: NotifyResult) => void;
+    const completed = new Promise<NotifyResult>((res) => (complete = res));
+    this.notifies.set(cookie, complete);
+    try {
+      const r = await this.submit({
+        oid,
+        oloc,
+        ops: [{ op: OsdOpCode.NOTIFY, notify: { cookie }, indata: encodeNotifyInput(timeoutSec, payload) }],
+        ...opts,
+      });
+      if (r.result < 0) throw CephError.fromResult(r.result, { op: 'notify', object: oid, pool: oloc.pool });
+      const waitMs = timeoutSec * 1000 + 5000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new TimeoutError('notify', waitMs, oid)), waitMs);
+      });
+      try {
+        return await Promise.race([completed, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      this.notifies.delete(cookie);
+    }
+  }
+
+  /** Stop: fail every op, close every session and timer. */
+  shutdown(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.tick);
+    this.opts.maps.off('map', this.onMap);
+    const err = new CephError(errnoNumber('ESHUTDOWN'), 'cluster handle is shut down', { op: 'shutdown' });
+    for (const op of [...this.ops.values()]) this.finish(op, err);
+    for (const s of this.sessions.values()) {
+      clearTimeout(s.retryTimer);
+      s.con?.close();
+    }
+    this.sessions.clear();
+    this.lingers.clear();
+  }
+}
