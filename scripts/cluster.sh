@@ -9,6 +9,7 @@
 #       stdout; progress goes to stderr.
 #       --owner-pid PID: a watchdog stops the cluster once PID has exited
 #       (used by test/helpers/cluster.ts so a killed test never leaks daemons).
+#       --mgr: also start a mgr (pool usage and quotas reach the mons through it).
 #   scripts/cluster.sh stop DIR
 #       Kills every daemon listed in DIR/pids (TERM, then KILL), removes DIR.
 #       Idempotent; refuses any DIR without the .rbd-ts-cluster marker.
@@ -232,13 +233,14 @@ start_daemon() {
 }
 
 cmd_start() {
-  local dir="" mons=1 osds=1 secure=0 mem_bytes=$((4 * 1024 * 1024 * 1024)) pgs=8 timeout=60 owner=""
+  local dir="" mons=1 osds=1 secure=0 mgr=0 mem_bytes=$((4 * 1024 * 1024 * 1024)) pgs=8 timeout=60 owner=""
   while (($#)); do
     case $1 in
       --dir) dir=${2:?}; shift 2 ;;
       --mons) mons=${2:?}; shift 2 ;;
       --osds) osds=${2:?}; shift 2 ;;
       --secure) secure=1; shift ;;
+      --mgr) mgr=1; shift ;;
       --memstore-bytes) mem_bytes=${2:?}; shift 2 ;;
       --pool-pgs) pgs=${2:?}; shift 2 ;;
       --timeout) timeout=${2:?}; shift 2 ;;
@@ -451,6 +453,23 @@ EOF
   timeout "$left" rados -c "$conf" -p rbd ls >/dev/null 2>>"$dir/log/cluster-sh.stderr" ||
     die "PGs of pool rbd did not become active"
   log "pool rbd ready after $((SECONDS - t0)) s"
+
+  if ((mgr)); then
+    # A mgr: pool usage (and so pool quotas) reaches the mons only through it.
+    mkdir -p "$dir/mgr/x"
+    ceph_q auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' mds 'allow *' \
+      -o "$dir/mgr/x/keyring" || die "mgr key creation failed"
+    start_daemon "mgr.x" ceph-mgr -f -c "$conf" -i x --mgr-data "$dir/mgr/x" --keyring "$dir/mgr/x/keyring"
+    while :; do
+      check_alive
+      if out=$(ceph_q mgr stat -f json) && [[ "$(json_get 'j["available"]' <<<"$out" 2>/dev/null)" == "True" ]]; then
+        break
+      fi
+      ((SECONDS < deadline)) || die "timed out waiting for the mgr"
+      sleep 0.5
+    done
+    log "mgr available after $((SECONDS - t0)) s"
+  fi
 
   if ((mons > 1)); then
     wait_quorum "$mons"

@@ -98,9 +98,9 @@ fi
 # 4. cluster tests
 t=$SECONDS
 if has_tests test/cluster; then
-  log "starting a cluster (1 mon, 3 OSDs)"
+  log "starting a cluster (1 mon, 3 OSDs, 1 mgr)"
   # cluster.sh prints the dir on the last line of stdout; progress goes to stderr
-  if out=$(bash scripts/cluster.sh start --osds 3) && CLUSTER_DIR=$(tail -n 1 <<<"$out") && [[ -f $CLUSTER_DIR/ceph.conf ]]; then
+  if out=$(bash scripts/cluster.sh start --osds 3 --mgr) && CLUSTER_DIR=$(tail -n 1 <<<"$out") && [[ -f $CLUSTER_DIR/ceph.conf ]]; then
     step_done cluster-start ok "$t"
     t=$SECONDS
     export CEPH_CONF=$CLUSTER_DIR/ceph.conf

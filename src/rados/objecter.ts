@@ -177,6 +177,8 @@ export class Objecter extends EventEmitter {
   private readonly throttle: Throttle;
   private readonly tick: NodeJS.Timeout;
   private stopped = false;
+  /** counters for tests and benchmarks */
+  readonly stats = { sent: 0, resent: 0, replies: 0, mapChanges: 0 };
   private readonly onMap = (map: OsdMapView) => this.handleMap(map);
 
   constructor(readonly opts: ObjecterOptions) {
@@ -372,6 +374,8 @@ export class Objecter extends EventEmitter {
         }),
       );
       op.sentOn = s.con;
+      this.stats.sent++;
+      if (op.attempt > 0) this.stats.resent++;
     } catch {
       // the connection closed under us; the reset handler resends
     }
@@ -426,6 +430,7 @@ export class Objecter extends EventEmitter {
       if (map) this.target(op, map);
       return;
     }
+    this.stats.replies++;
     // copy out: the reply's data segment belongs to the socket read
     const ops = r.ops.map((o) => ({ op: o.op, rval: o.rval, outdata: Buffer.from(o.outdata) }));
     this.finish(op, { result: r.result, ops, version: r.userVersion, epoch: r.epoch });
@@ -453,6 +458,7 @@ export class Objecter extends EventEmitter {
   }
 
   private handleMap(map: OsdMapView): void {
+    this.stats.mapChanges++;
     for (const op of [...this.ops.values()]) this.target(op, map);
     for (const l of this.lingers.values()) this.targetLinger(l, map);
     // drop sessions to OSDs that went down; their ops were retargeted above

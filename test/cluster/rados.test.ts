@@ -142,12 +142,13 @@ test('compound ops are atomic: a failing cmpext leaves the write undone', async 
 test('watch/notify between rbd-ts and `rados watch` / `rados notify`, both directions', async (t) => {
   const c = await sharedCluster();
   const io = await cluster.openIoctx('rbd');
-  const oid = 'ts-watch';
+  const oid = `ts-watch-${randomBytes(4).toString('hex')}`;
   await io.create(oid);
   // rbd-ts watches, rados notifies
   const got: string[] = [];
   const w = await io.watch(oid, (e) => {
-    got.push(e.payload.toString());
+    // `rados notify` sends its message encoded as a string (u32 length + bytes)
+    got.push(e.payload.subarray(4).toString());
     return Buffer.from('pong');
   });
   const r = await rados(c, ['-p', 'rbd', 'notify', oid, 'ping-from-rados']);
@@ -161,15 +162,19 @@ test('watch/notify between rbd-ts and `rados watch` / `rados notify`, both direc
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   try {
-    for (let i = 0; i < 100 && !/watch/i.test(out); i++) await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 100 && !/press enter|watch/i.test(out); i++) await new Promise((res) => setTimeout(res, 100));
     await new Promise((res) => setTimeout(res, 500));
     const res = await io.notify(oid, 'ping-from-rbd-ts', { timeoutMs: 5000 });
     t.is(res.acks.length, 1);
     t.is(res.timeouts.length, 0);
-    for (let i = 0; i < 30 && !out.includes('ping-from-rbd-ts'); i++) await new Promise((r2) => setTimeout(r2, 100));
-    t.true(out.includes('ping-from-rbd-ts'), out);
+    // `rados watch` prints the notifier, not the payload
+    const me = `from ${cluster.cephx.globalId}`;
+    for (let i = 0; i < 30 && !out.includes(me); i++) await new Promise((r2) => setTimeout(r2, 100));
+    t.regex(out, /NOTIFY cookie \d+ notify_id \d+/);
+    t.true(out.includes(me), out);
   } finally {
-    child.kill('SIGINT');
+    child.stdin.end('\n'); // "press enter to exit": unwatches cleanly
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
   }
   // no watchers: the notify completes with no acks
   const none = await io.notify(oid, 'anyone?', { timeoutMs: 2000 });
@@ -178,9 +183,10 @@ test('watch/notify between rbd-ts and `rados watch` / `rados notify`, both direc
 
 test('a self-managed snapshot taken between two writes: reading at the snap id returns the old bytes', async (t) => {
   const io = await cluster.openIoctx('rbd');
-  const oid = 'ts-snap';
+  const oid = `ts-snap-${randomBytes(4).toString('hex')}`;
   const snap = await io.createSelfManagedSnap();
   t.true(snap > 0n);
+  io.setSnapContext(snap, [snap]);
   await io.writeFull(oid, Buffer.from('before'));
   const snap2 = await io.createSelfManagedSnap();
   io.setSnapContext(snap2, [snap2, snap]);
@@ -254,6 +260,8 @@ test('500 writes while an OSD goes out and back in and pg_num changes: each comp
   t.is((await ceph(c, ['osd', 'pool', 'create', 'churn', '8'])).code, 0);
   try {
     const io = await cluster.openIoctx('churn');
+    const objecter = await cluster.objecter();
+    const before = { ...objecter.stats };
     const payload = (i: number) => Buffer.from(`object ${i} `.repeat(50));
     let done = 0;
     const writes = Array.from({ length: 500 }, async (_, i) => {
@@ -269,6 +277,9 @@ test('500 writes while an OSD goes out and back in and pg_num changes: each comp
     t.is((await ceph(c, ['osd', 'in', '1'])).code, 0);
     await Promise.all(writes);
     t.is(done, 500);
+    // the map changes moved ops: some went out again (same tid, next attempt)
+    t.true(objecter.stats.mapChanges - before.mapChanges >= 3);
+    t.log(`sent ${objecter.stats.sent - before.sent}, resent ${objecter.stats.resent - before.resent}, maps ${objecter.stats.mapChanges - before.mapChanges}`);
     // append is not idempotent: a write applied twice would show its payload twice
     for (let i = 0; i < 500; i++) {
       const got = await io.read(`churn-${i}`, 1 << 20);
