@@ -220,7 +220,7 @@ export class Rados {
 
   private async poolId(pool: string | number, op: string): Promise<{ id: number; name: string; map: OSDMap }> {
     let map = await this.osdmap();
-    const find = (m: OSDMap) => (typeof pool === 'number' ? (m.getPool(pool) ? { id: pool, name: m.poolName.get(pool) ?? String(pool) } : undefined) : (() => {
+    const find = (m: OSDMap) => (typeof pool === 'number' ? (m.getPool(pool) ? { id: pool, name: m.poolNames.get(pool) ?? String(pool) } : undefined) : (() => {
       const p = m.poolByName(pool);
       return p ? { id: p.id, name: pool } : undefined;
     })());
