@@ -3,7 +3,7 @@
 
 import { Decoder } from '../encoding/decoder.js';
 import { CephError, errnoNumber } from '../encoding/errno.js';
-import { decodeUTime, utimeToDate } from '../encoding/types.js';
+import { addrToString, decodeEntityAddr, decodeEntityNameT, decodeUTime, entityTypeName, utimeToDate } from '../encoding/types.js';
 import type { ObjectLocator, SnapContext } from './messages/osd-op.js';
 import { CEPH_NOSNAP, OsdFlag, OsdOpCode } from './osd-ops.js';
 import { ALL_NSPACES, DEFAULT_HOBJECT, decodePgNlsResponse } from './messages/pgnls.js';
@@ -31,6 +31,30 @@ export interface IoCtxHost {
   createSelfManagedSnap(pool: number, opts: CallOptions): Promise<bigint>;
   removeSelfManagedSnap(pool: number, snapid: bigint, opts: CallOptions): Promise<void>;
   pgNum(pool: number): number;
+  /** the cluster handle's own view, for layers above (RBD) */
+  cluster: ClusterView;
+}
+
+/** What an IoCtx can tell about its cluster. */
+export interface ClusterView {
+  /** this client's global id (client.<id>) */
+  readonly globalId: bigint;
+  openIoctx(pool: string | number, opts?: { namespace?: string }): Promise<IoCtx>;
+  /** pool id → name from the current OSDMap */
+  poolName(id: number): string | undefined;
+  /** every pool id in the current OSDMap */
+  poolIds(): number[];
+  /** the OSDMap's require_min_compat_client (CephRelease number: luminous 12, mimic 13) */
+  requireMinCompatClient(): number;
+}
+
+export interface WatcherInfo {
+  /** client.<gid> */
+  name: string;
+  gid: bigint;
+  cookie: bigint;
+  timeoutSeconds: number;
+  addr: string;
 }
 
 export class IoCtx {
@@ -45,6 +69,10 @@ export class IoCtx {
     readonly poolName: string,
     readonly namespace = '',
   ) {}
+
+  get cluster(): ClusterView {
+    return this.host.cluster;
+  }
 
   get oloc(): ObjectLocator {
     return this.namespace ? { pool: this.poolId, nspace: this.namespace } : { pool: this.poolId };
@@ -202,6 +230,26 @@ export class IoCtx {
     const op = opts.write ? new WriteOp().call(cls, method, input).returnVec() : new ReadOp().call(cls, method, input);
     const r = await this.operate(oid, op, opts);
     return r.ops[0]!.outdata;
+  }
+
+  /** The watchers of an object (LIST_WATCHERS). */
+  async listWatchers(oid: string, opts: CallOptions = {}): Promise<WatcherInfo[]> {
+    const r = await this.operate(oid, new ReadOp().listWatchers(), opts);
+    const out = r.ops[0]!.outdata;
+    const d = new Decoder(out, 0, out.length, 'list_watchers');
+    return d.versioned(1, 'obj_list_watch_response_t', (x) =>
+      x.list(
+        (y) =>
+          y.versioned(2, 'watch_item_t', (w, v) => {
+            const n = decodeEntityNameT(w);
+            const cookie = w.u64();
+            const timeoutSeconds = w.u32();
+            const addr = v >= 2 ? addrToString(decodeEntityAddr(w)) : '';
+            return { name: `${entityTypeName(n.type)}.${n.num}`, gid: n.num, cookie, timeoutSeconds, addr };
+          }),
+        6,
+      ),
+    );
   }
 
   // ---- listing ----------------------------------------------------------------------------

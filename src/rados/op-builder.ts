@@ -83,6 +83,10 @@ export class ReadOp extends ObjectOperation {
     return this.push({ op: OsdOpCode.GETXATTRS });
   }
 
+  listWatchers(): this {
+    return this.push({ op: OsdOpCode.LIST_WATCHERS });
+  }
+
   getOmapVals(startAfter: string, filterPrefix: string, maxReturn: number): this {
     const indata = new Encoder(64).string(startAfter).u64(maxReturn).string(filterPrefix).toBuffer();
     return this.push({ op: OsdOpCode.OMAPGETVALS, extent: { offset: 0, length: indata.length }, indata });
@@ -137,6 +141,11 @@ export class WriteOp extends ObjectOperation {
 
   append(data: Buffer): this {
     return this.push({ op: OsdOpCode.APPEND, extent: { offset: 0, length: data.length }, indata: data });
+  }
+
+  /** roll the object back to its state at a snapshot */
+  rollback(snapid: bigint): this {
+    return this.push({ op: OsdOpCode.ROLLBACK, snap: { snapid } });
   }
 
   truncate(size: number): this {

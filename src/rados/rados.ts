@@ -14,7 +14,7 @@ import { MonClient, type MonCommandResult, type WaitOptions } from '../mon/mon-c
 import type { MonMap } from '../mon/monmap.js';
 import { PoolOpCode } from '../mon/messages/pool-op.js';
 import { Decoder } from '../encoding/decoder.js';
-import { IoCtx, type CallOptions } from './ioctx.js';
+import { IoCtx, type CallOptions, type ClusterView } from './ioctx.js';
 import { Objecter } from './objecter.js';
 import { OSDMapTracker } from './osdmap/map-tracker.js';
 import type { OSDMap } from './osdmap/osdmap.js';
@@ -246,11 +246,26 @@ export class Rados {
     const { objecter, tracker } = await this.startDataPath();
     const host = {
       objecter,
+      cluster: this.clusterView(tracker),
       pgNum: (p: number) => tracker.current?.getPool(p)?.pgNum ?? 0,
       createSelfManagedSnap: (p: number, o: CallOptions) => this.createSelfManagedSnap(p, o),
       removeSelfManagedSnap: (p: number, snap: bigint, o: CallOptions) => this.removeSelfManagedSnap(p, snap, o),
     };
     return new IoCtx(host, id, name, opts.namespace ?? '');
+  }
+
+  private clusterView(tracker: OSDMapTracker): ClusterView {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const rados = this;
+    return {
+      get globalId() {
+        return rados.cephx.globalId;
+      },
+      openIoctx: (pool, o) => this.openIoctx(pool, o),
+      poolName: (id) => tracker.current?.poolNames.get(id),
+      poolIds: () => [...(tracker.current?.poolNames.keys() ?? [])],
+      requireMinCompatClient: () => tracker.current?.requireMinCompatClient ?? 0,
+    };
   }
 
   /** What `ceph osd map POOL OBJECT [NAMESPACE]` prints, computed from our OSDMap. */

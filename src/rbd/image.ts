@@ -1,0 +1,552 @@
+// An open format-2 image: its header state (read with compound cls calls, as librbd's
+// refresh does), snapshots, protection, parent and children, resize; every metadata
+// change ends with the header-update notify that makes librbd clients refresh.
+
+import { CephError, errnoNumber } from '../encoding/errno.js';
+import { Encoder } from '../encoding/encoder.js';
+import { utimeToDate, type UTime } from '../encoding/types.js';
+import type { CallOptions, IoCtx } from '../rados/ioctx.js';
+import { ReadOp, WriteOp } from '../rados/op-builder.js';
+import { CEPH_NOSNAP } from '../rados/osd-ops.js';
+import * as R from './cls/rbd.js';
+import { call } from './cls/exec.js';
+import { Feature, HeaderFlag, OpFeature, featureNames, flagNames, opFeatureNames } from './features.js';
+import { makeLayout, objectCount, type Layout } from './layout.js';
+import { RBD_CHILDREN, RBD_DIRECTORY, dataObject, headerObject, idObject, objectMapObject } from './names.js';
+import type { ChildInfo, ImageStat, ParentInfo, RbdInfoJson, SnapInfo } from './types.js';
+
+/** NotifyMessage{HEADER_UPDATE}: ENC(7,1) { u32 op 3 } */
+const HEADER_UPDATE = new Encoder(16).versioned(7, 1, (e) => e.u32(3)).toBuffer();
+
+interface SnapState {
+  id: bigint;
+  name: string;
+  size: number;
+  protection: number;
+  timestamp: UTime;
+  namespace: R.SnapNamespace;
+  childCount: number;
+  flags: number;
+  parentOverlap: number | undefined;
+}
+
+export interface OpenOptions extends CallOptions {
+  /** open at this snapshot (read-only) */
+  snapshot?: string;
+  readOnly?: boolean;
+}
+
+function rbdError(errno: string, message: string, image: string, op: string): CephError {
+  return new CephError(errnoNumber(errno), message, { op, image });
+}
+
+/** Read calls that may fail without failing the op (FAILOK), with their default. */
+async function readHeader(io: IoCtx, oid: string, opts: CallOptions) {
+  const calls = [
+    R.getSize(),
+    R.getFeatures(CEPH_NOSNAP, false),
+    R.getFlags(),
+    R.getSnapContext(),
+    R.getObjectPrefix(),
+    R.getDataPool(),
+    R.getCreateTimestamp(),
+    R.getAccessTimestamp(),
+    R.getModifyTimestamp(),
+    R.opFeaturesGet(),
+    R.parentGet(),
+    R.parentOverlapGet(),
+    R.getStripeUnitCount(),
+  ] as const;
+  const optional = new Set([10, 11, 12]); // parent (none: ENOENT on some paths), overlap, striping (ENOEXEC)
+  const op = new ReadOp();
+  calls.forEach((c, i) => {
+    op.call(c.cls, c.method, c.input);
+    if (optional.has(i)) op.failOk();
+  });
+  const r = await io.operate(oid, op, opts);
+  const out = <T>(i: number, c: R.ClsCall<T>): T | undefined => {
+    const o = r.ops[i]!;
+    return o.rval < 0 ? undefined : c.decode(o.outdata);
+  };
+  return {
+    size: out(0, calls[0])!,
+    features: out(1, calls[1])!,
+    flags: out(2, calls[2])!,
+    snapc: out(3, calls[3])!,
+    objectPrefix: out(4, calls[4])!,
+    dataPool: out(5, calls[5])!,
+    created: out(6, calls[6])!,
+    accessed: out(7, calls[7])!,
+    modified: out(8, calls[8])!,
+    opFeatures: out(9, calls[9])!,
+    parent: out(10, calls[10]),
+    overlap: out(11, calls[11]),
+    stripe: out(12, calls[12]),
+  };
+}
+
+export class Image {
+  size = 0;
+  features = 0;
+  flags = 0;
+  opFeatures = 0;
+  objectPrefix = '';
+  dataPoolId = -1;
+  layout: Layout = makeLayout(22);
+  snapc: { seq: bigint; snaps: bigint[] } = { seq: 0n, snaps: [] };
+  snaps: SnapState[] = [];
+  parent: R.ParentImageSpec | undefined;
+  parentOverlap: number | undefined;
+  created: UTime = { sec: 0, nsec: 0 };
+  accessed: UTime = { sec: 0, nsec: 0 };
+  modified: UTime = { sec: 0, nsec: 0 };
+  /** the snapshot this image is open at, if any */
+  snapId: bigint = CEPH_NOSNAP;
+  private closed = false;
+
+  private constructor(
+    readonly io: IoCtx,
+    public name: string,
+    readonly id: string,
+    readonly readOnly: boolean,
+  ) {}
+
+  get headerOid(): string {
+    return headerObject(this.id);
+  }
+
+  /** Open an image by name (python-rbd Image(ioctx, name, snapshot, read_only)). */
+  static async open(io: IoCtx, name: string, opts: OpenOptions = {}): Promise<Image> {
+    let id: string;
+    try {
+      id = await call(io, idObject(name), R.getId(), opts);
+    } catch (e) {
+      if (e instanceof CephError && e.code === 'ENOENT') throw rbdError('ENOENT', `image ${name} does not exist`, name, 'open');
+      throw e;
+    }
+    return Image.openById(io, id, name, opts);
+  }
+
+  /** Open an image whose id is known (its name is looked up if not given). */
+  static async openById(io: IoCtx, id: string, name?: string, opts: OpenOptions = {}): Promise<Image> {
+    const nm = name ?? (await call(io, RBD_DIRECTORY, R.dirGetName(id), opts).catch(() => id));
+    const img = new Image(io, nm, id, !!(opts.readOnly || opts.snapshot));
+    await img.refresh(opts);
+    if (opts.snapshot !== undefined) {
+      const s = img.snaps.find((x) => x.name === opts.snapshot && x.namespace.type === R.SnapNamespaceType.USER);
+      if (!s) throw rbdError('ENOENT', `snapshot ${opts.snapshot} does not exist`, nm, 'open');
+      img.snapId = s.id;
+    }
+    return img;
+  }
+
+  /** Re-read the header: size, features, snapshots, parent (librbd's refresh). */
+  async refresh(opts: CallOptions = {}): Promise<void> {
+    let h: Awaited<ReturnType<typeof readHeader>>;
+    try {
+      h = await readHeader(this.io, this.headerOid, opts);
+    } catch (e) {
+      if (e instanceof CephError && e.code === 'ENOENT') throw rbdError('ENOENT', `image ${this.name} (id ${this.id}) has no header`, this.name, 'open');
+      throw e;
+    }
+    if (h.features.incompatible & ~2047) throw rbdError('ENOSYS', `image uses unsupported features 0x${h.features.incompatible.toString(16)}`, this.name, 'open');
+    this.size = h.size.size;
+    this.features = h.features.features;
+    this.flags = h.flags;
+    this.opFeatures = h.opFeatures;
+    this.objectPrefix = h.objectPrefix;
+    this.dataPoolId = h.dataPool;
+    this.layout = makeLayout(h.size.order, h.stripe?.stripeUnit ?? 0, h.stripe?.stripeCount ?? 0);
+    this.snapc = h.snapc;
+    this.created = h.created;
+    this.accessed = h.accessed;
+    this.modified = h.modified;
+    this.parent = h.parent && R.parentExists(h.parent) ? h.parent : undefined;
+    this.parentOverlap = this.parent ? h.overlap : undefined;
+    // snapshots: one op with the per-snapshot reads
+    this.snaps = [];
+    if (h.snapc.snaps.length) {
+      const op = new ReadOp();
+      const per = (id: bigint) => [R.snapshotGet(id), R.getProtectionStatus(id), R.getFlags(id), R.parentOverlapGet(id)] as const;
+      for (const id of h.snapc.snaps) {
+        const cs = per(id);
+        cs.forEach((c, i) => {
+          op.call(c.cls, c.method, c.input);
+          if (i === 3) op.failOk();
+        });
+      }
+      const r = await this.io.operate(this.headerOid, op, opts);
+      h.snapc.snaps.forEach((id, k) => {
+        const cs = per(id);
+        const o = (i: number) => r.ops[k * 4 + i]!;
+        const info = cs[0].decode(o(0).outdata);
+        this.snaps.push({
+          id,
+          name: info.name,
+          size: info.imageSize,
+          protection: cs[1].decode(o(1).outdata),
+          timestamp: info.timestamp,
+          namespace: info.namespace,
+          childCount: info.childCount,
+          flags: cs[2].decode(o(2).outdata),
+          parentOverlap: o(3).rval < 0 ? undefined : cs[3].decode(o(3).outdata),
+        });
+      });
+      this.snaps.sort((a, b) => (a.id < b.id ? -1 : 1));
+    }
+  }
+
+  private checkOpen(op: string): void {
+    if (this.closed) throw rbdError('ESHUTDOWN', 'image is closed', this.name, op);
+  }
+
+  private checkWritable(op: string): void {
+    this.checkOpen(op);
+    if (this.readOnly) throw rbdError('EROFS', 'image is open read-only', this.name, op);
+  }
+
+  /** Tell watchers (librbd clients holding the image open) to refresh. */
+  async notifyUpdate(): Promise<void> {
+    try {
+      await this.io.notify(this.headerOid, HEADER_UPDATE, { timeoutMs: 5000 });
+    } catch (e) {
+      if (!(e instanceof CephError) || !['ETIMEDOUT', 'ENOENT'].includes(e.code)) throw e;
+    }
+  }
+
+  // ---- info ------------------------------------------------------------------------------------
+
+  private snap(name: string, op: string): SnapState {
+    const s = this.snaps.find((x) => x.name === name && x.namespace.type === R.SnapNamespaceType.USER);
+    if (!s) throw rbdError('ENOENT', `snapshot ${name} does not exist`, this.name, op);
+    return s;
+  }
+
+  /** Size at the open snapshot (or head). */
+  get currentSize(): number {
+    if (this.snapId === CEPH_NOSNAP) return this.size;
+    return this.snaps.find((s) => s.id === this.snapId)?.size ?? this.size;
+  }
+
+  stat(): ImageStat {
+    const size = this.currentSize;
+    return {
+      size,
+      objSize: this.layout.objectSize,
+      numObjs: objectCount(this.layout, size),
+      order: this.layout.order,
+      blockNamePrefix: this.objectPrefix,
+      parentPool: this.parent?.poolId ?? -1,
+      parentName: '',
+    };
+  }
+
+  /** Every field `rbd info --format json` prints, same keys and values. */
+  async info(opts: CallOptions = {}): Promise<RbdInfoJson> {
+    const fmt = (t: UTime) => ctime(utimeToDate(t));
+    const size = this.currentSize;
+    const j: RbdInfoJson = {
+      name: this.name,
+      id: this.id,
+      size,
+      objects: objectCount(this.layout, size),
+      order: this.layout.order,
+      object_size: this.layout.objectSize,
+      snapshot_count: this.snaps.filter((s) => s.namespace.type === R.SnapNamespaceType.USER).length,
+      block_name_prefix: this.objectPrefix,
+      format: 2,
+      features: featureNames(this.features),
+      op_features: opFeatureNames(this.opFeatures),
+      flags: flagNames(this.snapId === CEPH_NOSNAP ? this.flags : (this.snaps.find((s) => s.id === this.snapId)?.flags ?? 0)),
+      create_timestamp: fmt(this.created),
+      access_timestamp: fmt(this.accessed),
+      modify_timestamp: fmt(this.modified),
+    };
+    if (this.dataPoolId >= 0) j.data_pool = this.io.cluster.poolName(this.dataPoolId) ?? String(this.dataPoolId);
+    if (this.features & Feature.STRIPINGV2) {
+      j.stripe_unit = this.layout.stripeUnit;
+      j.stripe_count = this.layout.stripeCount;
+    }
+    const p = await this.parentInfo(opts);
+    if (p) {
+      j.parent = { pool: p.pool, pool_namespace: p.poolNamespace, image: p.image, id: p.imageId, snapshot: p.snapshot, trash: p.trash, overlap: p.overlap };
+    }
+    if (this.snapId !== CEPH_NOSNAP) {
+      const s = this.snaps.find((x) => x.id === this.snapId);
+      j.protected = s?.protection === R.Protection.PROTECTED ? 'true' : 'false';
+    }
+    return j;
+  }
+
+  /** The parent of the head (or of the open snapshot): pool, image, snapshot, overlap. */
+  async parentInfo(opts: CallOptions = {}): Promise<ParentInfo | undefined> {
+    const spec = this.parent;
+    if (!spec) return undefined;
+    const overlap = this.snapId === CEPH_NOSNAP ? this.parentOverlap : this.snaps.find((s) => s.id === this.snapId)?.parentOverlap;
+    if (overlap === undefined) return undefined;
+    const pio = await this.io.cluster.openIoctx(spec.poolId, { namespace: spec.poolNamespace });
+    let image = '';
+    let trash = false;
+    try {
+      image = await call(pio, RBD_DIRECTORY, R.dirGetName(spec.imageId), opts);
+    } catch (e) {
+      if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
+      trash = true;
+    }
+    let snapshot = '';
+    try {
+      const si = await call(pio, headerObject(spec.imageId), R.snapshotGet(spec.snapId), opts);
+      snapshot = si.namespace.type === R.SnapNamespaceType.TRASH ? (si.namespace.originalName ?? si.name) : si.name;
+    } catch (e) {
+      if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
+    }
+    return {
+      poolId: spec.poolId,
+      pool: this.io.cluster.poolName(spec.poolId) ?? String(spec.poolId),
+      poolNamespace: spec.poolNamespace,
+      image,
+      imageId: spec.imageId,
+      snapshot,
+      snapId: spec.snapId,
+      overlap,
+      trash,
+    };
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------
+
+  listSnaps(): SnapInfo[] {
+    return this.snaps
+      .filter((s) => s.namespace.type === R.SnapNamespaceType.USER)
+      .map((s) => ({
+        id: s.id,
+        name: s.name,
+        size: s.size,
+        protected: s.protection === R.Protection.PROTECTED,
+        timestamp: utimeToDate(s.timestamp),
+        namespace: R.snapNamespaceName(s.namespace.type),
+        childCount: s.childCount,
+      }));
+  }
+
+  private async dataIoctx(): Promise<IoCtx> {
+    if (this.dataPoolId < 0 || this.dataPoolId === this.io.poolId) return this.io;
+    return this.io.cluster.openIoctx(this.dataPoolId, { namespace: this.io.namespace });
+  }
+
+  /** Create a snapshot: a self-managed snap id in the data pool, then snapshot_add. */
+  async createSnap(name: string, opts: CallOptions = {}): Promise<bigint> {
+    this.checkWritable('snap_create');
+    if (!name) throw rbdError('EINVAL', 'snapshot name is empty', this.name, 'snap_create');
+    await this.refresh(opts);
+    if (this.snaps.some((s) => s.name === name && s.namespace.type === R.SnapNamespaceType.USER)) {
+      throw rbdError('EEXIST', `snapshot ${name} already exists`, this.name, 'snap_create');
+    }
+    const dio = await this.dataIoctx();
+    for (let attempt = 0; ; attempt++) {
+      const snapId = await dio.createSelfManagedSnap(opts);
+      try {
+        await call(this.io, this.headerOid, R.snapshotAdd(name, snapId), opts);
+      } catch (e) {
+        await dio.removeSelfManagedSnap(snapId).catch(() => undefined);
+        if (e instanceof CephError && e.code === 'ESTALE' && attempt < 5) continue; // a newer id landed meanwhile
+        throw e;
+      }
+      if (this.features & Feature.OBJECT_MAP) {
+        // the snapshot's object map is a copy of the head map; the head's EXISTS become EXISTS_CLEAN
+        const head = await this.io.read(objectMapObject(this.id), 0).catch(() => undefined);
+        if (head) await this.io.writeFull(objectMapObject(this.id, snapId), head, opts);
+        if (this.features & Feature.FAST_DIFF) await call(this.io, objectMapObject(this.id), R.objectMapSnapAdd(), opts).catch(() => undefined);
+      }
+      await this.refresh(opts);
+      await this.notifyUpdate();
+      return snapId;
+    }
+  }
+
+  async removeSnap(name: string, opts: CallOptions = {}): Promise<void> {
+    this.checkWritable('snap_remove');
+    await this.refresh(opts);
+    const s = this.snap(name, 'snap_remove');
+    if (s.protection !== R.Protection.UNPROTECTED) throw rbdError('EBUSY', `snapshot ${name} is protected`, this.name, 'snap_remove');
+    if (s.childCount > 0) throw rbdError('EBUSY', `snapshot ${name} has ${s.childCount} clone-v2 children`, this.name, 'snap_remove');
+    await call(this.io, this.headerOid, R.snapshotRemove(s.id), opts);
+    if (this.features & Feature.OBJECT_MAP) await this.io.remove(objectMapObject(this.id, s.id), opts).catch(() => undefined);
+    const dio = await this.dataIoctx();
+    await dio.removeSelfManagedSnap(s.id, opts).catch((e: CephError) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+    await this.refresh(opts);
+    await this.notifyUpdate();
+  }
+
+  async renameSnap(src: string, dst: string, opts: CallOptions = {}): Promise<void> {
+    this.checkWritable('snap_rename');
+    await this.refresh(opts);
+    const s = this.snap(src, 'snap_rename');
+    if (this.snaps.some((x) => x.name === dst && x.namespace.type === R.SnapNamespaceType.USER)) {
+      throw rbdError('EEXIST', `snapshot ${dst} already exists`, this.name, 'snap_rename');
+    }
+    await call(this.io, this.headerOid, R.snapshotRename(s.id, dst), opts);
+    await this.refresh(opts);
+    await this.notifyUpdate();
+  }
+
+  async protectSnap(name: string, opts: CallOptions = {}): Promise<void> {
+    this.checkWritable('snap_protect');
+    if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_protect');
+    await this.refresh(opts);
+    const s = this.snap(name, 'snap_protect');
+    if (s.protection === R.Protection.PROTECTED) throw rbdError('EBUSY', `snapshot ${name} is already protected`, this.name, 'snap_protect');
+    await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.PROTECTED), opts);
+    await this.refresh(opts);
+    await this.notifyUpdate();
+  }
+
+  /** Unprotect: EBUSY while clones (format 1 in any pool, or format 2) exist. */
+  async unprotectSnap(name: string, opts: CallOptions = {}): Promise<void> {
+    this.checkWritable('snap_unprotect');
+    if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_unprotect');
+    await this.refresh(opts);
+    const s = this.snap(name, 'snap_unprotect');
+    if (s.protection === R.Protection.UNPROTECTED) throw rbdError('EINVAL', `snapshot ${name} is not protected`, this.name, 'snap_unprotect');
+    await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.UNPROTECTING), opts);
+    try {
+      const children = await this.listChildren(name, opts);
+      if (children.length || s.childCount > 0) {
+        throw rbdError('EBUSY', `cannot unprotect: snapshot ${name} has ${Math.max(children.length, s.childCount)} child(ren)`, this.name, 'snap_unprotect');
+      }
+      await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.UNPROTECTED), opts);
+    } catch (e) {
+      await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.PROTECTED), opts).catch(() => undefined);
+      throw e;
+    }
+    await this.refresh(opts);
+    await this.notifyUpdate();
+  }
+
+  isProtectedSnap(name: string): boolean {
+    return this.snap(name, 'snap_is_protected').protection === R.Protection.PROTECTED;
+  }
+
+  /** Roll every data object back to the snapshot, then the size. */
+  async rollbackToSnap(name: string, opts: CallOptions = {}): Promise<void> {
+    this.checkWritable('snap_rollback');
+    await this.refresh(opts);
+    const s = this.snap(name, 'snap_rollback');
+    const dio = await this.dataIoctx();
+    dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
+    const n = objectCount(this.layout, Math.max(this.size, s.size));
+    for (let i = 0; i < n; i += 16) {
+      await Promise.all(
+        Array.from({ length: Math.min(16, n - i) }, (_, k) =>
+          dio.operate(dataObject(this.objectPrefix, i + k), new WriteOp().rollback(s.id), opts).catch((e: CephError) => {
+            if (e.code !== 'ENOENT') throw e;
+          }),
+        ),
+      );
+    }
+    if (s.size !== this.size) await call(this.io, this.headerOid, R.setSize(s.size), opts);
+    await this.refresh(opts);
+    await this.notifyUpdate();
+  }
+
+  // ---- children --------------------------------------------------------------------------------
+
+  /** Clones of a snapshot (format 1 from every pool's rbd_children, format 2 from the header). */
+  async listChildren(snapName?: string, opts: CallOptions = {}): Promise<ChildInfo[]> {
+    const snapId = snapName !== undefined ? this.snap(snapName, 'list_children').id : this.snapId;
+    if (snapId === CEPH_NOSNAP) throw rbdError('EINVAL', 'list_children needs a snapshot', this.name, 'list_children');
+    const out: ChildInfo[] = [];
+    const spec: R.ParentImageSpec = { poolId: this.io.poolId, poolNamespace: this.io.namespace, imageId: this.id, snapId };
+    const resolve = async (poolId: number, ns: string, id: string): Promise<ChildInfo> => {
+      const cio = await this.io.cluster.openIoctx(poolId, { namespace: ns });
+      let image = '';
+      let trash = false;
+      try {
+        image = await call(cio, RBD_DIRECTORY, R.dirGetName(id), opts);
+      } catch (e) {
+        if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
+        trash = true;
+      }
+      return { poolId, pool: this.io.cluster.poolName(poolId) ?? String(poolId), poolNamespace: ns, image, imageId: id, trash };
+    };
+    // format 1: rbd_children in every pool's default namespace
+    await Promise.all(
+      this.io.cluster.poolIds().map(async (poolId) => {
+        const cio = await this.io.cluster.openIoctx(poolId);
+        let ids: string[] = [];
+        try {
+          ids = await call(cio, RBD_CHILDREN, R.getChildren({ ...spec, poolNamespace: '' }), opts);
+        } catch (e) {
+          if (!(e instanceof CephError && ['ENOENT', 'EOPNOTSUPP'].includes(e.code))) throw e;
+        }
+        for (const id of ids) out.push(await resolve(poolId, '', id));
+      }),
+    );
+    // format 2: children attached to the snapshot
+    try {
+      const v2 = await call(this.io, this.headerOid, R.childrenList(snapId), opts);
+      for (const c of v2) out.push(await resolve(c.poolId, c.poolNamespace, c.imageId));
+    } catch (e) {
+      if (!(e instanceof CephError && ['ENOENT', 'EOPNOTSUPP'].includes(e.code))) throw e;
+    }
+    out.sort((a, b) => a.pool.localeCompare(b.pool) || a.poolNamespace.localeCompare(b.poolNamespace) || a.image.localeCompare(b.image));
+    return out;
+  }
+
+  // ---- resize ----------------------------------------------------------------------------------
+
+  async resize(size: number, opts: CallOptions & { allowShrink?: boolean } = {}): Promise<void> {
+    this.checkWritable('resize');
+    if (!Number.isSafeInteger(size) || size < 0) throw rbdError('EINVAL', `bad size ${size}`, this.name, 'resize');
+    await this.refresh(opts);
+    if (size === this.size) return;
+    const newCount = objectCount(this.layout, size);
+    if (size > this.size) {
+      if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
+      await call(this.io, this.headerOid, R.setSize(size), opts);
+    } else {
+      if (opts.allowShrink === false) throw rbdError('EINVAL', 'shrinking is not allowed', this.name, 'resize');
+      await this.trim(size, opts);
+      await call(this.io, this.headerOid, R.setSize(size), opts);
+      if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
+    }
+    await this.refresh(opts);
+    await this.notifyUpdate();
+  }
+
+  /** Remove (or truncate) the data objects beyond `size` (simple layouts: one stripe). */
+  async trim(size: number, opts: CallOptions = {}): Promise<void> {
+    const dio = await this.dataIoctx();
+    dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
+    const oldCount = objectCount(this.layout, this.size);
+    const keep = objectCount(this.layout, size);
+    const partial = this.layout.stripeCount === 1 && size % this.layout.objectSize !== 0;
+    const ignoreMissing = (e: CephError) => {
+      if (e.code !== 'ENOENT') throw e;
+    };
+    for (let i = keep; i < oldCount; i += 32) {
+      await Promise.all(
+        Array.from({ length: Math.min(32, oldCount - i) }, (_, k) => dio.remove(dataObject(this.objectPrefix, i + k), opts).catch(ignoreMissing)),
+      );
+    }
+    if (partial && keep > 0) {
+      await dio.truncate(dataObject(this.objectPrefix, keep - 1), size % this.layout.objectSize, opts).catch(ignoreMissing);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** ctime(3) as `rbd` prints timestamps: "Tue Nov 24 11:41:19 2026" (local time). */
+export function ctime(d: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getDay()]} ${months[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}`;
+}
+
+export { HeaderFlag, OpFeature };
