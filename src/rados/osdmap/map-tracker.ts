@@ -1,0 +1,299 @@
+// OSDMapTracker: keeps the current OSDMap of a MonClient's cluster (Objecter::handle_osd_map,
+// osdmap-crush.md §5.3).
+//
+// - start(): asks for the latest full map (sub "osdmap" from 0, one-time); once a map is
+//   held, keeps a continuous subscription from epoch + 1 (renewed with the current epoch
+//   whenever the mon session changes, so a new mon resumes where we are).
+// - Each MOSDMap: incrementals are applied in epoch order from current + 1; a full map is
+//   used for an epoch that has no incremental; with no map yet the newest full map in the
+//   message is the starting point. A gap the message cannot fill re-subscribes from
+//   current + 1 (the mon then sends what it has: incrementals, or the oldest full map it
+//   kept when ours is trimmed).
+// - 'map' is emitted after every new epoch, in order.
+// - A malformed message, a bad incremental or a wrong fsid never throws: the previous map
+//   stays current, an 'error' event is emitted (or the `log` option called when nobody
+//   listens for 'error'), and a full map is requested.
+
+import { EventEmitter } from 'node:events';
+import { AbortError, CephError, TimeoutError, errnoNumber } from '../../encoding/errno.js';
+import type { Message } from '../../msgr2/message.js';
+import type { MonClient } from '../../mon/mon-client.js';
+import { SUBSCRIBE_ONETIME } from '../../mon/messages/mon-subscribe.js';
+import { decodeMOSDMap, mosdmapRange, type MOSDMap } from './mosdmap.js';
+import { OSDMap } from './osdmap.js';
+
+export interface OSDMapTrackerEvents {
+  /** a new current map (emitted once per epoch, in order) */
+  map: [OSDMap];
+  /** a map message that could not be used; the previous map is kept */
+  error: [Error];
+}
+
+export interface OSDMapTrackerOptions {
+  /** called with errors when no 'error' listener is attached (default: ignore) */
+  log?: (msg: string, err?: unknown) => void;
+  /** verify map CRCs (default true) */
+  verifyCrc?: boolean;
+}
+
+export interface WaitOpts {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_WAIT_MS = 30_000;
+
+interface Waiter {
+  epoch: number;
+  resolve: (m: OSDMap) => void;
+  reject: (e: Error) => void;
+  cleanup: () => void;
+}
+
+/** The part of MonClient the tracker uses (a MonClient, or a test double). */
+export type MonClientLike = Pick<MonClient, 'subscribe' | 'unsubscribe' | 'getVersion' | 'on' | 'off'> & { readonly fsid: string | undefined };
+
+export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
+  private map: OSDMap | undefined;
+  private waiters = new Set<Waiter>();
+  private started = false;
+  private stopped = false;
+  /** what we last asked the mon for */
+  private sub: { start: number; onetime: boolean } | undefined;
+  /** the newest epoch any message said the sender has */
+  private newestSeen = 0;
+
+  constructor(
+    readonly monc: MonClientLike,
+    readonly opts: OSDMapTrackerOptions = {},
+  ) {
+    super();
+  }
+
+  /** The current map, if any. */
+  get current(): OSDMap | undefined {
+    return this.map;
+  }
+
+  get epoch(): number {
+    return this.map?.epoch ?? 0;
+  }
+
+  /** Start listening and ask for the latest full map. Idempotent. */
+  start(): this {
+    if (this.started || this.stopped) return this;
+    this.started = true;
+    this.monc.on('osdmap', this.onMessage);
+    this.monc.on('session', this.onSession);
+    this.requestFull();
+    return this;
+  }
+
+  /** Detach from the MonClient; pending waits reject with ESHUTDOWN. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.monc.off('osdmap', this.onMessage);
+    this.monc.off('session', this.onSession);
+    this.monc.unsubscribe('osdmap');
+    const err = new CephError(errnoNumber('ESHUTDOWN'), 'osdmap tracker stopped', { op: 'wait_for_osdmap' });
+    for (const w of [...this.waiters]) {
+      w.cleanup();
+      w.reject(err);
+    }
+    this.waiters.clear();
+  }
+
+  /** Ask the mon for anything newer than the current map (Objecter::maybe_request_map). */
+  requestNewer(): void {
+    if (this.stopped) return;
+    if (!this.map) this.requestFull();
+    else this.subscribeFrom(this.map.epoch + 1, false);
+  }
+
+  /** Resolves with the first map (or the current one). */
+  waitForMap(opts: WaitOpts = {}): Promise<OSDMap> {
+    return this.waitForEpoch(1, opts);
+  }
+
+  /** Resolves once the current map's epoch is ≥ `epoch`. */
+  waitForEpoch(epoch: number, opts: WaitOpts = {}): Promise<OSDMap> {
+    const op = 'wait_for_osdmap';
+    if (this.map && this.map.epoch >= epoch) return Promise.resolve(this.map);
+    if (this.stopped) return Promise.reject(new CephError(errnoNumber('ESHUTDOWN'), 'osdmap tracker stopped', { op }));
+    if (opts.signal?.aborted) return Promise.reject(new AbortError(op, opts.signal.reason));
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
+    return new Promise<OSDMap>((resolve, reject) => {
+      const onAbort = () => {
+        this.waiters.delete(w);
+        w.cleanup();
+        reject(new AbortError(op, opts.signal?.reason));
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(w);
+        w.cleanup();
+        reject(new TimeoutError(op, timeoutMs, `osdmap e${epoch} (have e${this.epoch})`));
+      }, timeoutMs);
+      const w: Waiter = {
+        epoch,
+        resolve,
+        reject,
+        cleanup: () => {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(w);
+    });
+  }
+
+  /** Ask the mons for the latest epoch (MMonGetVersion) and wait until we have it. */
+  async waitForLatest(opts: WaitOpts = {}): Promise<OSDMap> {
+    const started = Date.now();
+    const { version } = await this.monc.getVersion('osdmap', opts);
+    if (this.epoch < version) this.requestNewer();
+    const left = opts.timeoutMs === undefined ? undefined : Math.max(1, opts.timeoutMs - (Date.now() - started));
+    return this.waitForEpoch(version, { ...opts, ...(left !== undefined ? { timeoutMs: left } : {}) });
+  }
+
+  /** Feed one MOSDMap (what the MonClient's 'osdmap' event carries). Never throws. */
+  handleMessage(m: Message): void {
+    this.onMessage(m);
+  }
+
+  // ---- internals -------------------------------------------------------------------
+
+  private readonly onSession = (): void => {
+    if (this.stopped) return;
+    // the new mon knows nothing of our subscription: renew it where we are
+    if (this.map) this.subscribeFrom(this.map.epoch + 1, false);
+    else this.requestFull();
+  };
+
+  private requestFull(): void {
+    this.sub = { start: 0, onetime: true };
+    this.monc.subscribe('osdmap', 0, SUBSCRIBE_ONETIME);
+  }
+
+  private subscribeFrom(start: number, onetime: boolean): void {
+    this.sub = { start, onetime };
+    this.monc.subscribe('osdmap', start, onetime ? SUBSCRIBE_ONETIME : 0);
+  }
+
+  private fail(err: unknown, what: string): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', e);
+      } catch {
+        // a throwing listener must not take the tracker down
+      }
+    } else {
+      this.opts.log?.(`osdmap: ${what}: ${e.message}`, e);
+    }
+  }
+
+  private readonly onMessage = (m: Message): void => {
+    if (this.stopped) return;
+    try {
+      this.process(m);
+    } catch (e) {
+      // defensive: process() handles its own errors; nothing may escape into the MonClient
+      this.fail(e, 'unexpected');
+    }
+  };
+
+  private process(m: Message): void {
+    let msg: MOSDMap;
+    try {
+      msg = decodeMOSDMap(m);
+    } catch (e) {
+      this.fail(e, 'malformed MOSDMap');
+      this.requestFull();
+      return;
+    }
+    const fsid = this.monc.fsid ?? this.map?.fsid;
+    if (fsid && msg.fsid !== fsid) {
+      this.fail(new CephError(errnoNumber('EINVAL'), `MOSDMap for fsid ${msg.fsid}, cluster is ${fsid}`, { op: 'handle_osd_map' }), 'foreign map');
+      return;
+    }
+    if (msg.newest > this.newestSeen) this.newestSeen = msg.newest;
+    const { last } = mosdmapRange(msg);
+    if (last === 0 || (this.map && last <= this.map.epoch)) return;
+
+    const verifyCrc = this.opts.verifyCrc ?? true;
+    let cur = this.map;
+    if (!cur) {
+      // start from the newest full map in the message
+      const fulls = [...msg.maps.keys()].sort((a, b) => b - a);
+      for (const e of fulls) {
+        try {
+          cur = OSDMap.decode(msg.maps.get(e)!, { verifyCrc });
+          break;
+        } catch (err) {
+          this.fail(err, `full map e${e}`);
+        }
+      }
+      if (!cur) {
+        this.requestFull();
+        return;
+      }
+      this.adopt(cur);
+    }
+    for (let e = cur.epoch + 1; e <= last; e++) {
+      const inc = msg.incrementals.get(e);
+      const full = msg.maps.get(e);
+      let next: OSDMap | undefined;
+      if (inc) {
+        try {
+          next = cur.applyIncremental(inc, { verifyCrc });
+        } catch (err) {
+          this.fail(err, `incremental e${e}`);
+        }
+      }
+      if (!next && full) {
+        try {
+          next = OSDMap.decode(full, { verifyCrc });
+          if (next.epoch !== e) {
+            this.fail(new CephError(errnoNumber('EINVAL'), `full map under epoch ${e} says epoch ${next.epoch}`, { op: 'handle_osd_map' }), 'full map');
+            next = undefined;
+          }
+        } catch (err) {
+          this.fail(err, `full map e${e}`);
+          next = undefined;
+        }
+      }
+      if (!next) {
+        if (inc || full) {
+          // what the message had for e was unusable: start over from a full map
+          this.requestFull();
+        } else {
+          // a gap: ask for what follows what we have
+          this.subscribeFrom(cur.epoch + 1, false);
+        }
+        return;
+      }
+      cur = next;
+      this.adopt(cur);
+    }
+    // keep a continuous subscription going from where we are
+    if (!this.sub || this.sub.onetime || this.sub.start > cur.epoch + 1) this.subscribeFrom(cur.epoch + 1, false);
+  }
+
+  private adopt(map: OSDMap): void {
+    this.map = map;
+    for (const w of [...this.waiters]) {
+      if (map.epoch >= w.epoch) {
+        this.waiters.delete(w);
+        w.cleanup();
+        w.resolve(map);
+      }
+    }
+    try {
+      this.emit('map', map);
+    } catch (e) {
+      this.fail(e, "a 'map' listener threw");
+    }
+  }
+}
