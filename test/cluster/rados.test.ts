@@ -69,6 +69,31 @@ test('objects written by rbd-ts read back identical with `rados get`, and the ot
   t.is((ee as CephError).code, 'EEXIST');
 });
 
+test('namespaces: objects in a namespace are separate, listed per namespace as `rados ls -N` does', async (t) => {
+  const c = await sharedCluster();
+  const io = await cluster.openIoctx('rbd');
+  const tag = randomBytes(3).toString('hex');
+  const ns1 = io.withNamespace(`ns1-${tag}`);
+  const ns2 = io.withNamespace(`ns2-${tag}`);
+  await ns1.writeFull('same-name', Buffer.from('one'));
+  await ns2.writeFull('same-name', Buffer.from('two'));
+  await ns1.writeFull('only-in-1', Buffer.from('x'));
+  t.is((await ns1.read('same-name')).toString(), 'one');
+  t.is((await ns2.read('same-name')).toString(), 'two');
+  const e = await t.throwsAsync(ns2.stat('only-in-1'));
+  t.is((e as CephError).code, 'ENOENT');
+  const mine: string[] = [];
+  for await (const o of ns1.listObjects()) mine.push(o.oid);
+  const theirs = (await rados(c, ['-p', 'rbd', '-N', `ns1-${tag}`, 'ls'])).stdout.trim().split('\n').sort();
+  t.deepEqual(mine.sort(), theirs);
+  t.deepEqual(mine, ['only-in-1', 'same-name']);
+  // all namespaces
+  const all: Array<{ oid: string; nspace: string }> = [];
+  for await (const o of io.listObjects({ allNamespaces: true })) all.push(o);
+  t.true(all.some((o) => o.nspace === `ns2-${tag}` && o.oid === 'same-name'));
+  t.is((await rados(c, ['-p', 'rbd', '-N', `ns2-${tag}`, 'get', 'same-name', '-'])).stdout, 'two');
+});
+
 test('omap and xattrs agree with `rados listomapvals` / `getxattr`', async (t) => {
   const c = await sharedCluster();
   const io = await cluster.openIoctx('rbd');
