@@ -635,6 +635,21 @@ export class Objecter extends EventEmitter {
     }
   }
 
+  /**
+   * Drop every OSD connection as a network fault would (lossy sessions): unanswered ops
+   * and watches go out again on fresh connections. For tests and forced reconnects.
+   */
+  faultSessions(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) {
+      if (s.con && !s.con.isClosed) {
+        s.con.close(new CephError(errnoNumber('ECONNRESET'), 'session reset by request', { op: 'fault', target: `osd.${s.osd}` }));
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Stop: fail every op, close every session and timer. */
   shutdown(): void {
     if (this.stopped) return;

@@ -251,6 +251,36 @@ test('objectLocation equals `ceph osd map` for 1,000 names on the live cluster',
   t.is(ns.rawPgid, theirs.raw_pgid);
 });
 
+test('OSD sessions reset in the middle of 300 appends: every op is resent and applied once', async (t) => {
+  const io = await cluster.openIoctx('rbd');
+  const objecter = await cluster.objecter();
+  const tag = randomBytes(3).toString('hex');
+  const before = objecter.stats.resent;
+  const payload = (i: number) => Buffer.from(`reset ${i};`.repeat(20));
+  const writes = Array.from({ length: 300 }, (_, i) => io.append(`reset-${tag}-${i}`, payload(i), { timeoutMs: 60_000 }));
+  let faults = 0;
+  for (let k = 0; k < 5; k++) {
+    await new Promise((r) => setTimeout(r, 3));
+    faults += objecter.faultSessions();
+  }
+  await Promise.all(writes);
+  t.true(faults > 0);
+  t.log(`faulted ${faults} sessions, ${objecter.stats.resent - before} ops resent`);
+  t.true(objecter.stats.resent - before > 0);
+  for (let i = 0; i < 300; i++) t.true((await io.read(`reset-${tag}-${i}`, 1 << 16)).equals(payload(i)), `reset-${tag}-${i}`);
+  // a watch survives a reset too
+  const got: string[] = [];
+  const w = await io.watch(`reset-${tag}-0`, (e) => {
+    got.push(e.payload.toString());
+  });
+  objecter.faultSessions();
+  await new Promise((r) => setTimeout(r, 300));
+  const res = await io.notify(`reset-${tag}-0`, 'after-reset', { timeoutMs: 5000 });
+  t.is(res.acks.length, 1);
+  t.deepEqual(got, ['after-reset']);
+  await w.unwatch();
+});
+
 test('a pool over its quota fails writes with ENOSPC instead of hanging', async (t) => {
   const c = await sharedCluster();
   t.is((await ceph(c, ['osd', 'pool', 'create', 'quota', '8'])).code, 0);
