@@ -144,6 +144,7 @@ export class IoCtx {
   }
 
   async zero(oid: string, offset: number, length: number, opts: CallOptions = {}): Promise<void> {
+    if (length === 0) return;
     await this.operate(oid, new WriteOp().zero(offset, length), opts);
   }
 

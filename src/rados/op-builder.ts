@@ -153,6 +153,8 @@ export class WriteOp extends ObjectOperation {
   }
 
   zero(offset: number, length: number): this {
+    // a zero-length ZERO trips an assertion in Pacific OSDs (PrimaryLogPG do_osd_ops)
+    if (!(length > 0)) throw new CephError(errnoNumber('EINVAL'), `zero of ${length} bytes`, { op: 'zero' });
     return this.push({ op: OsdOpCode.ZERO, extent: { offset, length } });
   }
 
