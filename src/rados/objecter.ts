@@ -353,7 +353,8 @@ export class Objecter extends EventEmitter {
     if (op.done || !s || !t || !s.con || s.con.isClosed || op.sentOn === s.con) return;
     if (this.blocked(s, t.pgid)) return;
     op.attempt++;
-    let flags = (op.write ? OsdFlag.ONDISK | OsdFlag.WRITE : OsdFlag.READ) | OsdFlag.KNOWN_REDIR | (op.req.flags ?? 0);
+    // librados sets ONDISK on every op, reads included (0x400014 for a read)
+    let flags = OsdFlag.ONDISK | (op.write ? OsdFlag.WRITE : OsdFlag.READ) | OsdFlag.KNOWN_REDIR | (op.req.flags ?? 0);
     if (op.attempt > 0) flags |= OsdFlag.RETRY;
     try {
       s.con.send(

@@ -6,9 +6,13 @@
 //   whenever the mon session changes, so a new mon resumes where we are).
 // - Each MOSDMap: incrementals are applied in epoch order from current + 1; a full map is
 //   used for an epoch that has no incremental; with no map yet the newest full map in the
-//   message is the starting point. A gap the message cannot fill re-subscribes from
-//   current + 1 (the mon then sends what it has: incrementals, or the oldest full map it
-//   kept when ours is trimmed).
+//   message is the starting point. An epoch the message cannot supply (a gap, or a bad
+//   incremental) makes it jump to the newest later full map in the message; failing
+//   that, it asks for the latest full map (sub from 0, one-time): the mon remembers what
+//   it sent this session and would skip those epochs if asked for them again. 'map' is
+//   then emitted for the epoch jumped to, not for the skipped ones.
+// - When the message says the sender has newer epochs than it carried (one-time replies
+//   hold at most osd_map_message_max), the rest is asked for at once.
 // - 'map' is emitted after every new epoch, in order.
 // - A malformed message, a bad incremental or a wrong fsid never throws: the previous map
 //   stays current, an 'error' event is emitted (or the `log` option called when nobody
@@ -42,6 +46,7 @@ export interface WaitOpts {
 }
 
 const DEFAULT_WAIT_MS = 30_000;
+const FULL_REQUEST_INTERVAL_MS = 1000;
 
 interface Waiter {
   epoch: number;
@@ -62,6 +67,8 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
   private sub: { start: number; onetime: boolean } | undefined;
   /** the newest epoch any message said the sender has */
   private newestSeen = 0;
+  private lastFullRequest = 0;
+  private fullTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly monc: MonClientLike,
@@ -93,6 +100,8 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.fullTimer);
+    this.fullTimer = undefined;
     this.monc.off('osdmap', this.onMessage);
     this.monc.off('session', this.onSession);
     this.monc.unsubscribe('osdmap');
@@ -171,7 +180,19 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
     else this.requestFull();
   };
 
+  /** Ask for the latest full map; at most once a second (a map we cannot use must not make a request storm). */
   private requestFull(): void {
+    if (this.stopped || this.fullTimer) return;
+    const wait = this.lastFullRequest + FULL_REQUEST_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      this.fullTimer = setTimeout(() => {
+        this.fullTimer = undefined;
+        this.requestFull();
+      }, wait);
+      this.fullTimer.unref?.();
+      return;
+    }
+    this.lastFullRequest = Date.now();
     this.sub = { start: 0, onetime: true };
     this.monc.subscribe('osdmap', 0, SUBSCRIBE_ONETIME);
   }
@@ -228,12 +249,8 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
       // start from the newest full map in the message
       const fulls = [...msg.maps.keys()].sort((a, b) => b - a);
       for (const e of fulls) {
-        try {
-          cur = OSDMap.decode(msg.maps.get(e)!, { verifyCrc });
-          break;
-        } catch (err) {
-          this.fail(err, `full map e${e}`);
-        }
+        cur = this.decodeFull(msg.maps.get(e)!, e, verifyCrc);
+        if (cur) break;
       }
       if (!cur) {
         this.requestFull();
@@ -241,7 +258,7 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
       }
       this.adopt(cur);
     }
-    for (let e = cur.epoch + 1; e <= last; e++) {
+    for (let e = cur.epoch + 1; e <= last; e = cur.epoch + 1) {
       const inc = msg.incrementals.get(e);
       const full = msg.maps.get(e);
       let next: OSDMap | undefined;
@@ -252,33 +269,42 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
           this.fail(err, `incremental e${e}`);
         }
       }
-      if (!next && full) {
-        try {
-          next = OSDMap.decode(full, { verifyCrc });
-          if (next.epoch !== e) {
-            this.fail(new CephError(errnoNumber('EINVAL'), `full map under epoch ${e} says epoch ${next.epoch}`, { op: 'handle_osd_map' }), 'full map');
-            next = undefined;
-          }
-        } catch (err) {
-          this.fail(err, `full map e${e}`);
-          next = undefined;
+      if (!next && full) next = this.decodeFull(full, e, verifyCrc);
+      if (!next) {
+        // e is missing (a gap) or unusable: jump to the newest later full map the
+        // message has, if any (the epochs in between are skipped)
+        for (const later of [...msg.maps.keys()].filter((x) => x > e).sort((a, b) => b - a)) {
+          next = this.decodeFull(msg.maps.get(later)!, later, verifyCrc);
+          if (next) break;
         }
       }
       if (!next) {
-        if (inc || full) {
-          // what the message had for e was unusable: start over from a full map
-          this.requestFull();
-        } else {
-          // a gap: ask for what follows what we have
-          this.subscribeFrom(cur.epoch + 1, false);
+        // The mon remembers per session the newest epoch it sent (MonSession::osd_epoch)
+        // and would not send e again if asked from e: start over from the latest full map.
+        if (!inc && !full) {
+          this.fail(new CephError(errnoNumber('EAGAIN'), `MOSDMap skips from e${cur.epoch} to e${mosdmapRange(msg).first}`, { op: 'handle_osd_map' }), 'gap');
         }
+        this.requestFull();
         return;
       }
       cur = next;
       this.adopt(cur);
     }
-    // keep a continuous subscription going from where we are
-    if (!this.sub || this.sub.onetime || this.sub.start > cur.epoch + 1) this.subscribeFrom(cur.epoch + 1, false);
+    // keep a continuous subscription going from where we are; and when the sender has
+    // newer epochs than this message carried (a one-time reply holds at most
+    // osd_map_message_max of them), ask for the rest now
+    if (!this.sub || this.sub.onetime || this.newestSeen > cur.epoch) this.subscribeFrom(cur.epoch + 1, false);
+  }
+
+  private decodeFull(buf: Buffer, epoch: number, verifyCrc: boolean): OSDMap | undefined {
+    try {
+      const m = OSDMap.decode(buf, { verifyCrc });
+      if (m.epoch !== epoch) throw new CephError(errnoNumber('EINVAL'), `full map sent as epoch ${epoch} says epoch ${m.epoch}`, { op: 'handle_osd_map' });
+      return m;
+    } catch (err) {
+      this.fail(err, `full map e${epoch}`);
+      return undefined;
+    }
   }
 
   private adopt(map: OSDMap): void {

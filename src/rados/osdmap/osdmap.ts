@@ -256,6 +256,8 @@ export class OSDMap implements PlacementMap {
   /** struct_v of the client-usable and extended sections this map was decoded from */
   clientStructV = 0;
   extendedStructV = 0;
+  /** bytes of the client-usable section left unread (fields newer than v10); 0 from Pacific */
+  clientTailBytes = 0;
   osdInfo: OsdInfo[] = [];
   /** blocklisted client addresses (addrToString) → expiry */
   blocklist = new Map<string, UTime>();
@@ -691,6 +693,7 @@ function decodeFullMap(d: Decoder, verifyCrc: boolean): OSDMap {
         m.lastInChange = decodeUTime(b);
       }
       if (v >= 10) m.pgUpmapPrimaries = b.map(decodePgKey, (x) => x.s32(), 21);
+      m.clientTailBytes = b.remaining;
     });
     // extended, osd-only data: read up to the fields a client may want, skip the rest
     w.versioned(12, 'OSDMap extended data', (b, v) => {
@@ -787,6 +790,8 @@ export interface OSDMapIncremental {
   newRequireOsdRelease: number;
   clientStructV: number;
   extendedStructV: number;
+  /** bytes of the client-usable section left unread (fields newer than v9); 0 from Pacific */
+  clientTailBytes: number;
   incCrc: number;
   /** CRC of the full map after applying this (as the mon encodes it); not checkable here */
   fullCrc: number;
@@ -875,6 +880,7 @@ export function decodeIncremental(buf: Uint8Array, opts: DecodeOptions = {}): OS
           i.newPgUpmapPrimary = b.map(decodePgKey, (x) => x.s32(), 21);
           i.oldPgUpmapPrimary = b.list(decodePgKey, 17);
         }
+        i.clientTailBytes = b.remaining;
       });
       w.versioned(12, 'Incremental extended data', (b, v) => {
         i.extendedStructV = v;

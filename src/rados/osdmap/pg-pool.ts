@@ -243,6 +243,9 @@ export class PgPool implements PgPoolFields {
   peeringCrushBucketBarrier = 0;
   peeringCrushMandatoryMember = 0x7fffffff;
 
+  /** bytes of the envelope left unread (fields of a newer struct_v); 0 up to v30 */
+  unknownTailBytes = 0;
+
   /** derived: 2^bits(pg_num − 1) − 1 */
   pgNumMask = 0;
   /** derived: 2^bits(pgp_num − 1) − 1 */
@@ -448,6 +451,7 @@ export function decodePgPool(d: Decoder): PgPool {
       p.peeringCrushBucketBarrier = b.u32();
       p.peeringCrushMandatoryMember = b.s32();
     }
+    p.unknownTailBytes = b.remaining;
     p.calcPgMasks();
     return p;
   });
