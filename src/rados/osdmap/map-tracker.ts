@@ -14,9 +14,10 @@
 // - When the message says the sender has newer epochs than it carried (one-time replies
 //   hold at most osd_map_message_max), the rest is asked for at once.
 // - 'map' is emitted after every new epoch, in order.
-// - A malformed message, a bad incremental or a wrong fsid never throws: the previous map
-//   stays current, an 'error' event is emitted (or the `log` option called when nobody
-//   listens for 'error'), and a full map is requested.
+// - Nothing here throws. A malformed message or a bad map: the previous map stays current,
+//   an 'error' event is emitted (or the `log` option called when nobody listens for
+//   'error') and a full map is requested (at most once per recoverIntervalMs). A message
+//   for another fsid is reported the same way and otherwise ignored.
 
 import { EventEmitter } from 'node:events';
 import { AbortError, CephError, TimeoutError, errnoNumber } from '../../encoding/errno.js';
@@ -38,6 +39,8 @@ export interface OSDMapTrackerOptions {
   log?: (msg: string, err?: unknown) => void;
   /** verify map CRCs (default true) */
   verifyCrc?: boolean;
+  /** least time between two full-map requests made to recover from bad input (default 1000) */
+  recoverIntervalMs?: number;
 }
 
 export interface WaitOpts {
@@ -46,7 +49,7 @@ export interface WaitOpts {
 }
 
 const DEFAULT_WAIT_MS = 30_000;
-const FULL_REQUEST_INTERVAL_MS = 1000;
+const RECOVER_INTERVAL_MS = 1000;
 
 interface Waiter {
   epoch: number;
@@ -67,7 +70,7 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
   private sub: { start: number; onetime: boolean } | undefined;
   /** the newest epoch any message said the sender has */
   private newestSeen = 0;
-  private lastFullRequest = 0;
+  private lastRecoverRequest = 0;
   private fullTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -92,7 +95,7 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
     this.started = true;
     this.monc.on('osdmap', this.onMessage);
     this.monc.on('session', this.onSession);
-    this.requestFull();
+    this.requestFull(false);
     return this;
   }
 
@@ -116,7 +119,7 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
   /** Ask the mon for anything newer than the current map (Objecter::maybe_request_map). */
   requestNewer(): void {
     if (this.stopped) return;
-    if (!this.map) this.requestFull();
+    if (!this.map) this.requestFull(false);
     else this.subscribeFrom(this.map.epoch + 1, false);
   }
 
@@ -177,22 +180,25 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
     if (this.stopped) return;
     // the new mon knows nothing of our subscription: renew it where we are
     if (this.map) this.subscribeFrom(this.map.epoch + 1, false);
-    else this.requestFull();
+    else this.requestFull(false);
   };
 
-  /** Ask for the latest full map; at most once a second (a map we cannot use must not make a request storm). */
-  private requestFull(): void {
+  /**
+   * Ask for the latest full map. Requests made to recover from bad input are spaced by
+   * recoverIntervalMs, so a map we cannot use does not cause a request storm.
+   */
+  private requestFull(recover = true): void {
     if (this.stopped || this.fullTimer) return;
-    const wait = this.lastFullRequest + FULL_REQUEST_INTERVAL_MS - Date.now();
+    const wait = recover ? this.lastRecoverRequest + (this.opts.recoverIntervalMs ?? RECOVER_INTERVAL_MS) - Date.now() : 0;
     if (wait > 0) {
       this.fullTimer = setTimeout(() => {
         this.fullTimer = undefined;
-        this.requestFull();
+        this.requestFull(recover);
       }, wait);
       this.fullTimer.unref?.();
       return;
     }
-    this.lastFullRequest = Date.now();
+    if (recover) this.lastRecoverRequest = Date.now();
     this.sub = { start: 0, onetime: true };
     this.monc.subscribe('osdmap', 0, SUBSCRIBE_ONETIME);
   }

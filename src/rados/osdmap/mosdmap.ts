@@ -1,7 +1,7 @@
 // MOSDMap (type 41; src/messages/MOSDMap.h; osdmap-crush.md §3.1): the maps a mon (or OSD)
 // sends. Front: fsid, map<u32 epoch, bufferlist Incremental>, map<u32 epoch, bufferlist full
 // map>, then (header v >= 2) oldest_map and newest_map, (v >= 4) gap_removed_snaps (obsolete,
-// empty since Octopus; skipped).
+// empty since Octopus; read and dropped).
 
 import { Decoder, decodeWith } from '../../encoding/decoder.js';
 import { decodeUuid } from '../../encoding/types.js';
@@ -36,7 +36,14 @@ export function decodeMOSDMapFront(front: Uint8Array, headerVersion: number): MO
       oldest = d.u32();
       newest = d.u32();
     }
-    // v4: gap_removed_snaps map<s64, interval_set> — ignored
+    if (headerVersion >= 4) {
+      // gap_removed_snaps: map<s64 pool, interval_set<snapid>>, obsolete (empty) since Octopus
+      d.map(
+        (x) => x.s64(),
+        (x) => x.list((y) => [y.u64(), y.u64()], 16),
+        12,
+      );
+    }
     return { fsid, incrementals, maps, oldest, newest };
   });
 }

@@ -387,6 +387,17 @@ export class OSDMap implements PlacementMap {
     return { pgid: loc.pgid, hash: loc.rawHash, primary: ua.actingPrimary, acting: ua.acting, up: ua.up, upPrimary: ua.upPrimary };
   }
 
+  /** a PG's acting primary and set (PG ops such as PGNLS) */
+  targetPg(pgid: PgId): { primary: number; acting: number[] } {
+    const ua = this.pgToUpActing(pgid);
+    return { primary: ua.actingPrimary, acting: ua.acting };
+  }
+
+  /** the pool's pg_num (0 if there is no such pool) */
+  pgNum(pool: number): number {
+    return this.pools.get(pool)?.pgNum ?? 0;
+  }
+
   // ---- incrementals --------------------------------------------------------------------
 
   /**
