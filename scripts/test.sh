@@ -62,6 +62,8 @@ cleanup() {
   fi
   summary
   rm -f "$AVA_LOG"
+  # a failed step with no failing test to show for it (build, cluster start) still counts
+  if ((FAILED && FAILED_N == 0)); then FAILED_N=1; fi
   printf 'tests: %d passed, %d failed\n' "$PASSED_N" "$FAILED_N"
   ((rc == 0 && FAILED)) && rc=1
   exit "$rc"
