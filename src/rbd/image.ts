@@ -330,7 +330,9 @@ export class Image {
   }
 
   private async dataIoctx(): Promise<IoCtx> {
-    if (this.dataPoolId < 0 || this.dataPoolId === this.io.poolId) return this.io;
+    // a fresh IoCtx: rollback and trim set the image's snap context on it, which must not stick to
+    // the caller's IoCtx (its metadata writes would then clone rbd_directory, headers, object maps)
+    if (this.dataPoolId < 0 || this.dataPoolId === this.io.poolId) return this.io.withNamespace(this.io.namespace);
     return this.io.cluster.openIoctx(this.dataPoolId, { namespace: this.io.namespace });
   }
 
@@ -370,6 +372,16 @@ export class Image {
     const s = this.snap(name, 'snap_remove');
     if (s.protection !== R.Protection.UNPROTECTED) throw rbdError('EBUSY', `snapshot ${name} is protected`, this.name, 'snap_remove');
     if (s.childCount > 0) throw rbdError('EBUSY', `snapshot ${name} has ${s.childCount} clone-v2 children`, this.name, 'snap_remove');
+    if (this.features & Feature.FAST_DIFF) {
+      // fold the snapshot's map into the next newer one (or the head's), as librbd does: objects
+      // that changed before this snapshot stay marked changed (EXISTS) for diffs from older snapshots
+      const map = await call(this.io, objectMapObject(this.id, s.id), R.objectMapLoad(), opts).catch((e: CephError) => {
+        if (e.code !== 'ENOENT') throw e;
+        return undefined;
+      });
+      const next = this.snaps.find((x) => x.id > s.id); // snaps are sorted by id
+      if (map) await call(this.io, objectMapObject(this.id, next?.id), R.objectMapSnapRemove(map), opts);
+    }
     await call(this.io, this.headerOid, R.snapshotRemove(s.id), opts);
     if (this.features & Feature.OBJECT_MAP) await this.io.remove(objectMapObject(this.id, s.id), opts).catch(() => undefined);
     const dio = await this.dataIoctx();
@@ -447,6 +459,11 @@ export class Image {
       );
     }
     if (s.size !== this.size) await call(this.io, this.headerOid, R.setSize(s.size), opts);
+    if (this.features & Feature.OBJECT_MAP) {
+      // the head's object map becomes the snapshot's (librbd object_map::SnapshotRollbackRequest)
+      const map = await this.io.read(objectMapObject(this.id, s.id), 0, 0, opts).catch(() => undefined);
+      if (map) await this.io.writeFull(objectMapObject(this.id), map, opts);
+    }
     await this.refresh(opts);
     await this.notifyUpdate();
   }
@@ -508,7 +525,17 @@ export class Image {
       await call(this.io, this.headerOid, R.setSize(size), opts);
     } else {
       if (opts.allowShrink === false) throw rbdError('EINVAL', 'shrinking is not allowed', this.name, 'resize');
+      // object map entries of the objects trimmed away: EXISTS → PENDING before, → NONEXISTENT after
+      // (librbd TrimRequest); object_map_resize refuses (ESTALE) to drop entries that are not NONEXISTENT
+      const oldCount = objectCount(this.layout, this.size);
+      const om = !!(this.features & Feature.OBJECT_MAP) && newCount < oldCount;
+      if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount, oldCount, 2, 1), opts);
+      // the object truncated at the new end is written: EXISTS_CLEAN → EXISTS (fast-diff sees the change)
+      if (this.features & Feature.OBJECT_MAP && this.layout.stripeCount === 1 && size % this.layout.objectSize !== 0) {
+        await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount - 1, newCount, 1, 1), opts);
+      }
       await this.trim(size, opts);
+      if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount, oldCount, 0, 2), opts);
       await call(this.io, this.headerOid, R.setSize(size), opts);
       if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
     }

@@ -63,7 +63,9 @@ async function plan(io: IoCtx, name: string, size: number, o: CreateOptions, op:
     order = l;
   }
   if (!Number.isInteger(order) || order < MIN_ORDER || order > MAX_ORDER) throw rbdError('EDOM', `order ${order} is outside ${MIN_ORDER}..${MAX_ORDER}`, name, op);
-  let features = validateCreateFeatures(parseFeatures(o.features ?? FEATURES_DEFAULT) & ~(Feature.STRIPINGV2 | Feature.DATA_POOL), op);
+  // bits librbd sets by itself (striping, data-pool, fast-diff, operations, migrating, non-primary,
+  // dirty-cache) are dropped from the caller's mask, as librbd does
+  let features = validateCreateFeatures(parseFeatures(o.features ?? FEATURES_DEFAULT) & ~FEATURES_IMPLICIT, op);
   const objectSize = 2 ** order;
   const su = o.stripeUnit ?? 0;
   const sc = o.stripeCount ?? 0;
@@ -286,6 +288,10 @@ export const RBD = {
         ignore('ENOENT'),
       ),
     ]);
+    // the child's data pool must be set up for RBD (rbd_info, self-managed snaps) as for create;
+    // checked alongside rounds 2-3, finished before anything is made
+    const validated = (opts.dataPool ? childIo.cluster.openIoctx(opts.dataPool) : Promise.resolve(childIo)).then((dio) => validatePool(dio, opts));
+    validated.catch(() => undefined); // awaited below
     // rounds 2-3: the parent header and its snapshots
     const parent = await Image.openById(parentIo, parentId, parentName, { ...opts, readOnly: true });
     if (!(parent.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'parent image lacks the layering feature', parentName, op);
@@ -307,6 +313,7 @@ export const RBD = {
       },
       op,
     );
+    await validated;
     // round 4: the child's objects (and the parent's image metadata to copy)
     const [created, metadata] = await Promise.all([
       createObjects(childIo, childName, snap.size, p, opts, op),

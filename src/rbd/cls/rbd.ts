@@ -269,5 +269,12 @@ export const Protection = { UNPROTECTED: 0, UNPROTECTING: 1, PROTECTED: 2 } as c
 
 export const objectMapResize = (objectCount: number, defaultState: number) => wr('object_map_resize', enc((e) => e.u64(objectCount).u8(defaultState)));
 export const objectMapSnapAdd = () => wr('object_map_snap_add');
+/** the map as stored, re-encoded by the OSD (passed back as is to object_map_snap_remove) */
+export const objectMapLoad = () => rd('object_map_load', Buffer.alloc(0), (out) => Buffer.from(out));
+/** entries [start, end) become newState, only those in currentState if given (EXISTS also matches EXISTS_CLEAN) */
+export const objectMapUpdate = (start: number, end: number, newState: number, currentState?: number) =>
+  wr('object_map_update', enc((e) => (currentState === undefined ? e.u64(start).u64(end).u8(newState).u8(0) : e.u64(start).u64(end).u8(newState).u8(1).u8(currentState))));
+/** merge a removed snapshot's map (from object_map_load) into the next newer map: EXISTS_CLEAN → EXISTS where it had EXISTS */
+export const objectMapSnapRemove = (removedMap: Buffer) => wr('object_map_snap_remove', enc((e) => e.bytes(removedMap)));
 
 export { encodeUTime };
