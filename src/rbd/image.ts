@@ -371,7 +371,28 @@ export class Image {
     await this.refresh(opts);
     const s = this.snap(name, 'snap_remove');
     if (s.protection !== R.Protection.UNPROTECTED) throw rbdError('EBUSY', `snapshot ${name} is protected`, this.name, 'snap_remove');
-    if (s.childCount > 0) throw rbdError('EBUSY', `snapshot ${name} has ${s.childCount} clone-v2 children`, this.name, 'snap_remove');
+    if (s.childCount > 0) {
+      // clone-v2 children still need it: the snapshot moves to the trash namespace and goes
+      // away when its last child detaches (SnapshotRemoveRequest / DetachChildRequest)
+      await call(this.io, this.headerOid, R.snapshotTrashAdd(s.id), opts).catch((e: CephError) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+      await this.refresh(opts);
+      await this.notifyUpdate();
+      return;
+    }
+    await this.removeSnapById(s, opts);
+  }
+
+  /** Remove a trash-namespace snapshot whose last clone-v2 child went away. */
+  async removeTrashSnap(snapId: bigint, opts: CallOptions = {}): Promise<void> {
+    await this.refresh(opts);
+    const s = this.snaps.find((x) => x.id === snapId);
+    if (!s || s.namespace.type !== R.SnapNamespaceType.TRASH || s.childCount > 0) return;
+    await this.removeSnapById(s, opts);
+  }
+
+  private async removeSnapById(s: SnapState, opts: CallOptions): Promise<void> {
     if (this.features & Feature.FAST_DIFF) {
       // fold the snapshot's map into the next newer one (or the head's), as librbd does: objects
       // that changed before this snapshot stay marked changed (EXISTS) for diffs from older snapshots

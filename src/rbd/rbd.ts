@@ -233,7 +233,7 @@ export const RBD = {
       throw e;
     });
     if (img) {
-      if (img.listSnaps().length) throw rbdError('ENOTEMPTY', `image ${name} has snapshots; remove them first`, name, 'remove');
+      if (img.snaps.length) throw rbdError('ENOTEMPTY', `image ${name} has snapshots; remove them first`, name, 'remove');
       const watchers = await io.listWatchers(img.headerOid, opts).catch(() => []);
       if (watchers.length) throw rbdError('EBUSY', `image ${name} has watchers (open elsewhere: ${watchers.map((w) => w.name).join(', ')})`, name, 'remove');
     }
@@ -369,6 +369,9 @@ async function removeImage(
       if (v2) {
         const pio = await io.cluster.openIoctx(spec.poolId, { namespace: spec.poolNamespace });
         await call(pio, headerObject(spec.imageId), R.childDetach(spec.snapId, child), opts).catch(gone);
+        // a parent snapshot removed while this child existed waits in the trash namespace
+        const parent = await Image.openById(pio, spec.imageId).catch(() => undefined);
+        if (parent) await parent.removeTrashSnap(spec.snapId, opts).catch(() => undefined);
         await headerUpdate(pio, spec.imageId);
       }
       if (!v2 || attach) {
