@@ -69,7 +69,13 @@ export class Encoder {
 
   u64(v: U64): this {
     const at = this.reserve(8);
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), at);
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+      // two u32 halves: no BigInt on the hot path
+      this.buf.writeUInt32LE(v % 0x1_0000_0000, at);
+      this.buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), at + 4);
+    } else {
+      this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), at);
+    }
     return this;
   }
 

@@ -67,6 +67,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private inSeq = 0n;
   private closed = false;
   private closeError: Error | undefined;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** negotiated: supported features of both sides */
   features = 0n;
@@ -163,9 +168,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private write(pieces: readonly Buffer[]): void {
     if (this.closed) throw this.closeError ?? protoError('connection closed', this.opts.peer);
     if (this.txLog) for (const p of pieces) this.txLog.push(Buffer.from(p));
-    this.socket.cork();
+    // frames written during one turn of the event loop leave in one writev
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
     for (const p of pieces) this.socket.write(p);
-    process.nextTick(() => this.socket.uncork());
   }
 
   private writeFrame(tag: number, segs: Parameters<FrameCodec['encode']>[1], aligns?: readonly number[]): void {

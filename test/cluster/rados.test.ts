@@ -64,8 +64,9 @@ test('objects written by rbd-ts read back identical with `rados get`, and the ot
   const e = await t.throwsAsync(io.stat('ts-partial'));
   t.is((e as CephError).code, 'ENOENT');
   t.is((e as CephError).errno, 2);
-  await io.create('ts-excl', true);
-  const ee = await t.throwsAsync(io.create('ts-excl', true));
+  const excl = `ts-excl-${randomBytes(4).toString('hex')}`;
+  await io.create(excl, true);
+  const ee = await t.throwsAsync(io.create(excl, true));
   t.is((ee as CephError).code, 'EEXIST');
 });
 
