@@ -34,6 +34,34 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'help', short: 'h', help: 'show help' },
 ];
 
+/**
+ * The options of the image commands (rbd's names). Value options are `multiple` so that a
+ * repeated one can be refused as rbd refuses it; each command lists those it accepts.
+ */
+export const COMMAND_OPTIONS: OptionSpec[] = [
+  { name: 'pool', short: 'p', value: true, multiple: true, help: 'pool name' },
+  { name: 'namespace', value: true, multiple: true, help: 'namespace name' },
+  { name: 'image', value: true, multiple: true, help: 'image name' },
+  { name: 'snap', value: true, multiple: true, help: 'snapshot name' },
+  { name: 'dest-pool', value: true, multiple: true, help: 'destination pool name' },
+  { name: 'dest-namespace', value: true, multiple: true, help: 'destination namespace name' },
+  { name: 'dest', value: true, multiple: true, help: 'destination image name' },
+  { name: 'dest-snap', value: true, multiple: true, help: 'destination snapshot name' },
+  { name: 'size', short: 's', value: true, multiple: true, help: 'image size (in M/G/T) [default: M]' },
+  { name: 'object-size', value: true, multiple: true, help: 'object size in B/K/M [4K <= object size <= 32M]' },
+  { name: 'order', value: true, multiple: true, help: 'object order [12 <= order <= 25] (deprecated)' },
+  { name: 'image-feature', value: true, multiple: true, help: 'image features (repeatable, comma lists)' },
+  { name: 'stripe-unit', value: true, multiple: true, help: 'stripe unit in B/K/M' },
+  { name: 'stripe-count', value: true, multiple: true, help: 'stripe count' },
+  { name: 'data-pool', value: true, multiple: true, help: 'data pool' },
+  { name: 'long', short: 'l', help: 'long listing format' },
+  { name: 'all', short: 'a', help: 'list all children (include trash)' },
+  { name: 'allow-shrink', help: 'permit shrinking' },
+  { name: 'no-progress', help: 'disable progress output' },
+];
+
+export const ALL_OPTIONS: OptionSpec[] = [...GLOBAL_OPTIONS, ...COMMAND_OPTIONS];
+
 function usageError(message: string): CephError {
   return new CephError(errnoNumber('EINVAL'), message, { op: 'parse arguments' });
 }

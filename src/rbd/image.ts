@@ -296,7 +296,8 @@ export class Image {
     let snapshot = '';
     try {
       const si = await call(pio, headerObject(spec.imageId), R.snapshotGet(spec.snapId), opts);
-      snapshot = si.namespace.type === R.SnapNamespaceType.TRASH ? (si.namespace.originalName ?? si.name) : si.name;
+      // a snapshot in the trash namespace goes by its trash name (a uuid), as rbd prints it
+      snapshot = si.name;
     } catch (e) {
       if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
     }
