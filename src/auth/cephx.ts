@@ -8,7 +8,8 @@ import { Encoder } from '../encoding/encoder.js';
 import { CephError, errnoNumber } from '../encoding/errno.js';
 import { EntityType, decodeUTime, encodeEntityName, type EntityName } from '../encoding/types.js';
 import { AuthMethod, ConMode, type AuthHandler, type AuthResult } from '../msgr2/auth-handler.js';
-import { decodeCryptoKey, decodeDecrypt, decryptRaw, encodeEncrypt } from './crypto.js';
+import { decodeCryptoKey } from '../encoding/crypto-key.js';
+import { decodeDecrypt, decryptRaw, encodeEncrypt } from './crypto.js';
 
 /** CEPHX request types (CephXRequestHeader.request_type) */
 export const CephxRequest = {

@@ -2,38 +2,13 @@
 // AES-128-CBC, fixed IV "cephsageyudagreg", PKCS#7 padding. encode_encrypt prefixes the
 // plaintext with u8 struct_v 1 and the le64 magic 0xff009cad8826aa55.
 
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { Decoder } from '../encoding/decoder.js';
 import { Encoder } from '../encoding/encoder.js';
 import { CephError, errnoNumber } from '../encoding/errno.js';
-import { decodeUTime, encodeUTime, type UTime } from '../encoding/types.js';
 
 const IV = Buffer.from('cephsageyudagreg', 'latin1');
 const MAGIC = 0xff009cad8826aa55n;
-export const AES_KEY_LEN = 16;
-
-/** CryptoKey: u16 type (1 = AES), utime created, u16 len, secret */
-export interface CryptoKey {
-  type: number;
-  created: UTime;
-  secret: Buffer;
-}
-
-export function decodeCryptoKey(d: Decoder): CryptoKey {
-  const type = d.u16();
-  const created = decodeUTime(d);
-  const len = d.u16();
-  if (type !== 1) d.fail(`unsupported CryptoKey type ${type}`);
-  if (len !== AES_KEY_LEN) d.fail(`AES key length ${len}, expected ${AES_KEY_LEN}`);
-  const secret = Buffer.from(d.bytes(len));
-  return { type, created, secret };
-}
-
-export function encodeCryptoKey(e: Encoder, k: CryptoKey): void {
-  e.u16(k.type);
-  encodeUTime(e, k.created);
-  e.u16(k.secret.length).bytes(k.secret);
-}
 
 function cryptoError(what: string, cause?: unknown): CephError {
   return new CephError(errnoNumber('EACCES'), `cephx: cannot decrypt ${what} (wrong key?)`, { op: 'auth', cause });
@@ -90,10 +65,4 @@ export function decryptRaw(key: Buffer, ciphertext: Uint8Array, what: string): D
 export function decodeDecrypt(key: Buffer, d: Decoder, what: string): Decoder {
   const ct = d.bufferlist();
   return decryptRaw(key, ct, what);
-}
-
-export function hmacSha256(key: Buffer, chunks: readonly Uint8Array[]): Buffer {
-  const h = createHmac('sha256', key);
-  for (const c of chunks) h.update(c);
-  return h.digest();
 }

@@ -2,14 +2,12 @@
 //   u16 type (1 = AES) | utime created (u32 sec, u32 nsec) | u16 secret length | secret
 // (all little-endian). For AES the secret is 16 bytes, so the whole thing is 28 bytes.
 
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { AES_KEY_LEN, CEPH_CRYPTO_AES, CRYPTO_KEY_ENCODED_LEN, decodeCryptoKey as decodeKey, encodeCryptoKey as encodeKey } from '../encoding/crypto-key.js';
+import { Encoder } from '../encoding/encoder.js';
+import { Decoder } from '../encoding/decoder.js';
+import { CephError, DecodeError, errnoNumber } from '../encoding/errno.js';
 
-export const CEPH_CRYPTO_NONE = 0;
-export const CEPH_CRYPTO_AES = 1;
-export const AES_KEY_LEN = 16;
-/** header (type + created) plus the secret length field */
-const HEADER_LEN = 2 + 8 + 2;
-export const CRYPTO_KEY_ENCODED_LEN = HEADER_LEN + AES_KEY_LEN; // 28
+export { AES_KEY_LEN, CEPH_CRYPTO_AES, CEPH_CRYPTO_NONE, CRYPTO_KEY_ENCODED_LEN } from '../encoding/crypto-key.js';
 
 export interface CryptoKeyInfo {
   /** CEPH_CRYPTO_AES */
@@ -27,28 +25,17 @@ function einval(msg: string): CephError {
 
 /**
  * Decode one binary CryptoKey starting at `offset` of `buf`; returns the key and the
- * offset just past it. Validates type (AES) and secret length (16).
+ * offset just past it. Validates type (AES) and secret length (16); EINVAL otherwise.
  */
 export function readCryptoKey(buf: Buffer, offset: number, what = 'key'): { key: CryptoKeyInfo; end: number } {
-  if (buf.length - offset < HEADER_LEN) {
-    throw einval(`${what}: truncated (${buf.length - offset} bytes, need at least ${HEADER_LEN})`);
+  const d = new Decoder(buf, offset, buf.length, what);
+  try {
+    const key = decodeKey(d);
+    return { key, end: d.pos };
+  } catch (e) {
+    const reason = e instanceof DecodeError ? e.message.replace(/^decode: /, '').replace(/ \(EBADMSG.*$/, '') : String(e);
+    throw einval(`${what}: ${reason}`);
   }
-  const type = buf.readUInt16LE(offset);
-  const sec = buf.readUInt32LE(offset + 2);
-  const nsec = buf.readUInt32LE(offset + 6);
-  const len = buf.readUInt16LE(offset + 10);
-  if (type !== CEPH_CRYPTO_AES) {
-    throw einval(`${what}: unsupported key type ${type} (only AES = ${CEPH_CRYPTO_AES} is supported)`);
-  }
-  if (len !== AES_KEY_LEN) {
-    throw einval(`${what}: AES secret must be ${AES_KEY_LEN} bytes, got ${len}`);
-  }
-  const start = offset + HEADER_LEN;
-  if (buf.length - start < len) {
-    throw einval(`${what}: truncated secret (${buf.length - start} of ${len} bytes)`);
-  }
-  const secret = Buffer.from(buf.subarray(start, start + len));
-  return { key: { type, created: { sec, nsec }, secret }, end: start + len };
 }
 
 /** Decode and validate a base64 CryptoKey. EINVAL on bad base64, type, length or size. */
@@ -74,11 +61,8 @@ export function encodeCryptoKey(secret: Buffer, created: { sec: number; nsec: nu
   if (secret.length !== AES_KEY_LEN) {
     throw einval(`AES secret must be ${AES_KEY_LEN} bytes, got ${secret.length}`);
   }
-  const buf = Buffer.alloc(CRYPTO_KEY_ENCODED_LEN);
-  buf.writeUInt16LE(CEPH_CRYPTO_AES, 0);
-  buf.writeUInt32LE(created.sec >>> 0, 2);
-  buf.writeUInt32LE(created.nsec >>> 0, 6);
-  buf.writeUInt16LE(AES_KEY_LEN, 10);
-  secret.copy(buf, HEADER_LEN);
+  const e = new Encoder(CRYPTO_KEY_ENCODED_LEN);
+  encodeKey(e, { type: CEPH_CRYPTO_AES, created: { sec: created.sec >>> 0, nsec: created.nsec >>> 0 }, secret });
+  const buf = e.toBuffer();
   return buf.toString('base64');
 }
