@@ -402,7 +402,7 @@ export class Objecter extends EventEmitter {
           this.handleReply(s, decodeMOSDOpReply(m));
           return;
         case MsgType.WATCH_NOTIFY:
-          this.handleWatchNotify(s, m);
+          this.handleWatchNotify(m);
           return;
         case MsgType.OSD_BACKOFF:
           this.handleBackoff(s, decodeMOSDBackoff(m));
@@ -573,7 +573,7 @@ export class Objecter extends EventEmitter {
     }
   }
 
-  private handleWatchNotify(s: OSDSession, m: Message): void {
+  private handleWatchNotify(m: Message): void {
     const n = decodeMWatchNotify(m);
     if (n.opcode === WatchEvent.NOTIFY_COMPLETE) {
       const done = this.notifies.get(n.cookie);
@@ -591,7 +591,6 @@ export class Objecter extends EventEmitter {
       return;
     }
     if (n.opcode === WatchEvent.NOTIFY) {
-      void s;
       Promise.resolve()
         .then(() => l.cb.onNotify({ notifyId: n.notifyId, notifierGid: n.notifierGid, payload: n.payload }))
         .catch(() => undefined)
