@@ -12,6 +12,7 @@ import * as R from './cls/rbd.js';
 import { call } from './cls/exec.js';
 import { Feature, HeaderFlag, OpFeature, featureNames, flagNames, opFeatureNames } from './features.js';
 import { makeLayout, objectCount, type Layout } from './layout.js';
+import { mapExtent, type ObjectExtent } from './striper.js';
 import { RBD_CHILDREN, RBD_DIRECTORY, dataObject, headerObject, idObject, objectMapObject } from './names.js';
 import type { ChildInfo, ImageStat, ParentInfo, RbdInfoJson, SnapInfo } from './types.js';
 
@@ -33,6 +34,8 @@ interface SnapState {
 export interface OpenOptions extends CallOptions {
   /** open at this snapshot (read-only) */
   snapshot?: string;
+  /** open at this snapshot id (read-only; how a clone opens its parent) */
+  snapId?: bigint;
   readOnly?: boolean;
 }
 
@@ -130,12 +133,15 @@ export class Image {
   /** Open an image whose id is known (its name is looked up if not given). */
   static async openById(io: IoCtx, id: string, name?: string, opts: OpenOptions = {}): Promise<Image> {
     const nm = name ?? (await call(io, RBD_DIRECTORY, R.dirGetName(id), opts).catch(() => id));
-    const img = new Image(io, nm, id, !!(opts.readOnly || opts.snapshot));
+    const img = new Image(io, nm, id, !!(opts.readOnly || opts.snapshot || opts.snapId !== undefined));
     await img.refresh(opts);
     if (opts.snapshot !== undefined) {
       const s = img.snaps.find((x) => x.name === opts.snapshot && x.namespace.type === R.SnapNamespaceType.USER);
       if (!s) throw rbdError('ENOENT', `snapshot ${opts.snapshot} does not exist`, nm, 'open');
       img.snapId = s.id;
+    } else if (opts.snapId !== undefined) {
+      if (!img.snaps.some((x) => x.id === opts.snapId)) throw rbdError('ENOENT', `snapshot id ${opts.snapId} does not exist`, nm, 'open');
+      img.snapId = opts.snapId;
     }
     return img;
   }
@@ -583,6 +589,73 @@ export class Image {
     if (partial && keep > 0) {
       await dio.truncate(dataObject(this.objectPrefix, keep - 1), size % this.layout.objectSize, opts).catch(ignoreMissing);
     }
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  private parentImage: Promise<Image> | undefined;
+
+  /** The parent, opened read-only at the parent snapshot (cached). */
+  private openParent(): Promise<Image> | undefined {
+    const spec = this.parent;
+    if (!spec) return undefined;
+    this.parentImage ??= this.io.cluster
+      .openIoctx(spec.poolId, { namespace: spec.poolNamespace })
+      .then((pio) => Image.openById(pio, spec.imageId, undefined, { snapId: spec.snapId }));
+    return this.parentImage;
+  }
+
+  /** The parent overlap that applies to the open snapshot (or head). */
+  private get overlap(): number {
+    if (!this.parent) return 0;
+    const o = this.snapId === CEPH_NOSNAP ? this.parentOverlap : this.snaps.find((s) => s.id === this.snapId)?.parentOverlap;
+    return Math.min(o ?? 0, this.currentSize);
+  }
+
+  /**
+   * Read image bytes (clipped at the image size). Objects the image lacks read from the
+   * parent within the overlap (recursively through clone chains) and as zeros elsewhere.
+   */
+  async read(offset: number, length: number, opts: CallOptions = {}): Promise<Buffer> {
+    this.checkOpen('read');
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw rbdError('EINVAL', `bad extent ${offset}~${length}`, this.name, 'read');
+    }
+    const size = this.currentSize;
+    const len = Math.max(0, Math.min(length, size - offset));
+    const out = Buffer.alloc(len);
+    if (len === 0) return out;
+    const dio = await this.dataIoctx();
+    dio.setReadSnap(this.snapId);
+    const overlap = this.overlap;
+    const extents = mapExtent(this.layout, offset, len);
+    const readOne = async (ex: ObjectExtent): Promise<void> => {
+      let data: Buffer | undefined;
+      try {
+        data = await dio.read(dataObject(this.objectPrefix, ex.objno), ex.length, ex.offset, opts);
+      } catch (e) {
+        if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
+      }
+      if (data) {
+        // object bytes are contiguous; scatter them to their image positions (short = zeros)
+        let at = 0;
+        for (const [imgOff, l] of ex.imageExtents) {
+          if (at < data.length) data.copy(out, imgOff - offset, at, Math.min(data.length, at + l));
+          at += l;
+        }
+        return;
+      }
+      const parent = overlap > 0 ? this.openParent() : undefined;
+      if (!parent) return;
+      const p = await parent;
+      for (const [imgOff, l] of ex.imageExtents) {
+        const n = Math.min(l, overlap - imgOff);
+        if (n <= 0) continue;
+        (await p.read(imgOff, n, opts)).copy(out, imgOff - offset);
+      }
+    };
+    for (let i = 0; i < extents.length; i += 16) await Promise.all(extents.slice(i, i + 16).map(readOne));
+    return out;
   }
 
   close(): void {
