@@ -49,3 +49,20 @@ export function mapExtent(l: Layout, offset: number, length: number): ObjectExte
   }
   return [...byObject.values()].sort((a, b) => a.objno - b.objno);
 }
+
+/** The image extents an object's bytes [0, objectSize) come from (inverse of mapExtent). */
+export function objectImageExtents(l: Layout, objno: number): Array<[number, number]> {
+  const su = l.stripeUnit;
+  const sc = l.stripeCount;
+  const spo = l.objectSize / su;
+  const objectsetno = Math.floor(objno / sc);
+  const stripepos = objno % sc;
+  const out: Array<[number, number]> = [];
+  for (let k = 0; k < spo; k++) {
+    const start = ((objectsetno * spo + k) * sc + stripepos) * su;
+    const last = out[out.length - 1];
+    if (last && last[0] + last[1] === start) last[1] += su;
+    else out.push([start, su]);
+  }
+  return out;
+}
