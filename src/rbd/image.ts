@@ -711,6 +711,80 @@ export class Image {
     for (let i = 0; i < extents.length; i += 16) await Promise.all(extents.slice(i, i + 16).map(writeOne));
   }
 
+  /**
+   * Make image bytes read as zeros without revealing a parent's data: whole objects are
+   * deleted (or, where the parent has data, replaced by an empty object that hides it),
+   * tails truncated, interiors zeroed; a clone's object gets the parent's bytes copied up
+   * first, so the rest of the object keeps them.
+   */
+  async writeZeroes(offset: number, length: number, opts: CallOptions = {}): Promise<void> {
+    this.checkWritable('write_zeroes');
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+      throw rbdError('EINVAL', `extent ${offset}~${length} beyond the image size ${this.size}`, this.name, 'write_zeroes');
+    }
+    if (length === 0) return;
+    const dio = await this.dataIoctx();
+    dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
+    const overlap = this.overlap;
+    const os = this.layout.objectSize;
+    const one = async (ex: ObjectExtent): Promise<void> => {
+      const oid = dataObject(this.objectPrefix, ex.objno);
+      const parentData = overlap > 0 && objectImageExtents(this.layout, ex.objno).some(([o]) => o < overlap);
+      const whole = ex.offset === 0 && ex.length === os;
+      if (whole && !parentData) {
+        // PENDING before, NONEXISTENT after (object map)
+        const om = this.features & Feature.OBJECT_MAP;
+        if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(ex.objno, ex.objno + 1, OBJECT_PENDING, OBJECT_EXISTS), opts).catch(() => undefined);
+        await dio.remove(oid, opts).catch((e: CephError) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
+        if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(ex.objno, ex.objno + 1, 0, OBJECT_PENDING), opts).catch(() => undefined);
+        this.mapped.delete(ex.objno);
+        return;
+      }
+      const op = () => {
+        const w = new WriteOp();
+        if (whole) w.create(false).truncate(0);
+        else if (ex.offset + ex.length === os) w.truncate(ex.offset);
+        else w.zero(ex.offset, ex.length);
+        return w;
+      };
+      await this.markExists(ex.objno, opts);
+      if (whole && parentData) {
+        // an empty object hides the parent's bytes
+        await dio.operate(oid, op(), opts);
+        return;
+      }
+      try {
+        const guarded = new WriteOp().assertExists();
+        guarded.ops.push(...op().ops);
+        await dio.operate(oid, guarded, opts);
+        return;
+      } catch (e) {
+        if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
+      }
+      if (!parentData) return; // nothing there to zero
+      const up = await this.parentObjectData(ex.objno, overlap, opts);
+      const w = new WriteOp().call('rbd', 'copyup', up);
+      w.ops.push(...op().ops);
+      await dio.operate(oid, w, opts);
+    };
+    const extents = mapExtent(this.layout, offset, length);
+    for (let i = 0; i < extents.length; i += 16) await Promise.all(extents.slice(i, i + 16).map(one));
+  }
+
+  /**
+   * Discard, as librbd does with its defaults (rbd_discard_granularity_bytes 64 KiB,
+   * rbd_skip_partial_discard true): only the 64 KiB-aligned part of the range is zeroed.
+   */
+  async discard(offset: number, length: number, opts: CallOptions = {}): Promise<void> {
+    const g = 64 * 1024;
+    const start = Math.ceil(offset / g) * g;
+    const end = Math.min(Math.floor((offset + length) / g) * g, this.size);
+    const tail = offset + length >= this.size ? this.size : end; // the image's last bytes count as aligned
+    if (tail > start) await this.writeZeroes(start, tail - start, opts);
+  }
+
   /** The parent's bytes for one of our objects (object order), clipped to the overlap; trailing zeros dropped. */
   private async parentObjectData(objno: number, overlap: number, opts: CallOptions): Promise<Buffer> {
     const parent = await this.openParent()!;
@@ -734,6 +808,7 @@ export class Image {
 
 /** object map states (2 bits) */
 const OBJECT_EXISTS = 1;
+const OBJECT_PENDING = 2;
 
 /** ctime(3) as `rbd` prints timestamps: "Tue Nov 24 11:41:19 2026" (local time). */
 export function ctime(d: Date): string {
