@@ -49,6 +49,22 @@ pid_is_ours() {
   [[ "$cmd" == *"$dir"* ]]
 }
 
+# wait_gone: up to ~5 s for the pids in the caller's `live` array (of cluster `dir`) to
+# exit; keeps the survivors in `live`; fails (1) while any is left.
+wait_gone() {
+  local i pid
+  for ((i = 0; i < 50; i++)); do
+    local still=()
+    for pid in "${live[@]}"; do
+      pid_is_ours "$pid" "$dir" && still+=("$pid")
+    done
+    ((${#still[@]})) || return 0
+    live=("${still[@]}")
+    sleep 0.1
+  done
+  return 1
+}
+
 # kill_pids DIR PID... : TERM, wait up to ~5 s, then KILL, wait for exit.
 kill_pids() {
   local dir=$1; shift
@@ -60,28 +76,12 @@ kill_pids() {
     fi
   done
   ((${#live[@]})) || return 0
-  for ((i = 0; i < 50; i++)); do
-    local still=()
-    for pid in "${live[@]}"; do
-      pid_is_ours "$pid" "$dir" && still+=("$pid")
-    done
-    ((${#still[@]})) || return 0
-    live=("${still[@]}")
-    sleep 0.1
-  done
+  wait_gone && return 0
   for pid in "${live[@]}"; do
     log "pid $pid did not exit after TERM; sending KILL"
     kill -KILL "$pid" 2>/dev/null || true
   done
-  for ((i = 0; i < 50; i++)); do
-    local still=()
-    for pid in "${live[@]}"; do
-      pid_is_ours "$pid" "$dir" && still+=("$pid")
-    done
-    ((${#still[@]})) || return 0
-    live=("${still[@]}")
-    sleep 0.1
-  done
+  wait_gone && return 0
   log "WARNING: pids still alive after KILL: ${live[*]}"
   return 1
 }

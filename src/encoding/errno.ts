@@ -206,3 +206,14 @@ export class AbortError extends CephError {
     this.name = 'AbortError';
   }
 }
+
+/**
+ * A `.catch()` handler that swallows CephErrors with the given codes (resolving to
+ * undefined) and rethrows anything else: `await io.remove(oid).catch(ignoring('ENOENT'))`.
+ */
+export function ignoring(...codes: string[]): (e: unknown) => undefined {
+  return (e: unknown) => {
+    if (e instanceof CephError && codes.includes(e.code)) return undefined;
+    throw e;
+  };
+}

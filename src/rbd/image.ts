@@ -2,7 +2,7 @@
 // refresh does), snapshots, protection, parent and children, resize; every metadata
 // change ends with the header-update notify that makes librbd clients refresh.
 
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { CephError, errnoNumber, ignoring } from '../encoding/errno.js';
 import { Encoder } from '../encoding/encoder.js';
 import { utimeToDate, type UTime } from '../encoding/types.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
@@ -403,19 +403,14 @@ export class Image {
     if (this.features & Feature.FAST_DIFF) {
       // fold the snapshot's map into the next newer one (or the head's), as librbd does: objects
       // that changed before this snapshot stay marked changed (EXISTS) for diffs from older snapshots
-      const map = await call(this.io, objectMapObject(this.id, s.id), R.objectMapLoad(), opts).catch((e: CephError) => {
-        if (e.code !== 'ENOENT') throw e;
-        return undefined;
-      });
+      const map = await call(this.io, objectMapObject(this.id, s.id), R.objectMapLoad(), opts).catch(ignoring('ENOENT'));
       const next = this.snaps.find((x) => x.id > s.id); // snaps are sorted by id
       if (map) await call(this.io, objectMapObject(this.id, next?.id), R.objectMapSnapRemove(map), opts);
     }
     await call(this.io, this.headerOid, R.snapshotRemove(s.id), opts);
     if (this.features & Feature.OBJECT_MAP) await this.io.remove(objectMapObject(this.id, s.id), opts).catch(() => undefined);
     const dio = await this.dataIoctx();
-    await dio.removeSelfManagedSnap(s.id, opts).catch((e: CephError) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
+    await dio.removeSelfManagedSnap(s.id, opts).catch(ignoring('ENOENT'));
     await this.refresh(opts);
     await this.notifyUpdate();
   }
@@ -480,9 +475,7 @@ export class Image {
     for (let i = 0; i < n; i += 16) {
       await Promise.all(
         Array.from({ length: Math.min(16, n - i) }, (_, k) =>
-          dio.operate(dataObject(this.objectPrefix, i + k), new WriteOp().rollback(s.id), opts).catch((e: CephError) => {
-            if (e.code !== 'ENOENT') throw e;
-          }),
+          dio.operate(dataObject(this.objectPrefix, i + k), new WriteOp().rollback(s.id), opts).catch(ignoring('ENOENT')),
         ),
       );
     }
@@ -578,9 +571,7 @@ export class Image {
     const oldCount = objectCount(this.layout, this.size);
     const keep = objectCount(this.layout, size);
     const partial = this.layout.stripeCount === 1 && size % this.layout.objectSize !== 0;
-    const ignoreMissing = (e: CephError) => {
-      if (e.code !== 'ENOENT') throw e;
-    };
+    const ignoreMissing = ignoring('ENOENT');
     for (let i = keep; i < oldCount; i += 32) {
       await Promise.all(
         Array.from({ length: Math.min(32, oldCount - i) }, (_, k) => dio.remove(dataObject(this.objectPrefix, i + k), opts).catch(ignoreMissing)),
@@ -689,24 +680,8 @@ export class Image {
     const writeOne = async (ex: ObjectExtent): Promise<void> => {
       const parts = ex.imageExtents.map(([o, l]) => data.subarray(o - offset, o - offset + l));
       const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-      const oid = dataObject(this.objectPrefix, ex.objno);
       await this.markExists(ex.objno, opts);
-      const fromParent = overlap > 0 && objectImageExtents(this.layout, ex.objno).some(([o]) => o < overlap);
-      if (!fromParent) {
-        await dio.operate(oid, new WriteOp().write(bytes, ex.offset), opts);
-        return;
-      }
-      // a clone: write only if the object exists already (STAT guards the op) ...
-      try {
-        await dio.operate(oid, new WriteOp().assertExists().write(bytes, ex.offset), opts);
-        return;
-      } catch (e) {
-        if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
-      }
-      // ... else copy the parent's bytes for the whole object up with it (a no-op if a racing
-      // writer copied up first)
-      const up = await this.parentObjectData(ex.objno, overlap, opts);
-      await dio.operate(oid, new WriteOp().call('rbd', 'copyup', up).write(bytes, ex.offset), opts);
+      await this.applyToObject(dio, ex.objno, new WriteOp().write(bytes, ex.offset), overlap, opts);
     };
     for (let i = 0; i < extents.length; i += 16) await Promise.all(extents.slice(i, i + 16).map(writeOne));
   }
@@ -728,46 +703,25 @@ export class Image {
     const overlap = this.overlap;
     const os = this.layout.objectSize;
     const one = async (ex: ObjectExtent): Promise<void> => {
-      const oid = dataObject(this.objectPrefix, ex.objno);
-      const parentData = overlap > 0 && objectImageExtents(this.layout, ex.objno).some(([o]) => o < overlap);
+      const parentData = this.hasParentData(ex.objno, overlap);
       const whole = ex.offset === 0 && ex.length === os;
       if (whole && !parentData) {
         // PENDING before, NONEXISTENT after (object map)
         const om = this.features & Feature.OBJECT_MAP;
         if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(ex.objno, ex.objno + 1, OBJECT_PENDING, OBJECT_EXISTS), opts).catch(() => undefined);
-        await dio.remove(oid, opts).catch((e: CephError) => {
-          if (e.code !== 'ENOENT') throw e;
-        });
+        await dio.remove(dataObject(this.objectPrefix, ex.objno), opts).catch(ignoring('ENOENT'));
         if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(ex.objno, ex.objno + 1, 0, OBJECT_PENDING), opts).catch(() => undefined);
         this.mapped.delete(ex.objno);
         return;
       }
-      const op = () => {
-        const w = new WriteOp();
-        if (whole) w.create(false).truncate(0);
-        else if (ex.offset + ex.length === os) w.truncate(ex.offset);
-        else w.zero(ex.offset, ex.length);
-        return w;
-      };
       await this.markExists(ex.objno, opts);
-      if (whole && parentData) {
+      if (whole) {
         // an empty object hides the parent's bytes
-        await dio.operate(oid, op(), opts);
+        await dio.operate(dataObject(this.objectPrefix, ex.objno), new WriteOp().create(false).truncate(0), opts);
         return;
       }
-      try {
-        const guarded = new WriteOp().assertExists();
-        guarded.ops.push(...op().ops);
-        await dio.operate(oid, guarded, opts);
-        return;
-      } catch (e) {
-        if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
-      }
-      if (!parentData) return; // nothing there to zero
-      const up = await this.parentObjectData(ex.objno, overlap, opts);
-      const w = new WriteOp().call('rbd', 'copyup', up);
-      w.ops.push(...op().ops);
-      await dio.operate(oid, w, opts);
+      const op = ex.offset + ex.length === os ? new WriteOp().truncate(ex.offset) : new WriteOp().zero(ex.offset, ex.length);
+      await this.applyToObject(dio, ex.objno, op, overlap, opts, true);
     };
     const extents = mapExtent(this.layout, offset, length);
     for (let i = 0; i < extents.length; i += 16) await Promise.all(extents.slice(i, i + 16).map(one));
@@ -783,6 +737,39 @@ export class Image {
     const end = Math.min(Math.floor((offset + length) / g) * g, this.size);
     const tail = offset + length >= this.size ? this.size : end; // the image's last bytes count as aligned
     if (tail > start) await this.writeZeroes(start, tail - start, opts);
+  }
+
+  /** Whether some of an object's image bytes lie inside the parent overlap. */
+  private hasParentData(objno: number, overlap: number): boolean {
+    return overlap > 0 && objectImageExtents(this.layout, objno).some(([o]) => o < overlap);
+  }
+
+  /**
+   * Apply `ops` to a data object. Outside a parent's reach they go out as they are. In a
+   * clone they go out guarded by STAT (the object exists: done); if the child lacks the
+   * object, the parent's bytes are copied up with them in one op (rbd.copyup is a no-op
+   * for an object a racing writer created first). `skipIfMissing`: an absent object with
+   * no parent data needs nothing done (zeroing).
+   */
+  private async applyToObject(dio: IoCtx, objno: number, ops: WriteOp, overlap: number, opts: CallOptions, skipIfMissing = false): Promise<void> {
+    const oid = dataObject(this.objectPrefix, objno);
+    const parentData = this.hasParentData(objno, overlap);
+    if (!parentData && !skipIfMissing) {
+      await dio.operate(oid, ops, opts);
+      return;
+    }
+    try {
+      const guarded = new WriteOp().assertExists();
+      guarded.ops.push(...ops.ops);
+      await dio.operate(oid, guarded, opts);
+      return;
+    } catch (e) {
+      if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
+    }
+    if (!parentData) return;
+    const withCopyup = new WriteOp().call('rbd', 'copyup', await this.parentObjectData(objno, overlap, opts));
+    withCopyup.ops.push(...ops.ops);
+    await dio.operate(oid, withCopyup, opts);
   }
 
   /** The parent's bytes for one of our objects (object order), clipped to the overlap; trailing zeros dropped. */

@@ -3,7 +3,7 @@
 // earlier steps made, so no half-made image is left behind.
 
 import { randomInt } from 'node:crypto';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { CephError, errnoNumber, ignoring } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import { WriteOp } from '../rados/op-builder.js';
 import { batch, call, writeOp } from './cls/exec.js';
@@ -34,12 +34,6 @@ const MIMIC = 13;
 function rbdError(errno: string, message: string, image: string, op: string): CephError {
   return new CephError(errnoNumber(errno), message, { op, image });
 }
-
-const ignore =
-  (...codes: string[]) =>
-  (e: unknown) => {
-    if (!(e instanceof CephError && codes.includes(e.code))) throw e;
-  };
 
 function validName(name: string, op: string): void {
   if (!name || name.length > 4096 || /[/@]/.test(name)) throw rbdError('EINVAL', `invalid image name '${name}'`, name, op);
@@ -106,7 +100,7 @@ async function validatePool(io: IoCtx, opts: CallOptions): Promise<void> {
       if (e instanceof CephError && e.code === 'EINVAL') throw new CephError(e.errno, 'pool not configured for self-managed RBD snapshot support', { op: 'create' });
       throw e;
     }
-    await base.operate(RBD_INFO, new WriteOp().create(true).write(Buffer.from('validate'), 0), opts).catch(ignore('EEXIST'));
+    await base.operate(RBD_INFO, new WriteOp().create(true).write(Buffer.from('validate'), 0), opts).catch(ignoring('EEXIST'));
     await base.removeSelfManagedSnap(snap, opts).catch(() => undefined);
   }
   await base.write(RBD_INFO, Buffer.from('overwrite validated'), 0, opts);
@@ -259,7 +253,7 @@ export const RBD = {
       if (e instanceof CephError && e.code === 'EEXIST') throw rbdError('EEXIST', `image ${dst} already exists`, dst, 'rename');
       throw e;
     }
-    await io.remove(idObject(src), opts).catch(ignore('ENOENT'));
+    await io.remove(idObject(src), opts).catch(ignoring('ENOENT'));
     await headerUpdate(io, id);
   },
 
@@ -285,7 +279,7 @@ export const RBD = {
         () => {
           throw rbdError('EEXIST', `image ${childName} already exists (format 1)`, childName, op);
         },
-        ignore('ENOENT'),
+        ignoring('ENOENT'),
       ),
     ]);
     // the child's data pool must be set up for RBD (rbd_info, self-managed snaps) as for create;
@@ -359,7 +353,7 @@ async function removeImage(
   opts: CallOptions,
   attach?: { spec: R.ParentImageSpec; format: 1 | 2 },
 ): Promise<void> {
-  const gone = ignore('ENOENT');
+  const gone = ignoring('ENOENT');
   if (img) {
     await img.trim(0, opts);
     const spec = img.parent ?? attach?.spec;
