@@ -14,6 +14,7 @@ import { Feature, HeaderFlag, OpFeature, featureNames, flagNames, opFeatureNames
 import { makeLayout, objectCount, type Layout } from './layout.js';
 import { mapExtent, objectImageExtents, type ObjectExtent } from './striper.js';
 import { RBD_CHILDREN, RBD_DIRECTORY, dataObject, headerObject, idObject, objectMapObject } from './names.js';
+import { ImageReadStream, ImageWriteStream, type ImageReadStreamOptions, type ImageWriteStreamOptions } from './stream.js';
 import type { ChildInfo, ImageStat, ParentInfo, RbdInfoJson, SnapInfo } from './types.js';
 
 /** NotifyMessage{HEADER_UPDATE}: ENC(7,1) { u32 op 3 } */
@@ -786,6 +787,18 @@ export class Image {
     while (end > 0 && buf[end - 1] === 0) end--;
     buf = buf.subarray(0, end);
     return buf;
+  }
+
+  // ---- streams (src/rbd/stream.ts) -------------------------------------------------------------
+
+  /** A Readable of the image's bytes (at the open snapshot), with backpressure. */
+  createReadStream(opts: ImageReadStreamOptions = {}): ImageReadStream {
+    return new ImageReadStream(this, opts);
+  }
+
+  /** A Writable into the image; writes go out striped, with a bound on bytes in flight. */
+  createWriteStream(opts: ImageWriteStreamOptions = {}): ImageWriteStream {
+    return new ImageWriteStream(this, opts);
   }
 
   close(): void {
