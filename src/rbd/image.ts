@@ -7,6 +7,7 @@ import { Encoder } from '../encoding/encoder.js';
 import { utimeToDate, type UTime } from '../encoding/types.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import { ReadOp, WriteOp } from '../rados/op-builder.js';
+import { Throttle } from '../rados/throttle.js';
 import { CEPH_NOSNAP } from '../rados/osd-ops.js';
 import * as R from './cls/rbd.js';
 import { call } from './cls/exec.js';
@@ -347,6 +348,7 @@ export class Image {
   /** Create a snapshot: a self-managed snap id in the data pool, then snapshot_add. */
   async createSnap(name: string, opts: CallOptions = {}): Promise<bigint> {
     this.checkWritable('snap_create');
+    await this.beforeWrite('snap_create', opts);
     if (!name) throw rbdError('EINVAL', 'snapshot name is empty', this.name, 'snap_create');
     await this.refresh(opts);
     if (this.snaps.some((s) => s.name === name && s.namespace.type === R.SnapNamespaceType.USER)) {
@@ -376,6 +378,7 @@ export class Image {
 
   async removeSnap(name: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_remove');
+    await this.beforeWrite('snap_remove', opts);
     await this.refresh(opts);
     const s = this.snap(name, 'snap_remove');
     if (s.protection !== R.Protection.UNPROTECTED) throw rbdError('EBUSY', `snapshot ${name} is protected`, this.name, 'snap_remove');
@@ -418,6 +421,7 @@ export class Image {
 
   async renameSnap(src: string, dst: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_rename');
+    await this.beforeWrite('snap_rename', opts);
     await this.refresh(opts);
     const s = this.snap(src, 'snap_rename');
     if (this.snaps.some((x) => x.name === dst && x.namespace.type === R.SnapNamespaceType.USER)) {
@@ -430,6 +434,7 @@ export class Image {
 
   async protectSnap(name: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_protect');
+    await this.beforeWrite('snap_protect', opts);
     if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_protect');
     await this.refresh(opts);
     const s = this.snap(name, 'snap_protect');
@@ -442,6 +447,7 @@ export class Image {
   /** Unprotect: EBUSY while clones (format 1 in any pool, or format 2) exist. */
   async unprotectSnap(name: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_unprotect');
+    await this.beforeWrite('snap_unprotect', opts);
     if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_unprotect');
     await this.refresh(opts);
     const s = this.snap(name, 'snap_unprotect');
@@ -468,6 +474,7 @@ export class Image {
   /** Roll every data object back to the snapshot, then the size. */
   async rollbackToSnap(name: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_rollback');
+    await this.beforeWrite('snap_rollback', opts);
     await this.refresh(opts);
     const s = this.snap(name, 'snap_rollback');
     const dio = await this.dataIoctx();
@@ -538,6 +545,7 @@ export class Image {
 
   async resize(size: number, opts: CallOptions & { allowShrink?: boolean } = {}): Promise<void> {
     this.checkWritable('resize');
+    await this.beforeWrite('resize', opts);
     if (!Number.isSafeInteger(size) || size < 0) throw rbdError('EINVAL', `bad size ${size}`, this.name, 'resize');
     await this.refresh(opts);
     if (size === this.size) return;
@@ -646,7 +654,7 @@ export class Image {
         (await p.read(imgOff, n, opts)).copy(out, imgOff - offset);
       }
     };
-    for (let i = 0; i < extents.length; i += 16) await Promise.all(extents.slice(i, i + 16).map(readOne));
+    await this.eachObject(extents, readOne, opts);
     return out;
   }
 
@@ -674,6 +682,7 @@ export class Image {
       throw rbdError('EINVAL', `write ${offset}~${data.length} beyond the image size ${this.size}`, this.name, 'write');
     }
     if (data.length === 0) return;
+    await this.beforeWrite('write', opts);
     const dio = await this.dataIoctx();
     dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
     const overlap = this.overlap;
@@ -684,7 +693,7 @@ export class Image {
       await this.markExists(ex.objno, opts);
       await this.applyToObject(dio, ex.objno, new WriteOp().write(bytes, ex.offset), overlap, opts);
     };
-    for (let i = 0; i < extents.length; i += 16) await Promise.all(extents.slice(i, i + 16).map(writeOne));
+    await this.eachObject(extents, writeOne, opts);
   }
 
   /**
@@ -699,6 +708,7 @@ export class Image {
       throw rbdError('EINVAL', `extent ${offset}~${length} beyond the image size ${this.size}`, this.name, 'write_zeroes');
     }
     if (length === 0) return;
+    await this.beforeWrite('write_zeroes', opts);
     const dio = await this.dataIoctx();
     dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
     const overlap = this.overlap;
@@ -725,7 +735,7 @@ export class Image {
       await this.applyToObject(dio, ex.objno, op, overlap, opts, true);
     };
     const extents = mapExtent(this.layout, offset, length);
-    for (let i = 0; i < extents.length; i += 16) await Promise.all(extents.slice(i, i + 16).map(one));
+    await this.eachObject(extents, one, opts);
   }
 
   /**
@@ -801,7 +811,50 @@ export class Image {
     return new ImageWriteStream(this, opts);
   }
 
-  close(): void {
+  // ---- in-flight bound, flush, lock hook, close ------------------------------------------------
+
+  /** image I/O budget: objects and bytes in flight per handle (librbd: rbd_concurrent_management_ops, objecter budget) */
+  readonly ioThrottle = new Throttle(16, 64 << 20);
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  /** Run `fn` for every object extent, at most the throttle's budget at once; fails on the first error after all settle. */
+  private async eachObject(extents: ObjectExtent[], fn: (ex: ObjectExtent) => Promise<void>, opts: CallOptions): Promise<void> {
+    const runs: Promise<void>[] = [];
+    let failed: unknown;
+    for (const ex of extents) {
+      if (failed !== undefined) break;
+      await this.ioThrottle.acquire(ex.length, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+      const p = fn(ex)
+        .catch((e: unknown) => {
+          failed ??= e;
+        })
+        .finally(() => {
+          this.ioThrottle.release(ex.length);
+          this.inFlight.delete(p);
+        });
+      this.inFlight.add(p);
+      runs.push(p);
+    }
+    await Promise.all(runs);
+    if (failed !== undefined) throw failed;
+  }
+
+  /** Wait for every object op this handle has in flight (writes are acknowledged only once stable). */
+  async flush(): Promise<void> {
+    this.checkOpen('flush');
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+  }
+
+  /**
+   * Called before any change to the image (data or metadata): on exclusive-lock images
+   * this is where the lock is taken.
+   */
+  private async beforeWrite(_op: string, _opts: CallOptions): Promise<void> {}
+
+  /** Flush, give up the exclusive lock if held, stop watching; the handle is unusable after. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush().catch(() => undefined);
     this.closed = true;
   }
 }

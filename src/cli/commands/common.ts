@@ -72,7 +72,7 @@ export async function openImage(io: IoCtx, name: string, write = false): Promise
 export async function openImageAt(io: IoCtx, ref: ImageRef): Promise<Image> {
   const head = await openImage(io, ref.image);
   if (!ref.snap) return head;
-  head.close();
+  await head.close();
   if (!head.listSnaps().some((s) => s.name === ref.snap)) throw new CliError(`error setting snapshot context: (2) No such file or directory`, ENOENT);
   try {
     return await Image.openById(io, head.id, head.name, { snapshot: ref.snap });

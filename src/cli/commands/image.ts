@@ -72,9 +72,9 @@ export async function listCommand(ctx: CommandContext): Promise<void> {
       const sp = await at.parentInfo();
       entries.push({ image: name, id: img.id, snapshot: s.name, snapshot_id: Number(s.id), size: s.size, ...parentJson(sp), format: 2, protected: s.protected ? 'true' : 'false' });
       rows.push([`${name}@${s.name}`, formatBytes(s.size), parentText(sp), '2', s.protected ? 'yes' : '', '']);
-      at.close();
+      await at.close();
     }
-    img.close();
+    await img.close();
   }
   if (ctx.format === 'json') printJson(entries, ctx.pretty);
   else if (rows.length) {
@@ -195,7 +195,7 @@ export async function resizeCommand(ctx: CommandContext): Promise<void> {
       throw failed('resize error', e);
     }
   } finally {
-    img.close();
+    await img.close();
   }
 }
 

@@ -23,7 +23,7 @@ async function withImage(ctx: CommandContext, validation: SpecValidation, what: 
   } catch (e) {
     throw failed(what, e);
   } finally {
-    img.close();
+    await img.close();
   }
 }
 
@@ -34,7 +34,7 @@ export async function snapCreateCommand(ctx: CommandContext): Promise<void> {
 export async function snapListCommand(ctx: CommandContext): Promise<void> {
   const { img } = await open(ctx, 'none', 'none', false);
   const snaps = img.listSnaps();
-  img.close();
+  await img.close();
   if (ctx.format === 'json') {
     printJson(
       snaps.map((s) => ({ id: Number(s.id), name: s.name, size: s.size, protected: s.protected ? 'true' : 'false', timestamp: ctime(s.timestamp) })),
@@ -59,7 +59,7 @@ export async function snapRemoveCommand(ctx: CommandContext): Promise<void> {
     if (e instanceof CephError && e.code === 'EBUSY' && img.isProtectedSnap(ref.snap)) throw new CliError(`snapshot '${ref.snap}' is protected from removal.`, EBUSY);
     throw failed('failed to remove snapshot', e);
   } finally {
-    img.close();
+    await img.close();
   }
 }
 
@@ -82,7 +82,7 @@ export async function snapRenameCommand(ctx: CommandContext): Promise<void> {
   } catch (e) {
     throw failed('renaming snap failed', e);
   } finally {
-    img.close();
+    await img.close();
   }
 }
 
@@ -96,7 +96,7 @@ export async function snapProtectCommand(ctx: CommandContext): Promise<void> {
       throw failed('protecting snap failed', e);
     }
   } finally {
-    img.close();
+    await img.close();
   }
 }
 
@@ -111,7 +111,7 @@ export async function snapUnprotectCommand(ctx: CommandContext): Promise<void> {
       throw failed('unprotecting snap failed', e);
     }
   } finally {
-    img.close();
+    await img.close();
   }
 }
 
