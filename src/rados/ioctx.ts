@@ -46,6 +46,8 @@ export interface ClusterView {
   poolIds(): number[];
   /** the OSDMap's require_min_compat_client (CephRelease number: luminous 12, mimic 13) */
   requireMinCompatClient(): number;
+  /** a mon command (rc 0 or a negative errno), e.g. `osd blocklist add` when breaking a dead owner's lock */
+  monCommand(cmd: object, opts?: CallOptions): Promise<{ rc: number; outs: string; outbl: Buffer }>;
 }
 
 export interface WatcherInfo {

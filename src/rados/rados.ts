@@ -265,6 +265,7 @@ export class Rados {
       poolName: (id) => tracker.current?.poolNames.get(id),
       poolIds: () => [...(tracker.current?.poolNames.keys() ?? [])],
       requireMinCompatClient: () => tracker.current?.requireMinCompatClient ?? 0,
+      monCommand: (cmd, o) => this.monCommand(cmd, o),
     };
   }
 
