@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# A real glance-api (Debian's, OpenStack Zed) on loopback, storing images in a cluster's RBD
+# pool, with sqlite and no Keystone (the settings of shared/reference/glance-notes.md §2).
+#
+#   bash scripts/glance.sh start CEPH_CONF [--pool images] [--port N]
+#       prints the state directory, then the URL, as the last two stdout lines
+#   bash scripts/glance.sh stop DIR
+#       SIGTERM to the pid in DIR/glance-api.pid, waits for it, removes DIR
+#
+# Everything lives in a temp dir: client ceph.conf, glance-api.conf, sqlite db, logs, staging.
+set -euo pipefail
+
+log() { printf '[glance.sh] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+conf_get() { # conf_get CONF NAME: a [global] value, via ceph-conf (as the daemons read it)
+  ceph-conf -c "$1" --name client.admin --lookup "$2" 2>/dev/null || true
+}
+
+start() {
+  local conf="" pool="images" port=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --pool) pool="$2"; shift 2 ;;
+      --port) port="$2"; shift 2 ;;
+      -*) die "unknown option $1" ;;
+      *) conf="$1"; shift ;;
+    esac
+  done
+  [[ -n "$conf" && -f "$conf" ]] || die "usage: glance.sh start CEPH_CONF [--pool P] [--port N]"
+  command -v glance-api >/dev/null || die "glance-api is not installed (scripts/install-deps.sh --glance)"
+  conf=$(readlink -f "$conf")
+  local fsid mon keyring
+  fsid=$(conf_get "$conf" fsid)
+  mon=$(conf_get "$conf" mon_host)
+  keyring=$(conf_get "$conf" keyring)
+  [[ -n "$fsid" && -n "$mon" ]] || die "cannot read fsid / mon host from $conf"
+  keyring=$(readlink -f "${keyring%%,*}")
+
+  # the image pool, created and rbd-initialised when missing
+  if ! ceph -c "$conf" osd pool ls | grep -qx "$pool"; then
+    ceph -c "$conf" osd pool create "$pool" >/dev/null 2>&1
+    rbd -c "$conf" pool init "$pool"
+    log "created pool $pool"
+  fi
+
+  local dir
+  dir=$(mktemp -d /tmp/rbd-ts-glance.XXXXXX)
+  mkdir -p "$dir/etc" "$dir/log" "$dir/state/lock" "$dir/state/image-cache" "$dir/staging" "$dir/tasks"
+  port=${port:-$(free_port)}
+
+  # Glance has no keyring option: the keyring goes in the client ceph.conf it is given (notes §2.1)
+  cat >"$dir/etc/ceph.conf" <<EOF
+[global]
+fsid = $fsid
+mon host = $mon
+auth cluster required = cephx
+auth service required = cephx
+auth client required = cephx
+keyring = $keyring
+log file = $dir/log/ceph-\$name.\$pid.log
+admin socket =
+EOF
+
+  # flavor empty: the unauthenticated pipeline (no Keystone); workers = 0: one process, one pid
+  cat >"$dir/etc/glance-api.conf" <<EOF
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = $port
+workers = 0
+log_file = $dir/log/glance-api.log
+show_image_direct_url = True
+show_multiple_locations = True
+enabled_backends = ceph:rbd
+image_cache_dir = $dir/state/image-cache
+
+[database]
+connection = sqlite:///$dir/state/glance.sqlite
+
+[paste_deploy]
+flavor =
+config_file = /etc/glance/glance-api-paste.ini
+
+[glance_store]
+default_backend = ceph
+
+[ceph]
+store_description = rbd-ts test ceph
+rbd_store_pool = $pool
+rbd_store_user = admin
+rbd_store_ceph_conf = $dir/etc/ceph.conf
+rbd_store_chunk_size = 8
+
+[os_glance_staging_store]
+filesystem_store_datadir = $dir/staging
+
+[os_glance_tasks_store]
+filesystem_store_datadir = $dir/tasks
+
+[oslo_concurrency]
+lock_path = $dir/state/lock
+EOF
+
+  glance-manage --config-file "$dir/etc/glance-api.conf" db_sync >"$dir/log/db_sync.log" 2>&1 \
+    || { cat "$dir/log/db_sync.log" >&2; rm -rf "$dir"; die "db_sync failed"; }
+
+  setsid glance-api --config-file "$dir/etc/glance-api.conf" >"$dir/log/stdout.log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$dir/glance-api.pid"
+  local url="http://127.0.0.1:$port"
+  echo "$url" >"$dir/url"
+  local i
+  for i in $(seq 1 150); do
+    if curl -fsS -m 2 "$url/healthcheck" >/dev/null 2>&1; then
+      log "glance-api (pid $pid) ready at $url after $((i / 5)) s; state in $dir"
+      echo "$dir"
+      echo "$url"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -n 30 "$dir/log/glance-api.log" "$dir/log/stdout.log" >&2 || true
+  stop "$dir"
+  die "glance-api did not become healthy"
+}
+
+stop() {
+  local dir="${1:-}"
+  [[ -n "$dir" && -d "$dir" && -f "$dir/etc/glance-api.conf" ]] || die "usage: glance.sh stop DIR (a directory made by glance.sh start)"
+  if [[ -f "$dir/glance-api.pid" ]]; then
+    local pid i
+    pid=$(cat "$dir/glance-api.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -rf "$dir"
+  log "stopped; removed $dir"
+}
+
+case "${1:-}" in
+  start) shift; start "$@" ;;
+  stop) shift; stop "$@" ;;
+  *) die "usage: glance.sh start CEPH_CONF [--pool P] [--port N] | stop DIR" ;;
+esac
