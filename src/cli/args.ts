@@ -58,6 +58,9 @@ export const COMMAND_OPTIONS: OptionSpec[] = [
   { name: 'all', short: 'a', help: 'list all children (include trash)' },
   { name: 'allow-shrink', help: 'permit shrinking' },
   { name: 'no-progress', help: 'disable progress output' },
+  { name: 'sizes', value: true, multiple: true, help: 'bench-clone: parent sizes, e.g. 64M,256M,1G' },
+  { name: 'count', value: true, multiple: true, help: 'bench-clone: clones per format and size' },
+  { name: 'depth', value: true, multiple: true, help: 'bench-clone: object writes in flight (default 16)' },
 ];
 
 export const ALL_OPTIONS: OptionSpec[] = [...GLOBAL_OPTIONS, ...COMMAND_OPTIONS];

@@ -6,6 +6,7 @@ import { CephError, errnoNumber } from '../encoding/errno.js';
 import { ALL_OPTIONS, COMMAND_OPTIONS, GLOBAL_OPTIONS, configOverrides, flag, opt, parseArgs, type ParsedArgs } from './args.js';
 import { describeError, parseFormat, usageError } from './output.js';
 import { statusCommand } from './commands/status.js';
+import { benchCloneCommand } from './commands/bench.js';
 import type { CommandContext } from './commands/common.js';
 import { checkSingle } from './commands/common.js';
 import { childrenCommand, cloneCommand, createCommand, infoCommand, listCommand, removeCommand, renameCommand, resizeCommand } from './commands/image.js';
@@ -52,6 +53,7 @@ const COMMANDS: Command[] = [
   { names: [['snap', 'protect']], options: [...SPEC, 'snap'], positionals: 1, usage: 'snap protect <snap-spec>', help: 'Prevent a snapshot from being deleted.', run: snapProtectCommand },
   { names: [['snap', 'unprotect']], options: [...SPEC, 'snap'], positionals: 1, usage: 'snap unprotect <snap-spec>', help: 'Allow a snapshot to be deleted.', run: snapUnprotectCommand },
   { names: [['snap', 'rollback'], ['snap', 'revert']], options: [...SPEC, 'snap', 'no-progress'], positionals: 1, usage: 'snap rollback <snap-spec>', help: 'Rollback image to snapshot.', run: snapRollbackCommand },
+  { names: [['bench-clone']], options: ['pool', 'namespace', 'sizes', 'count', 'depth', ...OUT], positionals: 0, usage: 'bench-clone [--sizes 64M,256M] [--count N]', help: 'Time clones against bulk object writes (rbd-ts).', run: benchCloneCommand },
 ];
 
 /** Options every command takes (connection and help); --format only where output is printed. */
