@@ -33,6 +33,32 @@ else
   log "Ceph packages present ($(ceph --version 2>/dev/null | awk '{print $3}'))"
 fi
 
+# Debian's glance-api (OpenStack Zed), for the Glance tests and the demo (scripts/glance.sh runs it
+# on loopback from a temp dir). RBD_TS_NO_GLANCE=1 skips it. The postinst would start glance-api
+# from /etc/glance on 0.0.0.0:9292 unless a policy-rc.d refuses service starts: make sure one does.
+if [[ "${RBD_TS_NO_GLANCE:-0}" != 1 ]] && ! { command -v glance-api && command -v glance-manage; } >/dev/null 2>&1; then
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || { log "not root and no sudo: cannot install glance-api"; exit 1; }
+    sudo=(sudo)
+  fi
+  made_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\n# rbd-ts install-deps: no service starts during the install\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  log "installing glance-api"
+  rc=0
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends glance-api || rc=$?
+  if ((rc)); then # stale package lists
+    rc=0
+    { "${sudo[@]}" apt-get update && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends glance-api; } || rc=$?
+  fi
+  ((made_policy)) && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
+  ((rc == 0)) || { log "glance-api install failed"; exit 1; }
+fi
+
 # npm writes node_modules/.package-lock.json after every install: it is the stamp.
 stamp=node_modules/.package-lock.json
 if [[ -f package-lock.json ]]; then
