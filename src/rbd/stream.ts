@@ -1,34 +1,316 @@
-// Node streams over an image's bytes (placeholder: filled in by the streams work of issue 5).
+// Node streams over an image's bytes, with backpressure in both directions.
+//
+// Reads: a bounded read-ahead of chunks (default one stripe period: whole objects, so every
+// read is one op per object), pushed in order; no new read starts while the consumer is
+// behind (push() returned false), so memory is bounded by readAhead + 1 chunks.
+// Writes: incoming bytes are gathered into chunks aligned to the stripe period (object-sized
+// for the default layout) and at most `concurrency` chunks are in flight; the writable's
+// callback waits while that many are out. Errors destroy the stream with the CephError.
 
 import { Readable, Writable } from 'node:stream';
+import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
 import type { Image } from './image.js';
+import type { Layout } from './layout.js';
+import { mapExtent } from './striper.js';
 
 export interface ImageReadStreamOptions {
   /** first byte (default 0) */
   start?: number;
   /** bytes to read (default: to the end of the image) */
   length?: number;
-  /** bytes per read (default: the object size) */
+  /** bytes per read (default: the stripe period, objectSize × stripeCount) */
   chunkSize?: number;
+  /** reads in flight ahead of the consumer (default 4) */
+  readAhead?: number;
+  /** per-read timeout */
+  timeoutMs?: number;
   signal?: AbortSignal;
 }
 
 export interface ImageWriteStreamOptions {
   /** image offset of the first byte written (default 0) */
   start?: number;
+  /** chunks in flight (default 8) */
+  concurrency?: number;
+  /** skip chunks that are all zeros (only right on a fresh image, as `rbd import` does) */
+  skipZeroes?: boolean;
+  /** grow the image when a write would pass its end (import of a source of unknown size) */
+  grow?: boolean;
+  /** per-write timeout */
+  timeoutMs?: number;
   signal?: AbortSignal;
+  /** after each chunk lands: bytes consumed so far (written or skipped) */
+  onChunk?: (bytesDone: number) => void;
+}
+
+/** Counters a caller (or a test) can read: what the stream did, not how long it took. */
+export interface StreamStats {
+  /** reads (or writes) issued */
+  ops: number;
+  /** highest number of ops in flight at once */
+  maxInFlight: number;
+  /** bytes transferred to or from the image */
+  bytes: number;
+  /** chunks skipped because they were all zeros (write stream) */
+  skipped: number;
+  /** data objects written to (write stream; an object hit by two chunks counts twice) */
+  objects: number;
+}
+
+/** The stripe period: the smallest image range that covers whole objects. */
+export function stripePeriod(l: Layout): number {
+  return l.objectSize * l.stripeCount;
+}
+
+const ZEROS = new Map<number, Buffer>();
+
+/** True if every byte of `b` is zero (memcmp against a shared zero buffer). */
+export function isZero(b: Buffer): boolean {
+  let z = ZEROS.get(b.length);
+  if (!z) {
+    if (ZEROS.size > 8) ZEROS.clear();
+    z = Buffer.alloc(b.length);
+    ZEROS.set(b.length, z);
+  }
+  return b.equals(z);
+}
+
+function streamError(errno: string, message: string, image: Image, op: string): CephError {
+  return new CephError(errnoNumber(errno), message, { op, image: image.name });
+}
+
+/** One AbortSignal for the caller's signal and the stream's own destroy(). */
+function linked(own: AbortController, user?: AbortSignal): AbortSignal {
+  return user ? AbortSignal.any([own.signal, user]) : own.signal;
 }
 
 export class ImageReadStream extends Readable {
-  constructor(readonly image: Image, readonly options: ImageReadStreamOptions = {}) {
-    super();
-    throw new Error('not implemented yet');
+  readonly stats: StreamStats = { ops: 0, maxInFlight: 0, bytes: 0, skipped: 0, objects: 0 };
+  private next: number;
+  private readonly end: number;
+  private readonly chunk: number;
+  private readonly readAhead: number;
+  private readonly pending: Array<Promise<Buffer>> = [];
+  private pumping = false;
+  private readonly abort = new AbortController();
+  private readonly signal: AbortSignal;
+
+  constructor(
+    readonly image: Image,
+    readonly options: ImageReadStreamOptions = {},
+  ) {
+    // the internal buffer holds at most one chunk beyond what the consumer took
+    super({ highWaterMark: 1 });
+    const size = image.currentSize;
+    const start = options.start ?? 0;
+    const chunk = options.chunkSize ?? stripePeriod(image.layout);
+    const readAhead = options.readAhead ?? 4;
+    if (!Number.isSafeInteger(start) || start < 0 || (options.length !== undefined && (!Number.isSafeInteger(options.length) || options.length < 0))) {
+      throw streamError('EINVAL', `bad range ${start}~${options.length}`, image, 'read stream');
+    }
+    if (!Number.isSafeInteger(chunk) || chunk <= 0 || !Number.isInteger(readAhead) || readAhead < 1) {
+      throw streamError('EINVAL', `bad chunkSize ${chunk} or readAhead ${readAhead}`, image, 'read stream');
+    }
+    this.next = Math.min(start, size);
+    this.end = Math.min(size, options.length === undefined ? size : start + options.length);
+    this.chunk = chunk;
+    this.readAhead = readAhead;
+    this.signal = linked(this.abort, options.signal);
+    if (options.signal) {
+      const onAbort = () => this.destroy(new AbortError('read stream', options.signal!.reason));
+      if (options.signal.aborted) queueMicrotask(onAbort);
+      else options.signal.addEventListener('abort', onAbort, { once: true });
+      this.once('close', () => options.signal!.removeEventListener('abort', onAbort));
+    }
+  }
+
+  /** Start reads up to the read-ahead bound; chunks end on chunk-size multiples (object-aligned). */
+  private fill(): void {
+    while (this.pending.length < this.readAhead && this.next < this.end) {
+      const off = this.next;
+      const len = Math.min(this.end, (Math.floor(off / this.chunk) + 1) * this.chunk) - off;
+      this.next += len;
+      const p = this.image.read(off, len, { timeoutMs: this.options.timeoutMs, signal: this.signal });
+      p.catch(() => undefined); // observed by pump(); avoids an unhandled rejection after destroy
+      this.pending.push(p);
+      this.stats.ops++;
+      this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.pending.length);
+    }
+  }
+
+  override _read(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        this.fill();
+        const head = this.pending[0];
+        if (!head) {
+          this.push(null);
+          return;
+        }
+        const buf = await head;
+        this.pending.shift();
+        if (this.destroyed) return;
+        this.stats.bytes += buf.length;
+        if (!this.push(buf)) return; // the consumer is behind: wait for the next _read()
+      }
+    } catch (e) {
+      this.destroy(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    this.abort.abort(err ?? new AbortError('read stream'));
+    this.pending.length = 0;
+    cb(err);
   }
 }
 
 export class ImageWriteStream extends Writable {
-  constructor(readonly image: Image, readonly options: ImageWriteStreamOptions = {}) {
-    super();
-    throw new Error('not implemented yet');
+  readonly stats: StreamStats = { ops: 0, maxInFlight: 0, bytes: 0, skipped: 0, objects: 0 };
+  /** image offset of the next byte accepted */
+  private pos: number;
+  /** bytes consumed (written or skipped) whose ops completed */
+  private done = 0;
+  private readonly period: number;
+  private readonly concurrency: number;
+  private buf: Buffer | undefined;
+  private bufStart = 0;
+  private bufLen = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failed: Error | undefined;
+  private readonly abort = new AbortController();
+  private readonly signal: AbortSignal;
+  private growing: Promise<void> | undefined;
+
+  constructor(
+    readonly image: Image,
+    readonly options: ImageWriteStreamOptions = {},
+  ) {
+    super({ highWaterMark: stripePeriod(image.layout) });
+    this.pos = options.start ?? 0;
+    this.period = stripePeriod(image.layout);
+    this.concurrency = options.concurrency ?? 8;
+    if (!Number.isSafeInteger(this.pos) || this.pos < 0) throw streamError('EINVAL', `bad start ${this.pos}`, image, 'write stream');
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw streamError('EINVAL', `bad concurrency ${this.concurrency}`, image, 'write stream');
+    this.signal = linked(this.abort, options.signal);
+    if (options.signal) {
+      const onAbort = () => this.destroy(new AbortError('write stream', options.signal!.reason));
+      if (options.signal.aborted) queueMicrotask(onAbort);
+      else options.signal.addEventListener('abort', onAbort, { once: true });
+      this.once('close', () => options.signal!.removeEventListener('abort', onAbort));
+    }
+  }
+
+  /** bytes accepted so far (the image offset reached is start + this) */
+  get bytesAccepted(): number {
+    return this.pos - (this.options.start ?? 0);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.accept(chunk).then(() => cb(), (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (e?: Error | null) => void): void {
+    (async () => {
+      for (const c of chunks) await this.accept(c.chunk);
+    })().then(() => cb(), (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    (async () => {
+      if (this.bufLen > 0) await this.dispatch();
+      while (this.inFlight.size) await Promise.all(this.inFlight);
+      if (this.failed) throw this.failed;
+    })().then(() => cb(), (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    this.abort.abort(err ?? new AbortError('write stream'));
+    // let the ops already sent settle before reporting (the image handle stays consistent)
+    Promise.allSettled([...this.inFlight]).then(() => cb(err));
+  }
+
+  /** Copy `data` into period-aligned chunks, sending each full one. */
+  private async accept(data: Buffer): Promise<void> {
+    let at = 0;
+    while (at < data.length) {
+      if (this.failed) throw this.failed;
+      if (!this.buf) {
+        this.bufStart = this.pos;
+        this.bufLen = 0;
+      }
+      // a chunk ends at the next period boundary, so it covers whole objects
+      const room = (Math.floor(this.bufStart / this.period) + 1) * this.period - this.bufStart - this.bufLen;
+      const n = Math.min(room, data.length - at);
+      if (!this.buf && n === room && at === 0 && n === data.length) {
+        // a whole aligned chunk arrived as is: no copy
+        this.bufLen = n;
+        this.buf = data;
+      } else {
+        this.buf ??= Buffer.allocUnsafe(Math.min(this.period, (Math.floor(this.bufStart / this.period) + 1) * this.period - this.bufStart));
+        data.copy(this.buf, this.bufLen, at, at + n);
+        this.bufLen += n;
+      }
+      at += n;
+      this.pos += n;
+      if (n === room) await this.dispatch();
+    }
+  }
+
+  /** Send the gathered chunk (or skip it if all zeros); wait while `concurrency` are out. */
+  private async dispatch(): Promise<void> {
+    const data = this.buf!.subarray(0, this.bufLen);
+    const off = this.bufStart;
+    this.buf = undefined;
+    this.bufLen = 0;
+    if (this.options.skipZeroes && isZero(data)) {
+      this.stats.skipped++;
+      this.done += data.length;
+      this.options.onChunk?.(this.done);
+      return;
+    }
+    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+    if (this.failed) throw this.failed;
+    if (off + data.length > this.image.size) {
+      if (!this.options.grow) {
+        throw streamError('EINVAL', `write ${off}~${data.length} beyond the image size ${this.image.size}`, this.image, 'write stream');
+      }
+      // one resize at a time, growing by the size so far (16 periods .. 256 MiB): few header updates,
+      // little to trim at the end
+      while (off + data.length > this.image.size) {
+        this.growing ??= this.image
+          .resize(Math.max(off + data.length, this.image.size + Math.min(Math.max(this.image.size, 16 * this.period), 256 << 20)), {
+            timeoutMs: this.options.timeoutMs,
+            signal: this.signal,
+          })
+          .finally(() => (this.growing = undefined));
+        await this.growing;
+      }
+    }
+    const p: Promise<void> = this.image
+      .write(data, off, { timeoutMs: this.options.timeoutMs, signal: this.signal })
+      .then(
+        () => {
+          this.stats.bytes += data.length;
+          this.done += data.length;
+          this.options.onChunk?.(this.done);
+        },
+        (e: unknown) => {
+          this.failed ??= e instanceof Error ? e : new Error(String(e));
+        },
+      )
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+    this.stats.ops++;
+    this.stats.objects += mapExtent(this.image.layout, off, data.length).length;
+    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight.size);
   }
 }
