@@ -10,6 +10,7 @@ import { batch, call, writeOp } from './cls/exec.js';
 import * as R from './cls/rbd.js';
 import { FEATURES_DEFAULT, FEATURES_IMPLICIT, Feature, OpFeature, parseFeatures, validateCreateFeatures } from './features.js';
 import { Image } from './image.js';
+import { exportImage, importImage } from './import-export.js';
 import { makeLayout, objectCount } from './layout.js';
 import {
   DEFAULT_ORDER,
@@ -339,6 +340,11 @@ export const RBD = {
     }
     if (format === 2) await headerUpdate(parentIo, parentId);
   },
+
+  /** Import a file, Buffer or stream into a new image (src/rbd/import-export.ts). */
+  import: importImage,
+  /** Export an open image (or snapshot) to a file, '-' or a Writable (src/rbd/import-export.ts). */
+  export: exportImage,
 };
 
 /**
