@@ -199,7 +199,7 @@ export class GlanceClient {
   }
 
   /** The whole image in memory (small images, tests). */
-  async downloadBuffer(id: string, opts: CallOptions = {}): Promise<Buffer> {
+  async downloadBuffer(id: string, opts: CallOptions & { expectMd5?: string } = {}): Promise<Buffer> {
     const { stream } = await this.download(id, opts);
     const parts: Buffer[] = [];
     for await (const b of stream) parts.push(b as Buffer);

@@ -1,0 +1,63 @@
+// A real glance-api for tests: scripts/glance.sh start (temp dir, sqlite, no Keystone, rbd store
+// in pool `images` of the given cluster, loopback, free port), stopped by pid at the end.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GlanceClient } from '../../src/glance/glance-client.js';
+
+export interface TestGlance {
+  url: string;
+  /** state directory (logs in DIR/log) */
+  dir: string;
+  client: GlanceClient;
+  stop(): Promise<void>;
+}
+
+const ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'scripts', 'glance.sh'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('scripts/glance.sh not found');
+    dir = up;
+  }
+  return dir;
+})();
+
+function run(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+/** Start glance-api against `conf`'s cluster, image pool `pool` (created when missing). */
+export async function startGlance(conf: string, opts: { pool?: string } = {}): Promise<TestGlance> {
+  const r = await run([join(ROOT, 'scripts/glance.sh'), 'start', conf, '--pool', opts.pool ?? 'images'], 120_000);
+  const lines = r.stdout.trim().split('\n');
+  const url = lines[lines.length - 1]?.trim() ?? '';
+  const dir = lines[lines.length - 2]?.trim() ?? '';
+  if (r.code !== 0 || !url.startsWith('http://') || !dir.startsWith('/')) {
+    throw new Error(`glance.sh start failed (exit ${r.code}):\n${r.stderr.split('\n').slice(-30).join('\n')}`);
+  }
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await run([join(ROOT, 'scripts/glance.sh'), 'stop', dir], 30_000);
+  };
+  process.once('exit', () => {
+    // last resort if a test run dies before after.always: stop it by pid
+    if (!stopped) spawn('bash', [join(ROOT, 'scripts/glance.sh'), 'stop', dir], { detached: true, stdio: 'ignore' }).unref();
+  });
+  return { url, dir, client: new GlanceClient(url), stop };
+}
