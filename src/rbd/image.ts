@@ -2,8 +2,7 @@
 // refresh does), snapshots, protection, parent and children, resize; every metadata
 // change ends with the header-update notify that makes librbd clients refresh.
 
-import { CephError, errnoNumber, ignoring } from '../encoding/errno.js';
-import { Encoder } from '../encoding/encoder.js';
+import { CephError, DecodeError, errnoNumber, ignoring } from '../encoding/errno.js';
 import { utimeToDate, type UTime } from '../encoding/types.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import { ReadOp, WriteOp } from '../rados/op-builder.js';
@@ -16,10 +15,13 @@ import { makeLayout, objectCount, type Layout } from './layout.js';
 import { mapExtent, objectImageExtents, type ObjectExtent } from './striper.js';
 import { RBD_CHILDREN, RBD_DIRECTORY, dataObject, headerObject, idObject, objectMapObject } from './names.js';
 import { ImageReadStream, ImageWriteStream, type ImageReadStreamOptions, type ImageWriteStreamOptions } from './stream.js';
+import { OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, OBJECT_NONEXISTENT, OBJECT_PENDING, ObjectMap } from './object-map.js';
 import type { ChildInfo, ImageStat, ParentInfo, RbdInfoJson, SnapInfo } from './types.js';
+import { ExclusiveLock } from './exclusive-lock.js';
+import { HEADER_UPDATE_NOTIFY } from './watch-notify.js';
 
 /** NotifyMessage{HEADER_UPDATE}: ENC(7,1) { u32 op 3 } */
-const HEADER_UPDATE = new Encoder(16).versioned(7, 1, (e) => e.u32(3)).toBuffer();
+const HEADER_UPDATE = HEADER_UPDATE_NOTIFY;
 
 interface SnapState {
   id: bigint;
@@ -145,6 +147,7 @@ export class Image {
       if (!img.snaps.some((x) => x.id === opts.snapId)) throw rbdError('ENOENT', `snapshot id ${opts.snapId} does not exist`, nm, 'open');
       img.snapId = opts.snapId;
     }
+    if (img.snapId !== CEPH_NOSNAP) await img.loadObjectMap(opts);
     return img;
   }
 
@@ -631,7 +634,8 @@ export class Image {
     const extents = mapExtent(this.layout, offset, len);
     const readOne = async (ex: ObjectExtent): Promise<void> => {
       let data: Buffer | undefined;
-      try {
+      const known = this.objectMap?.get(ex.objno) === OBJECT_NONEXISTENT;
+      if (!known) try {
         data = await dio.read(dataObject(this.objectPrefix, ex.objno), ex.length, ex.offset, opts);
       } catch (e) {
         if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
@@ -665,9 +669,48 @@ export class Image {
 
   private async markExists(objno: number, opts: CallOptions): Promise<void> {
     if (!(this.features & Feature.OBJECT_MAP) || this.mapped.has(objno)) return;
-    // before the data: a crash leaves the map saying "may exist", never the reverse
-    await call(this.io, objectMapObject(this.id), R.objectMapUpdate(objno, objno + 1, OBJECT_EXISTS), opts);
+    if (this.objectMap?.get(objno) !== OBJECT_EXISTS) {
+      // before the data: a crash leaves the map saying "may exist", never the reverse
+      await call(this.io, objectMapObject(this.id), R.objectMapUpdate(objno, objno + 1, OBJECT_EXISTS), opts);
+      this.objectMap?.set(objno, OBJECT_EXISTS);
+    }
     this.mapped.add(objno);
+  }
+
+  // ---- object map ----------------------------------------------------------------------------
+
+  /**
+   * The object map this handle trusts for reads: a snapshot's (immutable) when open at a
+   * snapshot, the head's only while this handle owns the exclusive lock (nobody else writes).
+   */
+  private objectMap: ObjectMap | undefined;
+
+  /** Load the object map of the open snapshot (or head); an invalid or unreadable map is not used. */
+  private async loadObjectMap(opts: CallOptions): Promise<void> {
+    this.objectMap = undefined;
+    if (!(this.features & Feature.OBJECT_MAP)) return;
+    const snap = this.snapId === CEPH_NOSNAP ? undefined : this.snaps.find((x) => x.id === this.snapId);
+    if ((snap ? snap.flags : this.flags) & HeaderFlag.OBJECT_MAP_INVALID) return;
+    try {
+      const raw = await call(this.io, objectMapObject(this.id, snap?.id), R.objectMapLoad(), opts);
+      const map = ObjectMap.decode(raw);
+      if (map.count >= objectCount(this.layout, snap ? snap.size : this.size)) this.objectMap = map;
+    } catch (e) {
+      if (!(e instanceof CephError) && !(e instanceof DecodeError)) throw e;
+    }
+  }
+
+  /** Called by the exclusive lock once this handle owns it: the head map is now ours to trust. */
+  async onLockAcquired(opts: CallOptions = {}): Promise<void> {
+    this.mapped.clear();
+    await this.refresh(opts);
+    await this.loadObjectMap(opts);
+  }
+
+  /** Called when the exclusive lock is given up: others may now change the head map. */
+  onLockReleased(): void {
+    this.mapped.clear();
+    if (this.snapId === CEPH_NOSNAP) this.objectMap = undefined;
   }
 
   /**
@@ -722,6 +765,7 @@ export class Image {
         if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(ex.objno, ex.objno + 1, OBJECT_PENDING, OBJECT_EXISTS), opts).catch(() => undefined);
         await dio.remove(dataObject(this.objectPrefix, ex.objno), opts).catch(ignoring('ENOENT'));
         if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(ex.objno, ex.objno + 1, 0, OBJECT_PENDING), opts).catch(() => undefined);
+        this.objectMap?.set(ex.objno, OBJECT_NONEXISTENT);
         this.mapped.delete(ex.objno);
         return;
       }
@@ -778,10 +822,95 @@ export class Image {
       if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
     }
     if (!parentData) return;
-    const withCopyup = new WriteOp().call('rbd', 'copyup', await this.parentObjectData(objno, overlap, opts));
+    await this.copyup(dio, objno, await this.parentObjectData(objno, overlap, opts), ops, opts);
+  }
+
+  /** Copy `data` (the parent's bytes) up into a data object, followed by `ops`. */
+  private async copyup(dio: IoCtx, objno: number, data: Buffer, ops: WriteOp, opts: CallOptions): Promise<void> {
+    const oid = dataObject(this.objectPrefix, objno);
+    if (data.length > 0 && this.snapc.snaps.length > 0) {
+      // deep copy-up: the parent's bytes land in a head written with an empty snap context,
+      // so the OSD treats them as older than every snapshot (the snapshots read them too);
+      // the write that follows, with the image snapc, clones that head into the snapshots
+      const bare = await this.dataIoctx();
+      await bare.operate(oid, new WriteOp().call('rbd', 'copyup', data), opts);
+      await this.markSnapshotsExist(objno, opts);
+      // flatten has no write of its own: a zero-length write still carries the snapc
+      await dio.operate(oid, ops.ops.length ? ops : new WriteOp().write(Buffer.alloc(0), 0), opts);
+      return;
+    }
+    const withCopyup = new WriteOp().call('rbd', 'copyup', data);
     withCopyup.ops.push(...ops.ops);
     await dio.operate(oid, withCopyup, opts);
   }
+
+  /** After a deep copy-up the snapshots own the object: oldest map EXISTS, newer ones EXISTS_CLEAN (fast-diff). */
+  private async markSnapshotsExist(objno: number, opts: CallOptions): Promise<void> {
+    if (!(this.features & Feature.OBJECT_MAP)) return;
+    const later = this.features & Feature.FAST_DIFF ? OBJECT_EXISTS_CLEAN : OBJECT_EXISTS;
+    await Promise.all(
+      this.snaps.map((snap, i) =>
+        call(this.io, objectMapObject(this.id, snap.id), R.objectMapUpdate(objno, objno + 1, i === 0 ? OBJECT_EXISTS : later), opts).catch(
+          ignoring('ENOENT', 'ERANGE'), // no map for that snapshot, or it was smaller than this object
+        ),
+      ),
+    );
+  }
+
+  // ---- flatten -------------------------------------------------------------------------------
+
+  /**
+   * Copy the parent's data into this clone and detach it (librbd's flatten): every object
+   * within the parent overlap that the child lacks gets the parent's bytes copied up (at most
+   * 10 at once, rbd_concurrent_management_ops), then the child record goes (clone v2:
+   * child_detach on the parent snapshot; v1: rbd_children), then parent_detach on the header.
+   */
+  async flatten(opts: CallOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
+    this.checkWritable('flatten');
+    if (this.snapId !== CEPH_NOSNAP) throw rbdError('EROFS', 'cannot flatten a snapshot', this.name, 'flatten');
+    await this.beforeWrite('flatten', opts);
+    const spec = this.parent;
+    if (!spec) throw rbdError('EINVAL', 'image has no parent', this.name, 'flatten');
+    const overlap = this.overlap;
+    const total = objectCount(this.layout, overlap);
+    const dio = await this.dataIoctx();
+    dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
+    let done = 0;
+    const objnos = Array.from({ length: total }, (_, i) => i);
+    const one = async (objno: number): Promise<void> => {
+      // copyup is a no-op on an object the child has; an all-zero parent object needs none
+      if (this.hasParentData(objno, overlap) && this.objectMap?.get(objno) !== OBJECT_EXISTS) {
+        // without a trusted map, a STAT is cheaper than reading the parent's object for nothing
+        const has = this.objectMap ? false : await dio.stat(dataObject(this.objectPrefix, objno), opts).then(() => true, ignoring('ENOENT'));
+        const data = has ? Buffer.alloc(0) : await this.parentObjectData(objno, overlap, opts);
+        if (data.length > 0) {
+          await this.markExists(objno, opts);
+          await this.copyup(dio, objno, data, new WriteOp(), opts);
+        }
+      }
+      done++;
+      opts.onProgress?.(done, total);
+    };
+    const budget = new Throttle(10, Number.MAX_SAFE_INTEGER);
+    const runs: Promise<void>[] = [];
+    let failed: unknown;
+    for (const objno of objnos) {
+      if (failed !== undefined) break;
+      await budget.acquire(0, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+      runs.push(one(objno).catch((e: unknown) => void (failed ??= e)).finally(() => budget.release(0)));
+    }
+    await Promise.all(runs);
+    if (failed !== undefined) throw failed;
+    // snapshots without deep-flatten still read through the parent: keep the child record
+    if (this.features & Feature.DEEP_FLATTEN || this.snaps.length === 0) {
+      await detachChild(this.io, this.id, spec, (this.opFeatures & OpFeature.CLONE_CHILD) !== 0, opts);
+    }
+    await call(this.io, this.headerOid, R.parentDetach(), opts).catch(ignoring('ENOENT'));
+    this.parentImage = undefined;
+    await this.refresh(opts);
+    await this.notifyUpdate();
+  }
+
 
   /** The parent's bytes for one of our objects (object order), clipped to the overlap; trailing zeros dropped. */
   private async parentObjectData(objno: number, overlap: number, opts: CallOptions): Promise<Buffer> {
@@ -849,19 +978,68 @@ export class Image {
    * Called before any change to the image (data or metadata): on exclusive-lock images
    * this is where the lock is taken.
    */
-  private async beforeWrite(_op: string, _opts: CallOptions): Promise<void> {}
+  private async beforeWrite(_op: string, opts: CallOptions): Promise<void> {
+    if (this.readOnly || !(this.features & Feature.EXCLUSIVE_LOCK)) return;
+    const self = this;
+    this.exclusiveLock ??= new ExclusiveLock({
+      io: this.io,
+      headerOid: this.headerOid,
+      get name() {
+        return self.name;
+      },
+      flush: () => this.flush(),
+      idle: () => this.inFlight.size === 0,
+      onAcquired: async (o) => {
+        this.exclusiveLock!.headerUpdated = false;
+        await this.onLockAcquired(o); // refresh + object map; clears this.mapped
+      },
+      onReleased: () => this.onLockReleased(),
+    });
+    const lock = this.exclusiveLock;
+    await lock.ensureWatch(opts);
+    if (lock.headerUpdated) {
+      lock.headerUpdated = false;
+      await this.refresh(opts);
+      if (!(this.features & Feature.EXCLUSIVE_LOCK)) return; // the feature was turned off
+    }
+    await lock.acquire(opts);
+  }
+
+  /** the exclusive lock and header watch, created on the first change of an exclusive-lock image */
+  private exclusiveLock: ExclusiveLock | undefined;
 
   /** Flush, give up the exclusive lock if held, stop watching; the handle is unusable after. */
-  async close(): Promise<void> {
+  async close(opts: CallOptions = {}): Promise<void> {
     if (this.closed) return;
     await this.flush().catch(() => undefined);
+    // release (RELEASED_LOCK notify) and unwatch
+    await this.exclusiveLock?.shutdown({ timeoutMs: opts.timeoutMs ?? 10_000, ...(opts.signal ? { signal: opts.signal } : {}) });
     this.closed = true;
   }
 }
 
-/** object map states (2 bits) */
-const OBJECT_EXISTS = 1;
-const OBJECT_PENDING = 2;
+
+/**
+ * Remove a clone's record from its parent: clone v2 `child_detach` on the parent snapshot (and
+ * the parent snapshot itself if it waits in the trash namespace for its last child), v1
+ * `remove_child` in the child pool's rbd_children. Records already gone are fine.
+ */
+export async function detachChild(io: IoCtx, childId: string, spec: R.ParentImageSpec, v2: boolean, opts: CallOptions): Promise<void> {
+  const gone = ignoring('ENOENT');
+  if (v2) {
+    const pio = await io.cluster.openIoctx(spec.poolId, { namespace: spec.poolNamespace });
+    const child: R.ChildImageSpec = { poolId: io.poolId, poolNamespace: io.namespace, imageId: childId };
+    await call(pio, headerObject(spec.imageId), R.childDetach(spec.snapId, child), opts).catch(gone);
+    const parent = await Image.openById(pio, spec.imageId).catch(() => undefined);
+    if (parent) {
+      await parent.removeTrashSnap(spec.snapId, opts).catch(() => undefined);
+      await parent.notifyUpdate();
+    }
+  } else {
+    const base = io.namespace ? io.withNamespace('') : io;
+    await call(base, RBD_CHILDREN, R.removeChild({ ...spec, poolNamespace: '' }, childId), opts).catch(gone);
+  }
+}
 
 /** ctime(3) as `rbd` prints timestamps: "Tue Nov 24 11:41:19 2026" (local time). */
 export function ctime(d: Date): string {

@@ -9,7 +9,7 @@ import { WriteOp } from '../rados/op-builder.js';
 import { batch, call, writeOp } from './cls/exec.js';
 import * as R from './cls/rbd.js';
 import { FEATURES_DEFAULT, FEATURES_IMPLICIT, Feature, OpFeature, parseFeatures, validateCreateFeatures } from './features.js';
-import { Image } from './image.js';
+import { Image, detachChild } from './image.js';
 import { exportImage, importImage } from './import-export.js';
 import { makeLayout, objectCount } from './layout.js';
 import {
@@ -364,20 +364,9 @@ async function removeImage(
     await img.trim(0, opts);
     const spec = img.parent ?? attach?.spec;
     if (spec) {
-      const v2 = img.opFeatures & OpFeature.CLONE_CHILD || attach?.format === 2;
-      const child: R.ChildImageSpec = { poolId: io.poolId, poolNamespace: io.namespace, imageId: id };
-      if (v2) {
-        const pio = await io.cluster.openIoctx(spec.poolId, { namespace: spec.poolNamespace });
-        await call(pio, headerObject(spec.imageId), R.childDetach(spec.snapId, child), opts).catch(gone);
-        // a parent snapshot removed while this child existed waits in the trash namespace
-        const parent = await Image.openById(pio, spec.imageId).catch(() => undefined);
-        if (parent) await parent.removeTrashSnap(spec.snapId, opts).catch(() => undefined);
-        await headerUpdate(pio, spec.imageId);
-      }
-      if (!v2 || attach) {
-        const base = io.namespace ? io.withNamespace('') : io;
-        await call(base, RBD_CHILDREN, R.removeChild({ ...spec, poolNamespace: '' }, id), opts).catch(gone);
-      }
+      const v2 = (img.opFeatures & OpFeature.CLONE_CHILD) !== 0 || attach?.format === 2;
+      if (v2) await detachChild(io, id, spec, true, opts);
+      if (!v2 || attach) await detachChild(io, id, spec, false, opts);
     }
   } else if (attach) {
     const base = io.namespace ? io.withNamespace('') : io;

@@ -125,3 +125,33 @@ img.close()
     cluster.shutdown();
   }
 });
+
+test('a read at a snapshot skips the objects its object map says do not exist', async (t) => {
+  const c = await sharedCluster();
+  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+  const io = await cluster.openIoctx('rbd');
+  const n = name('om');
+  try {
+    await RBD.create(io, n, 40 * MiB); // 10 objects, object-map on by default
+    const head = await Image.open(io, n);
+    await head.write(Buffer.alloc(4096, 7), 0);
+    await head.write(Buffer.alloc(4096, 9), 36 * MiB);
+    await head.createSnap('s');
+    await head.write(Buffer.alloc(4096, 5), 20 * MiB); // after the snapshot: not in its map
+    await head.close();
+    const at = await Image.open(io, n, { snapshot: 's' });
+    const objecter = await cluster.objecter();
+    const before = objecter.stats.sent;
+    const all = await at.read(0, 40 * MiB);
+    t.is(objecter.stats.sent - before, 2, 'only the 2 objects in the snapshot map are read');
+    t.is(all[0], 7);
+    t.is(all[36 * MiB], 9);
+    t.is(all[20 * MiB], 0);
+    await at.close();
+  } finally {
+    const h = await Image.open(io, n).catch(() => undefined);
+    await h?.removeSnap('s').catch(() => undefined);
+    await RBD.remove(io, n).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
