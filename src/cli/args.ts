@@ -58,6 +58,7 @@ export const COMMAND_OPTIONS: OptionSpec[] = [
   { name: 'all', short: 'a', help: 'list all children (include trash)' },
   { name: 'allow-shrink', help: 'permit shrinking' },
   { name: 'no-progress', help: 'disable progress output' },
+  { name: 'image-format', value: true, multiple: true, help: 'image format [default: 2] (import; only 2)' },
   { name: 'sizes', value: true, multiple: true, help: 'bench-clone: parent sizes, e.g. 64M,256M,1G' },
   { name: 'count', value: true, multiple: true, help: 'bench-clone: clones per format and size' },
   { name: 'depth', value: true, multiple: true, help: 'bench-clone: object writes in flight (default 16)' },

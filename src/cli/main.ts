@@ -19,6 +19,7 @@ import {
   snapRollbackCommand,
   snapUnprotectCommand,
 } from './commands/snap.js';
+import { exportCommand, flattenCommand, importCommand } from './commands/transfer.js';
 
 interface Command {
   /** every spelling: the first is the name, the rest rbd's aliases */
@@ -54,6 +55,9 @@ const COMMANDS: Command[] = [
   { names: [['snap', 'unprotect']], options: [...SPEC, 'snap'], positionals: 1, usage: 'snap unprotect <snap-spec>', help: 'Allow a snapshot to be deleted.', run: snapUnprotectCommand },
   { names: [['snap', 'rollback'], ['snap', 'revert']], options: [...SPEC, 'snap', 'no-progress'], positionals: 1, usage: 'snap rollback <snap-spec>', help: 'Rollback image to snapshot.', run: snapRollbackCommand },
   { names: [['bench-clone']], options: ['pool', 'namespace', 'sizes', 'count', 'depth', ...OUT], positionals: 0, usage: 'bench-clone [--sizes 64M,256M] [--count N]', help: 'Time clones against bulk object writes (rbd-ts).', run: benchCloneCommand },
+  { names: [['import']], options: ['dest-pool', 'dest-namespace', 'dest', 'image-format', ...CREATE, 'no-progress'], positionals: 2, usage: 'import [--image-format 2] [--object-size <size>] FILE|- [<dest-image-spec>]', help: 'Import image from file.', run: importCommand },
+  { names: [['export']], options: [...SPEC, 'snap', 'no-progress'], positionals: 2, usage: 'export <image-or-snap-spec> [FILE|-]', help: 'Export image to file.', run: exportCommand },
+  { names: [['flatten']], options: [...SPEC, 'no-progress'], positionals: 1, usage: 'flatten <image-spec>', help: 'Fill clone with parent data (make it independent).', run: flattenCommand },
 ];
 
 /** Options every command takes (connection and help); --format only where output is printed. */

@@ -49,6 +49,8 @@ export interface ExportOptions extends CallOptions {
   chunkSize?: number;
   /** leave holes in a file destination where the image reads zeros (default true) */
   sparse?: boolean;
+  /** fail with EEXIST if the destination file exists (as `rbd export` does) */
+  exclusive?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -132,7 +134,7 @@ export async function exportImage(image: Image, dest: string | Writable, opts: E
   if (typeof dest === 'string' && dest !== '-') {
     let fh;
     try {
-      fh = await openFile(dest, 'w');
+      fh = await openFile(dest, opts.exclusive ? 'wx' : 'w');
     } catch (e) {
       rs.destroy();
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
