@@ -97,25 +97,29 @@ async function timed(cmd: string, args: string[]): Promise<{ stdout: string; cpu
 }
 
 /** Interleaved repeats (rbd-ts, rados bench, rbd-ts, ...) so machine noise hits both. */
-export async function benchRadosWrites(conf: string, pool = 'rbd', seconds = 10, repeats = 3): Promise<WriteFigure[]> {
+export async function benchRadosWrites(conf: string, pool = 'rbd', seconds = 10, repeats = 3, sizes: readonly number[] = [4 << 20, 4096], depth = 16): Promise<WriteFigure[]> {
   const out: WriteFigure[] = [];
-  for (const size of [4 << 20, 4096]) for (let i = 0; i < repeats; i++) out.push(...(await onePair(conf, pool, seconds, size)));
+  for (const size of sizes) for (let i = 0; i < repeats; i++) out.push(...(await onePair(conf, pool, seconds, size, depth, i % 2 === 1)));
   return out;
 }
 
-async function onePair(conf: string, pool: string, seconds: number, size: number): Promise<WriteFigure[]> {
+/** One rbd-ts child run and one `rados bench` run; `radosFirst` alternates the order across repeats. */
+async function onePair(conf: string, pool: string, seconds: number, size: number, depth: number, radosFirst: boolean): Promise<WriteFigure[]> {
   const out: WriteFigure[] = [];
-  {
-    const mine = await timed(process.execPath, ['--import=tsx', new URL(import.meta.url).pathname, '--child', '-c', conf, '--size', String(size), '--depth', '16', '--seconds', String(seconds), '--pool', pool]);
+  const mineRun = async () => {
+    const mine = await timed(process.execPath, ['--import=tsx', new URL(import.meta.url).pathname, '--child', '-c', conf, '--size', String(size), '--depth', String(depth), '--seconds', String(seconds), '--pool', pool]);
     out.push(JSON.parse(mine.stdout.trim().split('\n').pop()!) as WriteFigure);
-    const rb = await timed('rados', ['-c', conf, '-p', pool, 'bench', String(seconds), 'write', '-t', '16', '-b', String(size), '--no-hints']);
+  };
+  if (!radosFirst) await mineRun();
+  {
+    const rb = await timed('rados', ['-c', conf, '-p', pool, 'bench', String(seconds), 'write', '-t', String(depth), '-b', String(size), '--no-hints']);
     const get = (re: RegExp) => Number(re.exec(rb.stdout)?.[1] ?? NaN);
     const ops = get(/Total writes made:\s+(\d+)/);
     const dt = get(/Total time run:\s+([\d.]+)/);
     out.push({
       who: 'rados bench',
       size,
-      depth: 16,
+      depth,
       seconds: dt,
       ops,
       MBs: (ops * size) / dt / 1e6,
@@ -126,6 +130,7 @@ async function onePair(conf: string, pool: string, seconds: number, size: number
     });
     await run('rados', ['-c', conf, '-p', pool, 'cleanup']).catch(() => undefined);
   }
+  if (radosFirst) await mineRun();
   return out;
 }
 

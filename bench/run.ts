@@ -1,66 +1,138 @@
-// `npm run bench`: the foundation's figures in one run, on the cluster CEPH_CONF names or
-// on a throwaway one started (and stopped) here: connect time rbd-ts vs python-rados,
-// msgr2 frame GB/s (crc and secure), shipped CRC-32C GB/s. Writes bench/results/*.json.
+// `npm run bench [-- options]`: issue 7's clone-vs-copy measurement (rbd-ts against librbd and
+// `rados bench`) and any other suite listed below, on the cluster CEPH_CONF (or -c) names or
+// on a throwaway one started here (1 mon, 1 memstore OSD sized for the largest parent) and
+// stopped at the end. Writes DIR/results.json, DIR/report.md and DIR/*.svg, DIR being --out
+// or bench/results/<suite>-<time>/.
+//
+//   npm run bench                       full preset: 64M,256M,1G,4G parents, 30 clones, 3 copies (~10 min on 2 cores)
+//   npm run bench -- --quick            64M,256M parents, 10 clones, 2 copies (< 2 min)
+//   options: -c ceph.conf  --pool rbd  --sizes 64M,1G  --clones N  --warmup N  --repeats N  --depth 16
+//            --rados-seconds S  --rados-repeats N  --out DIR  --suites clone-copy,foundation  --memstore-bytes B
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { arch, cpus } from 'node:os';
-import { crc32c } from '../src/encoding/crc32c.js';
-import { benchConnect } from './connect.js';
-import { benchFrames } from './frames.js';
+import { join } from 'node:path';
+import { PRESETS, runCloneCopy } from './clone-copy.js';
+import { renderCharts } from './charts.js';
+import { benchFoundation } from './foundation.js';
+import { renderReport, summaryLines } from './report.js';
+import type { BenchOptions } from './schema.js';
+import { parseSizeList } from './stats.js';
 
-function crcFigures(): Array<{ size: number; GBs: number }> {
-  const out = [];
-  for (const size of [41, 4096, 65536, 4 << 20]) {
-    const buf = randomBytes(size + 1).subarray(1);
-    const samples: number[] = [];
-    for (let rep = 0; rep < 7; rep++) {
-      let bytes = 0;
-      const t0 = performance.now();
-      while (performance.now() - t0 < 100) {
-        crc32c(0xffffffff, buf);
-        bytes += size;
-      }
-      samples.push(bytes / ((performance.now() - t0) / 1000) / 1e9);
+export interface SuiteContext {
+  conf: string;
+  /** how the cluster was set up, for the report */
+  cluster: string;
+  argv: readonly string[];
+  /** where this suite writes its files (created) */
+  outDir: (suite: string) => string;
+  log: (line: string) => void;
+}
+
+export interface Suite {
+  name: string;
+  /** run without --suites */
+  byDefault: boolean;
+  run(ctx: SuiteContext): Promise<void>;
+}
+
+export function arg(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+const num = (argv: readonly string[], name: string, dflt: number): number => {
+  const v = arg(argv, name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`bad ${name} '${v}'`);
+  return n;
+};
+
+export function cloneCopyOptions(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const base = PRESETS[quick ? 'quick' : 'full'];
+  const custom = ['--sizes', '--clones', '--warmup', '--repeats', '--depth', '--rados-seconds', '--rados-repeats'].some((o) => argv.includes(o));
+  const sizes = arg(argv, '--sizes');
+  return {
+    preset: custom ? 'custom' : quick ? 'quick' : 'full',
+    pool: arg(argv, '--pool') ?? 'rbd',
+    sizes: sizes ? parseSizeList(sizes) : base.sizes,
+    clones: Math.max(1, num(argv, '--clones', base.clones)),
+    warmup: num(argv, '--warmup', base.warmup),
+    repeats: Math.max(1, num(argv, '--repeats', base.repeats)),
+    depth: Math.max(1, num(argv, '--depth', base.depth)),
+    objectBytes: base.objectBytes,
+    radosSeconds: Math.max(1, num(argv, '--rados-seconds', base.radosSeconds)),
+    radosRepeats: Math.max(1, num(argv, '--rados-repeats', base.radosRepeats)),
+  };
+}
+
+const SUITES: Suite[] = [
+  {
+    name: 'clone-copy',
+    byDefault: true,
+    async run(ctx) {
+      const o = cloneCopyOptions(ctx.argv);
+      const r = await runCloneCopy({ conf: ctx.conf, cluster: ctx.cluster, log: ctx.log }, o);
+      const dir = ctx.outDir('clone-copy');
+      writeFileSync(join(dir, 'results.json'), JSON.stringify(r, null, 2) + '\n');
+      const charts = renderCharts(r);
+      for (const [name, svg] of Object.entries(charts)) writeFileSync(join(dir, name), svg);
+      writeFileSync(join(dir, 'report.md'), renderReport(r, Object.keys(charts)));
+      for (const l of summaryLines(r)) ctx.log(l);
+      ctx.log(`wrote ${dir}/{results.json,report.md,${Object.keys(charts).join(',')}}`);
+    },
+  },
+  {
+    name: 'foundation',
+    byDefault: false,
+    async run(ctx) {
+      const r = await benchFoundation(ctx.conf, ctx.log);
+      writeFileSync(join(ctx.outDir('foundation'), 'results.json'), JSON.stringify({ node: process.version, ...r }, null, 2) + '\n');
+    },
+  },
+];
+
+async function main(argv: readonly string[]): Promise<void> {
+  const wanted = arg(argv, '--suites')?.split(',');
+  const suites = wanted ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES.filter((s) => s.byDefault);
+  const unknown = wanted?.filter((w) => !SUITES.some((s) => s.name === w)) ?? [];
+  if (unknown.length) throw new Error(`unknown suite(s) ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const out = arg(argv, '--out');
+  const outDir = (suite: string) => {
+    const d = out ? (suites.length > 1 ? join(out, suite) : out) : join('bench', 'results', `${suite}-${stamp}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const log = (l: string) => console.log(l);
+
+  let dir: string | undefined;
+  let conf = arg(argv, '-c') ?? process.env['CEPH_CONF'];
+  let cluster = 'the cluster CEPH_CONF names';
+  if (!conf) {
+    // memstore holds everything in RAM: the largest parent and one copy of it at a time, and slack
+    const largest = Math.max(...cloneCopyOptions(argv).sizes);
+    const mem = num(argv, '--memstore-bytes', Math.max(2 * 2 ** 30, 2 * largest + 2 ** 30));
+    const started = execFileSync('bash', ['scripts/cluster.sh', 'start', '--mons', '1', '--osds', '1', '--memstore-bytes', String(mem), '--owner-pid', String(process.pid)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    dir = started.trim().split('\n').pop()!;
+    conf = `${dir}/ceph.conf`;
+    cluster = `throwaway cluster: 1 mon, 1 memstore OSD (${(mem / 2 ** 30).toFixed(1)} GiB), loopback`;
+  }
+  try {
+    for (const s of suites) {
+      log(`== ${s.name}`);
+      await s.run({ conf, cluster, argv, outDir, log });
     }
-    samples.sort((a, b) => a - b);
-    out.push({ size, GBs: Math.round(samples[3]! * 100) / 100 });
+  } finally {
+    if (dir) execFileSync('bash', ['scripts/cluster.sh', 'stop', dir], { stdio: 'inherit' });
   }
-  return out;
 }
 
-let dir: string | undefined;
-let conf = process.env.CEPH_CONF;
-if (!conf) {
-  const out = execFileSync('bash', ['scripts/cluster.sh', 'start', '--mons', '1', '--osds', '1', '--owner-pid', String(process.pid)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  dir = out.trim().split('\n').pop()!;
-  conf = `${dir}/ceph.conf`;
-}
-try {
-  const crc = crcFigures();
-  console.log('CRC-32C (shipped)   ' + crc.map((c) => `${c.size} B: ${c.GBs} GB/s`).join(', '));
-  const frames = benchFrames();
-  console.log('msgr2 frames        mode    size      encode GB/s  decode GB/s');
-  for (const f of frames) console.log(`                    ${f.mode.padEnd(7)} ${String(f.size).padEnd(9)} ${f.encodeGBs.toFixed(2).padStart(11)}  ${f.decodeGBs.toFixed(2).padStart(11)}`);
-  const connect: Record<string, unknown> = {};
-  for (const mode of ['secure', 'crc']) {
-    const r = await benchConnect(conf, 30, mode);
-    connect[mode] = r;
-    console.log(
-      `connect (${mode.padEnd(6)}) ms  rbd-ts p50 ${r.rbdts.p50} p95 ${r.rbdts.p95}  |  python-rados p50 ${r.librados.p50} p95 ${r.librados.p95}  |  rbd-ts/librados ${(r.rbdts.p50 / r.librados.p50).toFixed(2)}`,
-    );
-  }
-  mkdirSync('bench/results', { recursive: true });
-  const file = `bench/results/foundation-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(
-    file,
-    JSON.stringify({ node: process.version, arch: arch(), cpu: cpus()[0]?.model, cores: cpus().length, crc, frames, connect }, null, 2),
-  );
-  console.log(`wrote ${file}`);
-} finally {
-  if (dir) execFileSync('bash', ['scripts/cluster.sh', 'stop', dir], { stdio: 'inherit' });
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main(process.argv.slice(2));
 }
