@@ -6,6 +6,8 @@ import { CephError, errnoNumber } from '../encoding/errno.js';
 import { ALL_OPTIONS, COMMAND_OPTIONS, GLOBAL_OPTIONS, configOverrides, flag, opt, parseArgs, type ParsedArgs } from './args.js';
 import { describeError, parseFormat, usageError } from './output.js';
 import { statusCommand } from './commands/status.js';
+import { glanceMain } from './commands/glance.js';
+import { novaMain } from './commands/nova.js';
 import { benchCloneCommand } from './commands/bench.js';
 import type { CommandContext } from './commands/common.js';
 import { checkSingle } from './commands/common.js';
@@ -67,6 +69,7 @@ const USAGE = `usage: rbd-ts <command> [options]
 
 commands:
   status                          show the cluster fsid, mons, map epochs and the session's auth mode
+  glance add|rm, nova create-disk|boot-many|cleanup   the Glance rbd store and Nova clones (rbd-ts glance help, rbd-ts nova help)
 ${COMMANDS.map((c) => `  ${c.names.slice(1).length ? `${c.usage} (${c.names.slice(1).map((n) => n.join(' ')).join(', ')})` : c.usage}`.padEnd(54) + ' ' + c.help).join('\n')}
 
   <image-spec>: [<pool>/[<namespace>/]]<image>, <snap-spec>: ...<image>@<snap>; default pool rbd
@@ -114,6 +117,9 @@ export function connectOptions(p: ParsedArgs): ConnectOptions {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // the OpenStack verbs have their own options (rbd-ts glance help, rbd-ts nova help)
+  if (argv[0] === 'glance') return glanceMain(argv.slice(1), connectOptions);
+  if (argv[0] === 'nova') return novaMain(argv.slice(1), connectOptions);
   let rados: Rados | undefined;
   try {
     const p = parseArgs(argv, ALL_OPTIONS);

@@ -238,6 +238,12 @@ test.serial('not cloneable (another fsid, a pool this client cannot read, qcow2)
   t.regex(d.reason, /another cluster/);
   t.is((await librbdMd5(c.conf, VMS, disk('otherfsid'))).md5, md5(data));
   t.is(await rbdInfo(c, `${VMS}/${disk('otherfsid')}`).then((i) => i['parent']), undefined);
+  // two records could name one RBD image: drop Glance's record, then the image (whoever removed it first)
+  await glance.client.deleteImage(g.id);
+  glanceIds.splice(glanceIds.indexOf(g.id), 1);
+  await store.delete(r.location).catch((e: unknown) => {
+    if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
+  });
 
   // (b) a client whose caps cover the disk pool only: it cannot read `images`
   const user = `client.glance-test-${tag}`;
