@@ -47,6 +47,7 @@ export function renderCharts(r: CloneCopyResults): Record<string, string> {
       subtitle: `p50 of ${r.options.clones} clones per point; whiskers min to p95`,
       yLabel: 'ms per clone',
       yZero: true,
+      dodge: 6,
       series: [2, 1].flatMap((f) => impls.map((i) => cloneSeries(r, i, f as 1 | 2, true))),
     }),
     'copy-latency.svg': lineChart({
@@ -60,7 +61,7 @@ export function renderCharts(r: CloneCopyResults): Record<string, string> {
     'clone-vs-copy.svg': lineChart({
       ...common,
       title: 'A new disk: clone against copy',
-      subtitle: 'clone p50, copy median',
+      subtitle: 'clone p50; copy median, whiskers min to max',
       yLabel: 'ms to make the disk',
       yLog: true,
       series: [...impls.map((i) => copySeries(r, i)), ...[2, 1].flatMap((f) => impls.map((i) => cloneSeries(r, i, f as 1 | 2, false)))],

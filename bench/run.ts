@@ -8,16 +8,18 @@
 //   npm run bench -- --quick            64M,256M parents, 10 clones, 2 copies (< 2 min)
 //   options: -c ceph.conf  --pool rbd  --sizes 64M,1G  --clones N  --warmup N  --repeats N  --depth 16
 //            --rados-seconds S  --rados-repeats N  --out DIR  --suites clone-copy,foundation  --memstore-bytes B
+//   npm run bench -- --render DIR       redo DIR/report.md and DIR/*.svg from DIR/results.json
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRESETS, runCloneCopy } from './clone-copy.js';
 import { renderCharts } from './charts.js';
 import { benchFoundation } from './foundation.js';
 import { renderReport, summaryLines } from './report.js';
-import type { BenchOptions } from './schema.js';
+import type { BenchOptions, CloneCopyResults } from './schema.js';
 import { parseSizeList } from './stats.js';
+import { checkXml } from './xml-check.js';
 
 export interface SuiteContext {
   conf: string;
@@ -68,6 +70,19 @@ export function cloneCopyOptions(argv: readonly string[]): BenchOptions {
   };
 }
 
+/** report.md and the charts beside results.json (also `--render DIR` to redo them from DIR/results.json) */
+export function writeCloneCopyReport(r: CloneCopyResults, dir: string, log: (l: string) => void): void {
+  const charts = renderCharts(r);
+  for (const [name, svg] of Object.entries(charts)) {
+    const bad = checkXml(svg).errors;
+    if (bad.length) throw new Error(`chart ${name} is not well-formed XML: ${bad.join('; ')}`);
+    writeFileSync(join(dir, name), svg);
+  }
+  writeFileSync(join(dir, 'report.md'), renderReport(r, Object.keys(charts)));
+  for (const l of summaryLines(r)) log(l);
+  log(`wrote ${dir}/{results.json,report.md,${Object.keys(charts).join(',')}}`);
+}
+
 const SUITES: Suite[] = [
   {
     name: 'clone-copy',
@@ -77,11 +92,7 @@ const SUITES: Suite[] = [
       const r = await runCloneCopy({ conf: ctx.conf, cluster: ctx.cluster, log: ctx.log }, o);
       const dir = ctx.outDir('clone-copy');
       writeFileSync(join(dir, 'results.json'), JSON.stringify(r, null, 2) + '\n');
-      const charts = renderCharts(r);
-      for (const [name, svg] of Object.entries(charts)) writeFileSync(join(dir, name), svg);
-      writeFileSync(join(dir, 'report.md'), renderReport(r, Object.keys(charts)));
-      for (const l of summaryLines(r)) ctx.log(l);
-      ctx.log(`wrote ${dir}/{results.json,report.md,${Object.keys(charts).join(',')}}`);
+      writeCloneCopyReport(r, dir, ctx.log);
     },
   },
   {
@@ -95,6 +106,11 @@ const SUITES: Suite[] = [
 ];
 
 async function main(argv: readonly string[]): Promise<void> {
+  const render = arg(argv, '--render');
+  if (render) {
+    writeCloneCopyReport(JSON.parse(readFileSync(join(render, 'results.json'), 'utf8')) as CloneCopyResults, render, console.log);
+    return;
+  }
   const wanted = arg(argv, '--suites')?.split(',');
   const suites = wanted ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES.filter((s) => s.byDefault);
   const unknown = wanted?.filter((w) => !SUITES.some((s) => s.name === w)) ?? [];

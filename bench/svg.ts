@@ -32,6 +32,8 @@ export interface ChartSpec {
   yFormat?: (v: number) => string;
   /** force y to start at 0 (linear axes) */
   yZero?: boolean;
+  /** shift series i by (i - (n-1)/2) * dodge px along x, so whiskers at the same x stay apart */
+  dodge?: number;
   width?: number;
   height?: number;
   series: Series[];
@@ -115,20 +117,21 @@ export function lineChart(spec: ChartSpec): string {
     x0 -= pad;
     x1 += pad;
   }
+  // y runs from a tick to a tick, so both ends are labelled
   if (spec.yLog) {
-    const t = logTicks(y0 / 1.2, y1 * 1.2);
-    y0 = Math.min(y0 / 1.2, t[0] ?? y0);
-    y1 = Math.max(y1 * 1.2, t[t.length - 1] ?? y1);
+    const t = logTicks(y0 / 10, y1 * 10);
+    y0 = [...t].reverse().find((v) => v <= y0 / 1.05) ?? y0 / 1.2;
+    y1 = t.find((v) => v >= y1 * 1.05) ?? y1 * 1.2;
   } else {
     if (spec.yZero) y0 = 0;
-    const t = linearTicks(y0, y1 + (y1 - y0) * 0.08 || 1);
+    const t = linearTicks(y0, y1 + (y1 - y0) * 0.05 || 1);
     y1 = Math.max(y1, t[t.length - 1] ?? y1);
   }
   const px0 = m.left;
   const px1 = W - m.right;
   const py0 = H - m.bottom;
   const py1 = m.top;
-  const sx = scale(x0, x1, !!spec.xLog, px0, px1, spec.xTicks);
+  const sx0 = scale(x0, x1, !!spec.xLog, px0, px1, spec.xTicks);
   const sy = scale(y0, y1, !!spec.yLog, py0, py1);
   const xf = spec.xFormat ?? shortNumber;
   const yf = spec.yFormat ?? shortNumber;
@@ -142,18 +145,20 @@ export function lineChart(spec: ChartSpec): string {
   // grid and ticks
   o.push(`<g class="grid" stroke="#e3e3e3" stroke-width="1">`);
   for (const t of sy.ticks) if (t >= y0 && t <= y1) o.push(`<line x1="${px0}" y1="${num(sy.map(t))}" x2="${px1}" y2="${num(sy.map(t))}"/>`);
-  for (const t of sx.ticks) if (t >= x0 && t <= x1) o.push(`<line x1="${num(sx.map(t))}" y1="${py0}" x2="${num(sx.map(t))}" y2="${py1}"/>`);
+  for (const t of sx0.ticks) if (t >= x0 && t <= x1) o.push(`<line x1="${num(sx0.map(t))}" y1="${py0}" x2="${num(sx0.map(t))}" y2="${py1}"/>`);
   o.push(`</g>`);
   o.push(`<g class="axes" stroke="#333333" stroke-width="1.2"><line x1="${px0}" y1="${py0}" x2="${px1}" y2="${py0}"/><line x1="${px0}" y1="${py0}" x2="${px0}" y2="${py1}"/></g>`);
   o.push(`<g class="ticks" fill="#333333">`);
   for (const t of sy.ticks) if (t >= y0 && t <= y1) o.push(`<text x="${px0 - 8}" y="${num(sy.map(t) + 4)}" text-anchor="end">${escapeXml(yf(t))}</text>`);
-  for (const t of sx.ticks) if (t >= x0 && t <= x1) o.push(`<text x="${num(sx.map(t))}" y="${py0 + 18}" text-anchor="middle">${escapeXml(xf(t))}</text>`);
+  for (const t of sx0.ticks) if (t >= x0 && t <= x1) o.push(`<text x="${num(sx0.map(t))}" y="${py0 + 18}" text-anchor="middle">${escapeXml(xf(t))}</text>`);
   o.push(`</g>`);
   o.push(`<text x="${(px0 + px1) / 2}" y="${H - 16}" text-anchor="middle" font-size="13">${escapeXml(spec.xLabel + (spec.xLog ? ' (log scale)' : ''))}</text>`);
   o.push(`<text x="18" y="${(py0 + py1) / 2}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${(py0 + py1) / 2})">${escapeXml(spec.yLabel + (spec.yLog ? ' (log scale)' : ''))}</text>`);
   // series
-  for (const s of spec.series) {
+  for (const [si, s] of spec.series.entries()) {
     const ok = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!spec.yLog || p.y > 0)).sort((a, b) => a.x - b.x);
+    const shift = (si - (spec.series.length - 1) / 2) * (spec.dodge ?? 0);
+    const sx = { map: (v: number) => sx0.map(v) + shift };
     o.push(`<g class="series" data-name="${escapeXml(s.name)}">`);
     for (const p of ok) {
       if (p.lo === undefined || p.hi === undefined || !Number.isFinite(p.lo) || !Number.isFinite(p.hi)) continue;
