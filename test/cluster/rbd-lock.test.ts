@@ -1,0 +1,262 @@
+// The RBD exclusive lock against librbd (python3-rbd) and the rbd/rados/ceph commands: rbd-ts
+// takes `rbd_lock` with librbd's cookie and tag, asks a librbd holder for it and gives it up
+// when asked (turn-taking without losing a write), never breaks a live owner's lock, breaks a
+// dead owner's as librbd does (blocklist + break_lock), and sees librbd's HEADER_UPDATE.
+
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { CephError } from '../../src/encoding/errno.js';
+import { Rados } from '../../src/rados/rados.js';
+import { Image, RBD } from '../../src/rbd/index.js';
+import { call } from '../../src/rbd/cls/exec.js';
+import * as L from '../../src/rbd/cls/lock.js';
+import { decodeNotifyMessage, NotifyOp } from '../../src/rbd/watch-notify.js';
+import { librbd, librbdProcess } from '../helpers/librbd.js';
+import { ceph, rados, rbd, sharedCluster } from '../helpers/cluster.js';
+
+const MiB = 1 << 20;
+const KiB = 1024;
+const tag = randomBytes(3).toString('hex');
+const name = (s: string) => `lock-${s}-${tag}`;
+
+interface LockLs {
+  id: string;
+  locker: string;
+  address: string;
+}
+
+async function lockLs(conf: string, image: string): Promise<LockLs[]> {
+  const r = await rbd({ conf }, ['lock', 'ls', '--format', 'json', `rbd/${image}`]);
+  if (r.code !== 0) throw new Error(`rbd lock ls: ${r.stderr}`);
+  return r.stdout.trim() ? (JSON.parse(r.stdout) as LockLs[]) : [];
+}
+
+async function connect(conf: string) {
+  const cluster = await Rados.connect({ conf, timeoutMs: 20_000 });
+  const io = await cluster.openIoctx('rbd');
+  return { cluster, io };
+}
+
+test('an rbd-ts write takes rbd_lock as librbd does (cookie "auto <watch handle>", tag internal); close releases it', async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('owner');
+  try {
+    await RBD.create(io, img, 16 * MiB);
+    const h = await Image.open(io, img);
+    t.deepEqual(await lockLs(c.conf, img), [], 'opening takes no lock');
+    await h.write(Buffer.alloc(4096, 7), 8192);
+    const locks = await lockLs(c.conf, img);
+    t.is(locks.length, 1);
+    t.regex(locks[0]!.id, /^auto \d+$/);
+    t.is(locks[0]!.locker, cluster.instanceName);
+    // the watch whose handle is in the cookie is on the header (what librbd checks for liveness)
+    const status = JSON.parse((await rbd(c, ['status', '--format', 'json', `rbd/${img}`])).stdout) as { watchers: Array<{ address: string; client: number; cookie: number | string }> };
+    const handle = locks[0]!.id.slice(5);
+    t.true(status.watchers.some((w) => String(w.cookie) === handle && `client.${w.client}` === locks[0]!.locker), JSON.stringify(status));
+    const info = JSON.parse((await rados(c, ['-p', 'rbd', 'lock', 'info', `rbd_header.${h.id}`, 'rbd_lock', '--format', 'json'])).stdout) as { tag: string; type: string };
+    t.is(info.tag, 'internal');
+    t.is(info.type, 'exclusive');
+    // librbd recognises us as the lock owner (lock_get_owners parses the "auto" cookie and tag)
+    const owners = await librbd<Array<{ mode: number; owner: string }>>(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    return list(img.lock_get_owners())\nfinally:\n    img.close()`, { name: img });
+    t.deepEqual(owners.map((o) => o.owner), [locks[0]!.address], "librbd names the owner by address");
+    await h.close();
+    t.deepEqual(await lockLs(c.conf, img), [], 'close() releases');
+    t.deepEqual((JSON.parse((await rbd(c, ['status', '--format', 'json', `rbd/${img}`])).stdout) as { watchers: unknown[] }).watchers, [], 'and unwatches');
+  } finally {
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
+test('rbd-ts and a librbd writer take turns through the lock and lose no write', async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('turns');
+  const N = 16;
+  const BLOCK = 64 * KiB;
+  // interleaved 256 KiB slots over 8 MiB: both writers touch every object
+  const slot = (i: number, who: 0 | 1) => (2 * i + who) * 256 * KiB;
+  const pattern = (i: number, who: 0 | 1) => Buffer.alloc(BLOCK, (i * 2 + who + 1) & 0xff);
+  await RBD.create(io, img, 16 * MiB);
+  const py = librbdProcess(
+    c,
+    `
+img = rbd.Image(ioctx('rbd'), A['name'])
+emit({'open': True})
+for i in range(A['n']):
+    img.write(bytes([(i * 2 + 1) & 0xff]) * A['block'], (2 * i) * 256 * 1024)
+    emit({'wrote': i})
+    time.sleep(0.05)
+wait()
+img.close()
+`,
+    { name: img, n: N, block: BLOCK },
+  );
+  // an observer on the header counts who announces ACQUIRED_LOCK
+  const acquired: bigint[] = [];
+  const observer = await io.watch(`rbd_header.${(await Image.open(io, img, { readOnly: true })).id}`, (n) => {
+    const m = decodeNotifyMessage(n.payload);
+    if (m.op === NotifyOp.ACQUIRED_LOCK && 'clientId' in m) acquired.push(m.clientId.gid);
+  });
+  try {
+    await py.next(30_000);
+    const h = await Image.open(io, img);
+    const mine = (async () => {
+      for (let i = 0; i < N; i++) {
+        await h.write(pattern(i, 1), slot(i, 1), { timeoutMs: 60_000 });
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    })();
+    for (let i = 0; i < N; i++) t.deepEqual(await py.next(120_000), { wrote: i });
+    await mine;
+    // the lock went back and forth: each side acquired it several times
+    const ours = acquired.filter((g) => `client.${g}` === cluster.instanceName).length;
+    const theirs = acquired.length - ours;
+    t.log(`ACQUIRED_LOCK: rbd-ts ${ours}, librbd ${theirs}`);
+    t.true(ours >= 2 && theirs >= 2, `turns: rbd-ts ${ours}, librbd ${theirs}`);
+    // rbd-ts reads every block (it holds or re-takes the lock as needed; reads need none)
+    for (let i = 0; i < N; i++) {
+      for (const who of [0, 1] as const) t.true((await h.read(slot(i, who), BLOCK)).equals(pattern(i, who)), `rbd-ts reads block ${i}/${who}`);
+    }
+    await h.close();
+    const stopped = await py.stop();
+    t.is(stopped.errno, undefined, stopped.stderr);
+    const sums = await librbd<string[]>(
+      c,
+      `
+import hashlib
+img = rbd.Image(ioctx('rbd'), A['name'], read_only=True)
+try:
+    return [img.read(o, A['block']).hex()[:8] + ':' + hashlib.md5(img.read(o, A['block'])).hexdigest() for o in A['offs']]
+finally:
+    img.close()
+`,
+      { name: img, block: BLOCK, offs: Array.from({ length: N }, (_, i) => [slot(i, 0), slot(i, 1)]).flat() },
+    );
+    const { createHash } = await import('node:crypto');
+    const want = Array.from({ length: N }, (_, i) => [pattern(i, 0), pattern(i, 1)])
+      .flat()
+      .map((b) => b.subarray(0, 4).toString('hex') + ':' + createHash('md5').update(b).digest('hex'));
+    t.deepEqual(sums, want, 'librbd reads every block either wrote');
+    const check = await rbd(c, ['object-map', 'check', `rbd/${img}`]);
+    t.is(check.code, 0, check.stderr);
+    t.notRegex(check.stderr + check.stdout, /invalid|inconsistent/i);
+    t.deepEqual(await lockLs(c.conf, img), []);
+  } finally {
+    await observer.unwatch().catch(() => undefined);
+    await py.stop().catch(() => undefined);
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
+test('a live owner that refuses (librbd explicit lock_acquire) is not broken: the write fails with EROFS', async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('refuse');
+  await RBD.create(io, img, 16 * MiB);
+  const py = librbdProcess(
+    c,
+    `
+img = rbd.Image(ioctx('rbd'), A['name'])
+img.lock_acquire(rbd.RBD_LOCK_MODE_EXCLUSIVE)
+emit({'locked': True})
+wait()
+img.close()
+`,
+    { name: img },
+  );
+  try {
+    await py.next(30_000);
+    const before = await lockLs(c.conf, img);
+    t.is(before.length, 1);
+    const h = await Image.open(io, img);
+    const err = await t.throwsAsync(h.write(Buffer.alloc(4096, 1), 0, { timeoutMs: 15_000 }));
+    t.true(err instanceof CephError);
+    t.true(['EROFS', 'ETIMEDOUT'].includes((err as CephError).code), String(err));
+    t.is((err as CephError).code, 'EROFS', 'librbd answers REQUEST_LOCK with -EROFS under an explicit lock');
+    t.deepEqual(await lockLs(c.conf, img), before, 'the owner still holds the lock');
+    await h.close();
+    const stopped = await py.stop();
+    t.is(stopped.errno, undefined, stopped.stderr);
+  } finally {
+    await py.stop().catch(() => undefined);
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
+test("a dead owner's lock (librbd cookie, no watch) is broken as librbd does: blocklist, break_lock, then the write", async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('dead');
+  try {
+    await RBD.create(io, img, 16 * MiB);
+    const h = await Image.open(io, img);
+    // another client takes the lock the way librbd would, then vanishes without a watch
+    const dead = await connect(c.conf);
+    await call(dead.io, h.headerOid, L.lock({ name: 'rbd_lock', type: L.LockType.EXCLUSIVE, cookie: 'auto 123456', tag: 'internal' }));
+    const deadName = dead.cluster.instanceName;
+    dead.cluster.shutdown();
+    const held = await lockLs(c.conf, img);
+    t.deepEqual(held.map((l) => [l.id, l.locker]), [['auto 123456', deadName]]);
+    const data = randomBytes(8192);
+    await h.write(data, 4 * MiB - 4096, { timeoutMs: 30_000 });
+    const now = await lockLs(c.conf, img);
+    t.is(now.length, 1);
+    t.is(now[0]!.locker, cluster.instanceName);
+    const bl = await ceph(c, ['osd', 'blocklist', 'ls']);
+    t.true((bl.stdout + bl.stderr).includes(held[0]!.address), `${held[0]!.address} blocklisted: ${bl.stdout}`);
+    t.true((await h.read(4 * MiB - 4096, 8192)).equals(data));
+    await h.close();
+    t.deepEqual(await lockLs(c.conf, img), []);
+  } finally {
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
+test("a lock that is not librbd's (other tag) is never broken: EBUSY", async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('foreign');
+  try {
+    await RBD.create(io, img, 16 * MiB);
+    const h = await Image.open(io, img);
+    const r = await rados(c, ['-p', 'rbd', 'lock', 'get', `rbd_header.${h.id}`, 'rbd_lock', '--lock-cookie', 'admin-cookie', '--lock-tag', 'admin']);
+    t.is(r.code, 0, r.stderr);
+    const err = await t.throwsAsync(h.write(Buffer.alloc(512, 1), 0, { timeoutMs: 10_000 }));
+    t.is((err as CephError).code, 'EBUSY');
+    t.deepEqual((await lockLs(c.conf, img)).map((l) => l.id), ['admin-cookie']);
+    await h.close();
+  } finally {
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
+test('HEADER_UPDATE from librbd (a resize while rbd-ts holds the image) is seen before the next write', async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('resize');
+  try {
+    await RBD.create(io, img, 16 * MiB);
+    const h = await Image.open(io, img);
+    await h.write(Buffer.alloc(4096, 3), 0);
+    // librbd asks us for the lock, resizes, notifies HEADER_UPDATE, releases on close
+    await librbd(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    img.resize(A['size'])\nfinally:\n    img.close()`, { name: img, size: 40 * MiB });
+    t.is(h.size, 16 * MiB, 'nothing refreshed yet');
+    await h.write(Buffer.alloc(4096, 4), 4096);
+    t.is(h.size, 40 * MiB, 'refreshed before the write');
+    const data = randomBytes(4096);
+    await h.write(data, 40 * MiB - 4096);
+    t.true((await h.read(40 * MiB - 4096, 4096)).equals(data));
+    await h.close();
+    const check = await rbd(c, ['object-map', 'check', `rbd/${img}`]);
+    t.is(check.code, 0, check.stderr);
+  } finally {
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
