@@ -1,35 +1,49 @@
 #!/usr/bin/env bash
-# rbd-ts demo: install dependencies, build, and run the rbd-ts CLI against a
-# cluster: the one CEPH_CONF names, or a throwaway one (1 mon, 1 OSD) that is
-# stopped again on exit.
+# rbd-ts demo, the main job: on the cluster CEPH_CONF names, or on a throwaway one (1 mon,
+# 3 OSDs) started here, with a real glance-api (Debian's, installed if missing) storing images
+# in the cluster's pool `images`: upload a 256 MiB image through Glance, make 20 disks by clone
+# and 1 by copy, print the time per disk and the ratio, check the bytes, clean up everything.
+# Extra arguments go to scripts/demo.ts (--size-mib, --clones, --parallel, --pool, --boot-many).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf '[demo] %s\n' "$*" >&2; }
+t_start=$(date +%s.%N)
 
 bash scripts/install-deps.sh
-log "building"
-npm run --silent build
 
 CLUSTER_DIR=""
-stop_cluster() {
+GLANCE_DIR=""
+cleanup() {
+  if [[ -n "$GLANCE_DIR" ]]; then
+    bash scripts/glance.sh stop "$GLANCE_DIR" || true
+    GLANCE_DIR=""
+  fi
   if [[ -n "$CLUSTER_DIR" ]]; then
     bash scripts/cluster.sh stop "$CLUSTER_DIR" || true
     CLUSTER_DIR=""
   fi
 }
-trap stop_cluster EXIT
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [[ -n "${CEPH_CONF:-}" ]]; then
   log "using the cluster of CEPH_CONF=$CEPH_CONF"
 else
-  log "starting a throwaway cluster (1 mon, 1 OSD)"
-  out=$(bash scripts/cluster.sh start --mons 1 --osds 1)
+  log "starting a throwaway cluster (1 mon, 3 OSDs)"
+  out=$(bash scripts/cluster.sh start --mons 1 --osds 3)
   CLUSTER_DIR=$(tail -n 1 <<<"$out")
   export CEPH_CONF=$CLUSTER_DIR/ceph.conf
 fi
 
-log "rbd-ts status -c $CEPH_CONF"
-node dist/src/cli/main.js status -c "$CEPH_CONF"
+log "starting glance-api (sqlite, no Keystone, rbd store in pool 'images')"
+out=$(bash scripts/glance.sh start "$CEPH_CONF" --pool images)
+GLANCE_DIR=$(tail -n 2 <<<"$out" | head -n 1)
+GLANCE_URL=$(tail -n 1 <<<"$out")
+
+status=0
+node --import=tsx scripts/demo.ts --conf "$CEPH_CONF" --glance-url "$GLANCE_URL" "$@" || status=$?
+cleanup
+log "done in $(printf '%.0f' "$(echo "$(date +%s.%N) - $t_start" | bc)") s"
+exit "$status"

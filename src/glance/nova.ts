@@ -17,7 +17,12 @@ import { formatLocation, isLocation, parseLocation, type RbdLocation } from './l
 import { SNAP, writeImageFrom } from './store.js';
 
 
-export type Cloneability = { cloneable: true; location: RbdLocation } | { cloneable: false; reason: string };
+export type Cloneability = { cloneable: true; location: RbdLocation; /** the snapshot's size */ size: number } | { cloneable: false; reason: string };
+
+/** How disks of one image are made: resolved once (Glance lookup, cloneability), used per disk. */
+export type DiskPlan =
+  | { path: 'clone'; url: string; location: RbdLocation; parentSize: number }
+  | { path: 'copy'; meta: GlanceImage; reason: string };
 
 export interface DiskOptions extends CallOptions {
   /** grow the disk to this size when larger than the image */
@@ -88,25 +93,28 @@ export class NovaHandler {
     }
     if (loc.fsid !== this.rados.fsid) return { cloneable: false, reason: `image is in another cluster (fsid ${loc.fsid}, this cluster ${this.rados.fsid})` };
     if (imageMeta.disk_format !== 'raw') return { cloneable: false, reason: `image is not raw format (disk_format ${imageMeta.disk_format ?? 'unset'})` };
+    let size: number;
     try {
       const io = await this.rados.openIoctx(loc.pool);
       const img = await Image.open(io, loc.image, { ...opts, snapshot: loc.snapshot });
+      size = img.currentSize;
       await img.close();
     } catch (e) {
       const code = e instanceof CephError ? e.code : 'EIO';
       if (code === 'EPERM' || code === 'EACCES') return { cloneable: false, reason: `pool ${loc.pool} is not readable by ${this.client} (${code})` };
       return { cloneable: false, reason: `cannot open ${loc.pool}/${loc.image}@${loc.snapshot}: ${(e as Error).message}` };
     }
-    return { cloneable: true, location: loc };
+    return { cloneable: true, location: loc, size };
   }
 
   /** rbd_utils.clone + resize: clone the location's snapshot as pool/diskName, grown to `size` if larger. */
-  async cloneImage(location: string | RbdLocation, pool: string, diskName: string, opts: DiskOptions = {}): Promise<number> {
+  async cloneImage(location: string | RbdLocation, pool: string, diskName: string, opts: DiskOptions & { parentSize?: number } = {}): Promise<number> {
     const loc = typeof location === 'string' ? parseLocation(location) : location;
     if (!loc.pool || !loc.snapshot) throw einval(`cannot clone ${typeof location === 'string' ? location : loc.image}: no pool/snapshot in the location`, 'clone');
     const call = callOpts(opts);
     const [pio, cio] = await Promise.all([this.rados.openIoctx(loc.pool), this.rados.openIoctx(pool)]);
     await RBD.clone(pio, loc.image, loc.snapshot, cio, diskName, { ...call, features: clientFeatures(this.rados), cloneFormat: opts.cloneFormat ?? 'auto' });
+    if (opts.parentSize !== undefined && (opts.size === undefined || opts.size <= opts.parentSize)) return opts.parentSize;
     if (opts.size === undefined) {
       const img = await Image.open(cio, diskName, { ...call, readOnly: true });
       await img.close();
@@ -122,12 +130,10 @@ export class NovaHandler {
   }
 
   /**
-   * Make a disk from a Glance image id (or an rbd:// location): clone when a location is
-   * cloneable, otherwise download the image from Glance and import it. Says which path and why.
+   * Decide how disks of `image` (a Glance image id or an rbd:// location) are made: the first
+   * cloneable location (Nova tries each), else the copy path with every location's reason.
    */
-  async createDisk(image: string, pool: string, diskName: string, opts: DiskOptions = {}): Promise<DiskResult> {
-    const t0 = performance.now();
-    const disk = `${pool}/${diskName}`;
+  async plan(image: string, opts: CallOptions = {}): Promise<DiskPlan> {
     let meta: GlanceImage | undefined;
     let locations: string[];
     if (isLocation(image)) {
@@ -141,16 +147,35 @@ export class NovaHandler {
     const reasons: string[] = [];
     for (const url of locations) {
       const check = await this.isCloneable(url, meta ?? { disk_format: 'raw' }, callOpts(opts));
-      if (check.cloneable) {
-        const size = await this.cloneImage(check.location, pool, diskName, opts);
-        return { disk, path: 'clone', reason: `cloned ${url}`, location: url, size, ms: performance.now() - t0 };
-      }
+      if (check.cloneable) return { path: 'clone', url, location: check.location, parentSize: check.size };
       reasons.push(check.reason);
     }
     if (!locations.length) reasons.push('Glance shows no location (show_image_direct_url / show_multiple_locations off, or another store)');
     if (!meta || !this.glance) throw einval(`cannot clone ${image}: ${reasons.join('; ')}; and no Glance API to download it from`, 'create_disk', image);
-    const size = await this.copyFromGlance(meta, pool, diskName, opts);
-    return { disk, path: 'copy', reason: reasons.join('; '), size, ms: performance.now() - t0 };
+    return { path: 'copy', meta, reason: reasons.join('; ') };
+  }
+
+  /** Make one disk following a plan. */
+  async makeDisk(plan: DiskPlan, pool: string, diskName: string, opts: DiskOptions = {}): Promise<DiskResult> {
+    const t0 = performance.now();
+    const disk = `${pool}/${diskName}`;
+    if (plan.path === 'clone') {
+      const size = await this.cloneImage(plan.location, pool, diskName, { ...opts, parentSize: plan.parentSize });
+      return { disk, path: 'clone', reason: `cloned ${plan.url}`, location: plan.url, size, ms: performance.now() - t0 };
+    }
+    const size = await this.copyFromGlance(plan.meta, pool, diskName, opts);
+    return { disk, path: 'copy', reason: plan.reason, size, ms: performance.now() - t0 };
+  }
+
+  /**
+   * Make a disk from a Glance image id (or an rbd:// location): clone when a location is
+   * cloneable, otherwise download the image from Glance and import it. Says which path and why;
+   * `ms` counts the Glance lookup and the checks too.
+   */
+  async createDisk(image: string, pool: string, diskName: string, opts: DiskOptions = {}): Promise<DiskResult> {
+    const t0 = performance.now();
+    const d = await this.makeDisk(await this.plan(image, opts), pool, diskName, opts);
+    return { ...d, ms: performance.now() - t0 };
   }
 
   /** The copy path: download the image through the Glance API (md5 checked) and write it into a new image. */
@@ -238,7 +263,8 @@ export class NovaHandler {
     if (!Number.isInteger(count) || count < 1) throw einval(`bad count ${count}`, 'boot_many');
     const parallel = Math.max(1, opts.parallel ?? 8);
     const t0 = performance.now();
-    // resolve the image once: every disk then takes the same path
+    // resolve the image once (Glance lookup, cloneability): every disk then takes the same path
+    const plan = await this.plan(image, opts);
     const disks: DiskResult[] = new Array<DiskResult>(count);
     let next = 0;
     let failed: unknown;
@@ -246,7 +272,7 @@ export class NovaHandler {
       while (failed === undefined && next < count) {
         const i = next++;
         try {
-          const d = await this.createDisk(image, pool, `${prefix}${i + 1}`, opts);
+          const d = await this.makeDisk(plan, pool, `${prefix}${i + 1}`, opts);
           disks[i] = d;
           opts.onDisk?.(d);
         } catch (e) {
