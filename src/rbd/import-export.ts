@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import { Image } from './image.js';
 import { RBD } from './rbd.js';
@@ -118,7 +118,9 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
   } catch (e) {
     await img?.close().catch(() => undefined);
     await RBD.remove(io, name, { timeoutMs: 60_000 }).catch(() => undefined);
-    throw e instanceof CephError ? e : importError('EIO', `import failed: ${(e as Error)?.message ?? String(e)}`, name);
+    if (e instanceof CephError) throw e;
+    if (opts.signal?.aborted) throw new AbortError('import', opts.signal.reason);
+    throw importError('EIO', `import failed: ${(e as Error)?.message ?? String(e)}`, name);
   }
 }
 

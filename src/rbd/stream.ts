@@ -186,8 +186,7 @@ export class ImageWriteStream extends Writable {
   private bufLen = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private failed: Error | undefined;
-  private readonly abort = new AbortController();
-  private readonly signal: AbortSignal;
+  private readonly signal: AbortSignal | undefined;
   private growing: Promise<void> | undefined;
 
   constructor(
@@ -200,7 +199,7 @@ export class ImageWriteStream extends Writable {
     this.concurrency = options.concurrency ?? 8;
     if (!Number.isSafeInteger(this.pos) || this.pos < 0) throw streamError('EINVAL', `bad start ${this.pos}`, image, 'write stream');
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw streamError('EINVAL', `bad concurrency ${this.concurrency}`, image, 'write stream');
-    this.signal = linked(this.abort, options.signal);
+    this.signal = options.signal;
     if (options.signal) {
       const onAbort = () => this.destroy(new AbortError('write stream', options.signal!.reason));
       if (options.signal.aborted) queueMicrotask(onAbort);
@@ -233,8 +232,8 @@ export class ImageWriteStream extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    this.abort.abort(err ?? new AbortError('write stream'));
-    // let the ops already sent settle before reporting (the image handle stays consistent)
+    // the ops already sent (at most `concurrency`) finish before the stream reports: aborting a
+    // write midway could leave the image handle mid lock-acquire; the caller's signal still aborts them
     Promise.allSettled([...this.inFlight]).then(() => cb(err));
   }
 
@@ -279,6 +278,7 @@ export class ImageWriteStream extends Writable {
     }
     while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
     if (this.failed) throw this.failed;
+    if (this.destroyed) throw new AbortError('write stream');
     if (off + data.length > this.image.size) {
       if (!this.options.grow) {
         throw streamError('EINVAL', `write ${off}~${data.length} beyond the image size ${this.image.size}`, this.image, 'write stream');
@@ -295,6 +295,7 @@ export class ImageWriteStream extends Writable {
         await this.growing;
       }
     }
+    if (this.destroyed) throw new AbortError('write stream');
     const p: Promise<void> = this.image
       .write(data, off, { timeoutMs: this.options.timeoutMs, signal: this.signal })
       .then(
