@@ -77,7 +77,7 @@ export class GlanceError extends CephError {
 }
 
 /** Glance's message from an error body: JSON {message} (with Accept: application/json), else the HTML page's text. */
-function glanceMessage(body: string, fallback: string): string {
+export function glanceMessage(body: string, fallback: string): string {
   try {
     const j = JSON.parse(body) as { message?: string; error?: { message?: string } };
     const m = j.message ?? j.error?.message;

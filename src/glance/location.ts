@@ -1,7 +1,8 @@
 // rbd:// image locations as glance_store's rbd driver writes and parses them (StoreLocation):
-// `rbd://<fsid>/<pool>/<image>/<snapshot>`, each piece percent-encoded, or the short legacy
-// form `rbd://<image>` (pool from the store's configuration, no snapshot). Any other number
-// of pieces, or an empty piece, is a bad store URI.
+// `rbd://<fsid>/<pool>/<image>/<snapshot>`, each piece percent-encoded (Python's quote(x, '')),
+// or the short legacy form `rbd://<image>` (pool from the store's configuration, no snapshot),
+// which glance_store takes verbatim (no unquoting). Any other number of pieces, or an empty
+// piece, is a bad store URI.
 
 import { CephError, errnoNumber } from '../encoding/errno.js';
 
@@ -36,7 +37,7 @@ export function parseLocation(url: string): RbdLocation {
   const rest = url.slice(RBD_SCHEME.length);
   const pieces = rest.split('/');
   if (pieces.some((p) => p === '')) throw badLocation(url, 'empty component');
-  if (pieces.length === 1) return { image: decode(url, pieces[0]!) };
+  if (pieces.length === 1) return { image: pieces[0]! };
   if (pieces.length !== 4) throw badLocation(url, `expected rbd://<fsid>/<pool>/<image>/<snapshot> or rbd://<image>, got ${pieces.length} components`);
   const [fsid, pool, image, snapshot] = pieces.map((p) => decode(url, p)) as [string, string, string, string];
   return { fsid, pool, image, snapshot };
@@ -45,7 +46,10 @@ export function parseLocation(url: string): RbdLocation {
 /** The URI glance_store writes (each piece percent-encoded as Python's urllib.parse.quote does). */
 export function formatLocation(loc: RbdLocation): string {
   const q = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-  if (loc.fsid === undefined && loc.pool === undefined && loc.snapshot === undefined) return RBD_SCHEME + q(loc.image);
+  if (loc.fsid === undefined && loc.pool === undefined && loc.snapshot === undefined) {
+    if (!loc.image || loc.image.includes('/')) throw new CephError(errnoNumber('EINVAL'), `bad image name '${loc.image}' for a short rbd location`, { op: 'format location' });
+    return RBD_SCHEME + loc.image;
+  }
   if (!loc.fsid || !loc.pool || !loc.image || !loc.snapshot) {
     throw new CephError(errnoNumber('EINVAL'), 'a full rbd location needs fsid, pool, image and snapshot', { op: 'format location', image: loc.image });
   }

@@ -330,7 +330,7 @@ test.serial('boot-many: N disks from one image, bounded parallelism, every one a
 
 test.serial('bad locations and unknown images give clear errors', async (t) => {
   const { store, nova, glance, c } = ctx!;
-  for (const bad of ['http://x/y', 'rbd://', 'rbd://a/b', 'rbd://a/b/c', 'rbd://f/p//s', 'rbd://%zz']) {
+  for (const bad of ['http://x/y', 'rbd://', 'rbd://a/b', 'rbd://a/b/c', 'rbd://f/p//s', 'rbd://f/p/%zz/s']) {
     const e = t.throws(() => parseLocation(bad), { instanceOf: CephError });
     t.is(e?.code, 'EINVAL', bad);
     t.regex(e?.message ?? '', /bad rbd location/);
