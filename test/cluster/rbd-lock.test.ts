@@ -236,7 +236,7 @@ test("a lock that is not librbd's (other tag) is never broken: EBUSY", async (t)
   }
 });
 
-test('HEADER_UPDATE from librbd (a resize while rbd-ts holds the image) is seen before the next write', async (t) => {
+test('HEADER_UPDATE from librbd (a resize that takes the lock from us; a snap protect that does not) is seen before the next write', async (t) => {
   const c = await sharedCluster();
   const { cluster, io } = await connect(c.conf);
   const img = name('resize');
@@ -252,6 +252,18 @@ test('HEADER_UPDATE from librbd (a resize while rbd-ts holds the image) is seen 
     const data = randomBytes(4096);
     await h.write(data, 40 * MiB - 4096);
     t.true((await h.read(40 * MiB - 4096, 4096)).equals(data));
+    // a change librbd makes without taking the lock (snap protect): we stay owner, and only
+    // the HEADER_UPDATE tells us
+    await h.createSnap('s1');
+    const owner = await lockLs(c.conf, img);
+    await librbd(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    img.protect_snap('s1')\nfinally:\n    img.close()`, { name: img });
+    t.deepEqual(await lockLs(c.conf, img), owner, 'librbd protected the snapshot without taking the lock');
+    t.is(h.snaps.find((s) => s.name === 's1')!.protection, 0, 'not refreshed yet');
+    await h.write(Buffer.alloc(4096, 5), 8192);
+    t.deepEqual(await lockLs(c.conf, img), owner, 'still the same owner');
+    t.is(h.snaps.find((s) => s.name === 's1')!.protection, 2, 'refreshed on HEADER_UPDATE before the write');
+    await h.unprotectSnap('s1');
+    await h.removeSnap('s1');
     await h.close();
     const check = await rbd(c, ['object-map', 'check', `rbd/${img}`]);
     t.is(check.code, 0, check.stderr);
