@@ -28,7 +28,7 @@ const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 export const PRESETS: Record<'full' | 'quick', Omit<BenchOptions, 'pool' | 'preset'>> = {
-  full: { sizes: [64 * MiB, 256 * MiB, GiB, 4 * GiB], clones: 30, warmup: 3, repeats: 3, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 10, radosRepeats: 3 },
+  full: { sizes: [64 * MiB, 256 * MiB, GiB, 4 * GiB], clones: 30, warmup: 3, repeats: 5, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 10, radosRepeats: 3 },
   quick: { sizes: [64 * MiB, 256 * MiB], clones: 10, warmup: 2, repeats: 2, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 3, radosRepeats: 2 },
 };
 
@@ -49,17 +49,26 @@ function versions(conf: string): Pick<Environment, 'ceph' | 'cephDaemons'> {
   }
 }
 
+/** "1 mon, 3 osd" from `ceph versions` */
+function daemonCounts(d: Record<string, unknown> | undefined): string {
+  if (!d) return '';
+  const count = (k: string) => Object.values((d[k] ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0);
+  return ['mon', 'mgr', 'osd'].map((k) => [k, count(k)] as const).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+}
+
 function environment(ctx: RunContext): Environment {
+  const v = versions(ctx.conf);
+  const counts = daemonCounts(v.cephDaemons);
   return {
     date: new Date().toISOString(),
     node: process.version,
-    ...versions(ctx.conf),
+    ...v,
     kernel: release(),
     arch: arch(),
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     memGiB: Math.round((totalmem() / GiB) * 10) / 10,
-    cluster: ctx.cluster,
+    cluster: counts && !ctx.cluster.includes('OSD') ? `${ctx.cluster} (${counts})` : ctx.cluster,
   };
 }
 
