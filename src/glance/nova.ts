@@ -54,6 +54,8 @@ export interface NovaOptions {
   glance?: GlanceClient;
   /** object writes in flight on the copy path (default 4) */
   copyConcurrency?: number;
+  /** download retries on the copy path (Nova's [glance] num_retries, default 3) */
+  downloadRetries?: number;
 }
 
 function einval(message: string, op: string, target?: string): CephError {
@@ -180,6 +182,21 @@ export class NovaHandler {
 
   /** The copy path: download the image through the Glance API (md5 checked) and write it into a new image. */
   async copyFromGlance(meta: GlanceImage, pool: string, diskName: string, opts: DiskOptions = {}): Promise<number> {
+    // Nova retries a failed Glance download ([glance] num_retries, default 3): a short or
+    // corrupt transfer (EIO / EBADMSG from the download stream) starts over on a fresh disk
+    const retries = this.options.downloadRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.copyOnce(meta, pool, diskName, opts);
+      } catch (e) {
+        const transfer = e instanceof CephError && e.op === 'glance.download' && (e.code === 'EIO' || e.code === 'EBADMSG');
+        if (!transfer || attempt >= retries) throw e;
+        opts.signal?.throwIfAborted();
+      }
+    }
+  }
+
+  private async copyOnce(meta: GlanceImage, pool: string, diskName: string, opts: DiskOptions): Promise<number> {
     if (!this.glance) throw einval('no Glance API', 'copy', meta.id);
     const call = callOpts(opts);
     const io = await this.rados.openIoctx(pool);
