@@ -5,3 +5,4 @@ export type { MonCommandResult } from './mon/mon-client.js';
 export { IoCtx, Watch } from './rados/ioctx.js';
 export { ReadOp, WriteOp } from './rados/op-builder.js';
 export * from './rbd/index.js';
+export * from './glance/index.js';
