@@ -209,8 +209,16 @@ export class ExclusiveLock {
         await this.bounded(this.releasing.catch(() => undefined), deadline, opts.signal);
         continue;
       }
+      // one acquisition at a time; later callers wait for it within their own deadline and signal
+      const mine = !this.acquiring;
       this.acquiring ??= this.tryAcquire(deadline, opts).finally(() => (this.acquiring = undefined));
-      await this.acquiring;
+      try {
+        await (mine ? this.acquiring : this.bounded(this.acquiring, deadline, opts.signal));
+      } catch (e) {
+        // another caller's attempt ran out of its time or was aborted: ours goes on
+        const theirs = !mine && e instanceof CephError && (e.code === 'ETIMEDOUT' || e.code === 'ECANCELED');
+        if (!theirs || Date.now() >= deadline || opts.signal?.aborted) throw e;
+      }
     }
   }
 
@@ -338,10 +346,11 @@ export class ExclusiveLock {
     try {
       let result: number | undefined;
       try {
-        const r = await this.host.io.notify(this.host.headerOid, encodeNotifyMessage({ op: NotifyOp.REQUEST_LOCK, clientId: me, force: false }), {
+        const notify = this.host.io.notify(this.host.headerOid, encodeNotifyMessage({ op: NotifyOp.REQUEST_LOCK, clientId: me, force: false }), {
           timeoutMs: Math.min(NOTIFY_TIMEOUT_MS, this.remaining(deadline)),
           ...(signal ? { signal } : {}),
         });
+        const r = await this.bounded(notify, deadline, signal);
         const replies = r.acks.filter((a) => a.payload.length > 0);
         // Notifier / ImageWatcher::prepare_response: exactly one non-empty reply is the owner's
         if (replies.length === 1) result = decodeResponseMessage(replies[0]!.payload);

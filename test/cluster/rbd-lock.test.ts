@@ -187,6 +187,35 @@ img.close()
   }
 });
 
+test('a live owner that never answers is not broken either: the write times out (or aborts) with a typed error', async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('hung');
+  const owner = await connect(c.conf);
+  try {
+    await RBD.create(io, img, 16 * MiB);
+    const h = await Image.open(io, img);
+    // a holder with a live header watch whose notify callbacks never return (no ack, no release)
+    const w = await owner.io.watch(h.headerOid, () => new Promise<Buffer>(() => undefined));
+    await call(owner.io, h.headerOid, L.lock({ name: 'rbd_lock', type: L.LockType.EXCLUSIVE, cookie: `auto ${w.cookie}`, tag: 'internal' }));
+    const held = await lockLs(c.conf, img);
+    const timedOut = await t.throwsAsync(h.write(Buffer.alloc(4096, 1), 0, { timeoutMs: 3000 }));
+    t.is((timedOut as CephError).code, 'ETIMEDOUT', String(timedOut));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 1000);
+    const aborted = await t.throwsAsync(h.write(Buffer.alloc(4096, 1), 0, { timeoutMs: 30_000, signal: ac.signal }));
+    t.is((aborted as CephError).code, 'ECANCELED', String(aborted));
+    t.deepEqual(await lockLs(c.conf, img), held, 'the live owner keeps its lock');
+    const bl = await ceph(c, ['osd', 'blocklist', 'ls']);
+    t.false((bl.stdout + bl.stderr).includes(held[0]!.address), 'and is not blocklisted');
+    await h.close();
+  } finally {
+    owner.cluster.shutdown();
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
 test("a dead owner's lock (librbd cookie, no watch) is broken as librbd does: blocklist, break_lock, then the write", async (t) => {
   const c = await sharedCluster();
   const { cluster, io } = await connect(c.conf);
