@@ -25,7 +25,7 @@ export type ImportSource = string | Buffer | Readable | AsyncIterable<Buffer>;
 export interface ImportOptions extends CreateOptions {
   /** image size when the source's is unknown (a stream): the image starts at it and grows as it is read */
   size?: number;
-  /** chunks (stripe periods) in flight (default 10, rbd_concurrent_management_ops) */
+  /** chunks (stripe periods) in flight (default 16; the image handle allows 16 objects / 64 MiB) */
   concurrency?: number;
   /** do not write all-zero chunks (default true) */
   sparse?: boolean;
@@ -43,7 +43,7 @@ export interface ImportResult {
 }
 
 export interface ExportOptions extends CallOptions {
-  /** chunks read ahead (default 4) */
+  /** chunks read ahead (default 16: librbd's objecter keeps as many object reads going) */
   readAhead?: number;
   /** bytes per read (default the stripe period) */
   chunkSize?: number;
@@ -99,7 +99,7 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
   try {
     img = await Image.open(io, name, { timeoutMs: opts.timeoutMs, signal: opts.signal });
     const ws = new ImageWriteStream(img, {
-      concurrency: concurrency ?? 10,
+      concurrency: concurrency ?? 16,
       skipZeroes: sparse ?? true,
       grow,
       timeoutMs: opts.timeoutMs,
@@ -131,7 +131,7 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
 export async function exportImage(image: Image, dest: string | Writable, opts: ExportOptions = {}): Promise<number> {
   const size = image.currentSize;
   const chunkSize = opts.chunkSize ?? stripePeriod(image.layout);
-  const rs = image.createReadStream({ readAhead: opts.readAhead ?? 4, chunkSize, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const rs = image.createReadStream({ readAhead: opts.readAhead ?? 16, chunkSize, timeoutMs: opts.timeoutMs, signal: opts.signal });
   let done = 0;
   if (typeof dest === 'string' && dest !== '-') {
     let fh;

@@ -7,6 +7,7 @@
 // for the default layout) and at most `concurrency` chunks are in flight; the writable's
 // callback waits while that many are out. Errors destroy the stream with the CephError.
 
+import { setMaxListeners } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
 import type { Image } from './image.js';
@@ -81,7 +82,9 @@ function streamError(errno: string, message: string, image: Image, op: string): 
 
 /** One AbortSignal for the caller's signal and the stream's own destroy(). */
 function linked(own: AbortController, user?: AbortSignal): AbortSignal {
-  return user ? AbortSignal.any([own.signal, user]) : own.signal;
+  const s = user ? AbortSignal.any([own.signal, user]) : own.signal;
+  setMaxListeners(0, s); // every op in flight listens on it
+  return s;
 }
 
 export class ImageReadStream extends Readable {
@@ -199,7 +202,8 @@ export class ImageWriteStream extends Writable {
     this.concurrency = options.concurrency ?? 8;
     if (!Number.isSafeInteger(this.pos) || this.pos < 0) throw streamError('EINVAL', `bad start ${this.pos}`, image, 'write stream');
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw streamError('EINVAL', `bad concurrency ${this.concurrency}`, image, 'write stream');
-    this.signal = options.signal;
+    this.signal = options.signal && AbortSignal.any([options.signal]);
+    if (this.signal) setMaxListeners(0, this.signal); // every write in flight listens on it
     if (options.signal) {
       const onAbort = () => this.destroy(new AbortError('write stream', options.signal!.reason));
       if (options.signal.aborted) queueMicrotask(onAbort);

@@ -1,0 +1,215 @@
+// Import and export throughput: rbd-ts (`rbd-ts import` / `rbd-ts export`) against python3-rbd
+// (one process, image.aio_write / aio_read with 16 in flight, 4 MiB each) and `rbd import` /
+// `rbd export`, in the same run, on files of non-zero data. Each tool runs as its own process
+// under /usr/bin/time: wall seconds, MB/s, CPU seconds (user+sys of the process and its
+// children) and peak RSS. Standalone: `npx tsx bench/import-export.ts [256M,1G]` starts (and
+// stops) a one-OSD cluster with a 6 GiB memstore unless CEPH_CONF is set. Never asserted.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MiB = 1 << 20;
+
+export interface TransferRow {
+  tool: 'rbd-ts' | 'python3-rbd aio' | 'rbd';
+  op: 'import' | 'export';
+  bytes: number;
+  seconds: number;
+  MBs: number;
+  cpuSeconds: number;
+  peakRssMiB: number;
+}
+
+const PY_IMPORT = String.raw`
+import sys, rados, rbd, threading
+conf, pool, name, path, inflight = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+CH = 4 << 20
+c = rados.Rados(conffile=conf); c.connect()
+io = c.open_ioctx(pool)
+import os
+size = os.path.getsize(path)
+rbd.RBD().create(io, name, size)
+img = rbd.Image(io, name)
+sem = threading.Semaphore(inflight)
+err = []
+def done(comp):
+    if comp.get_return_value() < 0: err.append(comp.get_return_value())
+    sem.release()
+with open(path, 'rb') as f:
+    off = 0
+    while True:
+        b = f.read(CH)
+        if not b: break
+        sem.acquire()
+        img.aio_write(b, off, done)
+        off += len(b)
+for _ in range(inflight): sem.acquire()
+img.flush(); img.close(); io.close(); c.shutdown()
+sys.exit(1 if err else 0)
+`;
+
+const PY_EXPORT = String.raw`
+import sys, rados, rbd, threading, os
+conf, pool, name, path, inflight = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+CH = 4 << 20
+c = rados.Rados(conffile=conf); c.connect()
+io = c.open_ioctx(pool)
+img = rbd.Image(io, name, read_only=True)
+size = img.size()
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+sem = threading.Semaphore(inflight)
+err = []
+def done(comp, buf, at):
+    if comp.get_return_value() < 0: err.append(comp.get_return_value())
+    else: os.pwrite(fd, buf, at)
+    sem.release()
+off = 0
+while off < size:
+    n = min(CH, size - off)
+    sem.acquire()
+    img.aio_read(off, n, lambda comp, buf, at=off: done(comp, buf, at))
+    off += n
+for _ in range(inflight): sem.acquire()
+os.ftruncate(fd, size); os.close(fd)
+img.close(); io.close(); c.shutdown()
+sys.exit(1 if err else 0)
+`;
+
+interface Timed {
+  seconds: number;
+  cpuSeconds: number;
+  peakRssMiB: number;
+}
+
+/** Run a command under /usr/bin/time (rusage of the process and the children it waited for). */
+function timed(cmd: string, args: string[]): Promise<Timed> {
+  const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-bench-time-'));
+  const out = join(dir, 'time');
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', out, cmd, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString().slice(-2000)}`);
+        const [e, u, s, m] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
+        resolve({ seconds: e!, cpuSeconds: Math.round((u! + s!) * 100) / 100, peakRssMiB: Math.round(m! / 1024) });
+      } catch (x) {
+        reject(x);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** A file of `bytes` of non-zero data (a random 16 MiB pattern repeated, no all-zero chunk). */
+function makeSource(path: string, bytes: number): void {
+  const pattern = randomBytes(16 * MiB);
+  for (let i = 0; i < pattern.length; i += 4096) pattern[i] = pattern[i]! | 1;
+  const fd = openSync(path, 'w');
+  try {
+    for (let at = 0; at < bytes; at += pattern.length) writeSync(fd, pattern, 0, Math.min(pattern.length, bytes - at), at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function benchImportExport(conf: string, sizes: number[], pool = 'rbd'): Promise<TransferRow[]> {
+  const rows: TransferRow[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-bench-xfer-'));
+  const tag = randomBytes(3).toString('hex');
+  const tsCli = [process.execPath, '--import=tsx', join(ROOT, 'src/cli/main.ts'), '-c', conf];
+  const rm = (image: string) => execFileSync('rbd', ['-c', conf, 'rm', '--no-progress', `${pool}/${image}`], { stdio: 'ignore' });
+  try {
+    for (const bytes of sizes) {
+      const src = join(dir, 'src.bin');
+      makeSource(src, bytes);
+      const out = join(dir, 'out.bin');
+      const tools: Array<{ tool: TransferRow['tool']; imp: (img: string) => [string, string[]]; exp: (img: string) => [string, string[]] }> = [
+        {
+          tool: 'rbd-ts',
+          imp: (img) => [tsCli[0]!, [...tsCli.slice(1), 'import', '--no-progress', src, `${pool}/${img}`]],
+          exp: (img) => [tsCli[0]!, [...tsCli.slice(1), 'export', '--no-progress', `${pool}/${img}`, out]],
+        },
+        {
+          tool: 'python3-rbd aio',
+          imp: (img) => ['/usr/bin/python3', ['-c', PY_IMPORT, conf, pool, img, src, '16']],
+          exp: (img) => ['/usr/bin/python3', ['-c', PY_EXPORT, conf, pool, img, out, '16']],
+        },
+        {
+          tool: 'rbd',
+          imp: (img) => ['rbd', ['-c', conf, 'import', '--no-progress', src, `${pool}/${img}`]],
+          exp: (img) => ['rbd', ['-c', conf, 'export', '--no-progress', `${pool}/${img}`, out]],
+        },
+      ];
+      for (const t of tools) {
+        const img = `bench-xfer-${tag}-${bytes}-${t.tool.replace(/\W+/g, '')}`;
+        const [ic, ia] = t.imp(img);
+        const i = await timed(ic, ia);
+        rows.push({ tool: t.tool, op: 'import', bytes, ...i, MBs: Math.round(bytes / 1e6 / i.seconds) });
+        rmSync(out, { force: true });
+        const [ec, ea] = t.exp(img);
+        const e = await timed(ec, ea);
+        rows.push({ tool: t.tool, op: 'export', bytes, ...e, MBs: Math.round(bytes / 1e6 / e.seconds) });
+        // the export must be the source's bytes (cmp exits non-zero otherwise)
+        execFileSync('cmp', [src, out]);
+        rmSync(out, { force: true });
+        rm(img);
+      }
+      rmSync(src, { force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function formatRows(rows: TransferRow[]): string {
+  const head = 'tool             op      size      seconds    MB/s   CPU s  peak RSS MiB';
+  return [
+    head,
+    ...rows.map(
+      (r) =>
+        `${r.tool.padEnd(16)} ${r.op.padEnd(7)} ${`${r.bytes / MiB} MiB`.padEnd(9)} ${r.seconds.toFixed(2).padStart(7)} ${String(r.MBs).padStart(7)} ${r.cpuSeconds.toFixed(2).padStart(7)} ${String(r.peakRssMiB).padStart(13)}`,
+    ),
+  ].join('\n');
+}
+
+function parseSizes(s: string): number[] {
+  return s.split(',').map((x) => {
+    const m = /^(\d+)([MG])$/i.exec(x.trim());
+    if (!m) throw new Error(`bad size ${x} (e.g. 256M,1G)`);
+    return Number(m[1]) * (m[2]!.toUpperCase() === 'G' ? 1024 : 1) * MiB;
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const sizes = parseSizes(process.argv[2] ?? '256M,1G');
+  let dir: string | undefined;
+  let conf = process.env.CEPH_CONF;
+  if (!conf) {
+    const out = execFileSync('bash', ['scripts/cluster.sh', 'start', '--osds', '1', '--memstore-bytes', String(6 * 1024 * MiB), '--owner-pid', String(process.pid)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    dir = out.trim().split('\n').pop()!;
+    conf = `${dir}/ceph.conf`;
+  }
+  try {
+    const rows = await benchImportExport(conf, sizes);
+    console.log(formatRows(rows));
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    const file = join(ROOT, `bench/results/import-export-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ node: process.version, rows }, null, 2));
+    console.log(`wrote ${file}`);
+  } finally {
+    if (dir) execFileSync('bash', ['scripts/cluster.sh', 'stop', dir], { cwd: ROOT, stdio: 'inherit' });
+  }
+}
