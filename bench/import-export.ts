@@ -181,7 +181,7 @@ export function formatRows(rows: TransferRow[]): string {
   ].join('\n');
 }
 
-function parseSizes(s: string): number[] {
+export function parseTransferSizes(s: string): number[] {
   return s.split(',').map((x) => {
     const m = /^(\d+)([MG])$/i.exec(x.trim());
     if (!m) throw new Error(`bad size ${x} (e.g. 256M,1G)`);
@@ -190,7 +190,7 @@ function parseSizes(s: string): number[] {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const sizes = parseSizes(process.argv[2] ?? '256M,1G');
+  const sizes = parseTransferSizes(process.argv[2] ?? '256M,1G');
   let dir: string | undefined;
   let conf = process.env.CEPH_CONF;
   if (!conf) {

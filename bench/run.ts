@@ -20,6 +20,7 @@ import { renderReport, summaryLines } from './report.js';
 import type { BenchOptions, CloneCopyResults } from './schema.js';
 import { parseSizeList } from './stats.js';
 import { checkXml } from './xml-check.js';
+import { benchImportExport, formatRows, parseTransferSizes } from './import-export.js';
 
 export interface SuiteContext {
   conf: string;
@@ -101,6 +102,16 @@ const SUITES: Suite[] = [
     async run(ctx) {
       const r = await benchFoundation(ctx.conf, ctx.log);
       writeFileSync(join(ctx.outDir('foundation'), 'results.json'), JSON.stringify({ node: process.version, ...r }, null, 2) + '\n');
+    },
+  },
+  {
+    // rbd-ts import/export vs python3-rbd aio and rbd import/export (--transfer-sizes 256M,1G)
+    name: 'import-export',
+    byDefault: false,
+    async run(ctx) {
+      const rows = await benchImportExport(ctx.conf, parseTransferSizes(arg(ctx.argv, '--transfer-sizes') ?? '256M,1G'), arg(ctx.argv, '--pool') ?? 'rbd');
+      for (const l of formatRows(rows).split('\n')) ctx.log(l);
+      writeFileSync(join(ctx.outDir('import-export'), 'results.json'), JSON.stringify({ node: process.version, cluster: ctx.cluster, rows }, null, 2) + '\n');
     },
   },
 ];
