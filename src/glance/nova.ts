@@ -11,10 +11,11 @@ import type { CallOptions } from '../rados/ioctx.js';
 import type { Rados } from '../rados/rados.js';
 import { parseFeatures } from '../rbd/features.js';
 import { Image } from '../rbd/image.js';
+import { importImage } from '../rbd/import-export.js';
 import { RBD } from '../rbd/rbd.js';
 import type { GlanceClient, GlanceImage } from './glance-client.js';
 import { formatLocation, isLocation, parseLocation, type RbdLocation } from './location.js';
-import { SNAP, writeImageFrom } from './store.js';
+import { SNAP } from './store.js';
 
 
 export type Cloneability = { cloneable: true; location: RbdLocation; /** the snapshot's size */ size: number } | { cloneable: false; reason: string };
@@ -52,7 +53,7 @@ export interface BootManyResult {
 export interface NovaOptions {
   /** the Glance API (needed for image ids and the copy path) */
   glance?: GlanceClient;
-  /** object writes in flight on the copy path (default 4) */
+  /** chunks in flight on the copy path (default 16, as importImage) */
   copyConcurrency?: number;
   /** download retries on the copy path (Nova's [glance] num_retries, default 3) */
   downloadRetries?: number;
@@ -201,23 +202,19 @@ export class NovaHandler {
     const call = callOpts(opts);
     const io = await this.rados.openIoctx(pool);
     const { stream, size: len } = await this.glance.download(meta.id, { ...call, ...(meta.checksum ? { expectMd5: meta.checksum } : {}) });
-    const known = len ?? meta.size ?? 0;
-    await RBD.create(io, diskName, known, { ...call, features: clientFeatures(this.rados) });
-    let img: Image | undefined;
+    const known = len ?? meta.size ?? undefined;
     try {
-      img = await Image.open(io, diskName, call);
-      const order = img.stat().order;
-      await writeImageFrom(img, stream, { ...call, chunk: 2 ** order, grow: known === 0, concurrency: this.options.copyConcurrency ?? 4 });
-      await img.flush();
-      if (opts.size !== undefined && opts.size > img.currentSize) await img.resize(opts.size, call);
-      const size = img.currentSize;
-      await img.close();
-      return size;
-    } catch (e) {
+      // Nova's `rbd import`: sparse, the image removed again if anything fails
+      await importImage(io, diskName, stream, { ...call, ...(known ? { size: known } : {}), features: clientFeatures(this.rados), concurrency: this.options.copyConcurrency ?? 16 });
+    } finally {
       stream.destroy();
-      await img?.close().catch(() => undefined);
-      await RBD.remove(io, diskName).catch(() => undefined);
-      throw e;
+    }
+    const img = await Image.open(io, diskName, call);
+    try {
+      if (opts.size !== undefined && opts.size > img.currentSize) await img.resize(opts.size, call);
+      return img.currentSize;
+    } finally {
+      await img.close();
     }
   }
 

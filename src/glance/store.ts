@@ -7,12 +7,13 @@
 // snapshot, remove the image.
 
 import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { CephError, errnoNumber } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import type { Rados } from '../rados/rados.js';
 import { parseFeatures } from '../rbd/features.js';
 import { Image } from '../rbd/image.js';
+import { importImage } from '../rbd/import-export.js';
 import { RBD } from '../rbd/rbd.js';
 import { formatLocation, parseLocation, type RbdLocation } from './location.js';
 
@@ -40,7 +41,7 @@ export interface AddOptions extends CallOptions {
   features?: number | readonly string[];
   /** multihash algorithm (Glance's hashing_algorithm, default sha512) */
   hashAlgo?: string;
-  /** object writes in flight (default 4) */
+  /** chunks in flight (default 8) */
   concurrency?: number;
 }
 
@@ -83,73 +84,6 @@ export async function* chunked(source: ImageSource, size: number): AsyncGenerato
     }
   }
   if (have > 0) yield Buffer.concat(parts, have);
-}
-
-/**
- * Write a source into an open image from offset 0, `chunk` bytes at a time with up to
- * `concurrency` writes in flight; when `grow` is set the image is resized ahead of the data
- * (doubling) and trimmed to the final size. Each chunk goes through `onChunk` first (hashing).
- * Returns the byte count.
- */
-export async function writeImageFrom(
-  image: Image,
-  source: ImageSource,
-  o: { chunk: number; concurrency?: number; grow?: boolean; onChunk?: (b: Buffer) => void } & CallOptions,
-): Promise<number> {
-  const limit = Math.max(1, o.concurrency ?? 4);
-  const inflight = new Set<Promise<void>>();
-  let failed: unknown;
-  let offset = 0;
-  const call: CallOptions = { ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-  for await (const buf of chunked(source, o.chunk)) {
-    if (failed !== undefined) break;
-    o.signal?.throwIfAborted();
-    o.onChunk?.(buf);
-    if (offset + buf.length > image.currentSize) {
-      if (!o.grow) throw new CephError(errnoNumber('EFBIG'), `source is larger than the image (${image.currentSize} bytes)`, { op: 'write', image: image.name });
-      await image.resize(Math.max(offset + buf.length, 2 * image.currentSize), call);
-    }
-    while (inflight.size >= limit) await Promise.race(inflight);
-    const p: Promise<void> = image
-      .write(buf, offset, call)
-      .catch((e: unknown) => void (failed ??= e))
-      .finally(() => inflight.delete(p));
-    inflight.add(p);
-    offset += buf.length;
-  }
-  await Promise.all(inflight);
-  if (failed !== undefined) throw failed;
-  if (o.grow && image.currentSize !== offset) await image.resize(offset, { ...call, allowShrink: true });
-  return offset;
-}
-
-/** Read an open image (or snapshot) as a stream of `chunk`-sized buffers, `prefetch` reads ahead. */
-export function imageReadable(image: Image, size: number, o: { chunk: number; prefetch?: number; onEnd?: () => Promise<void> } & CallOptions): Readable {
-  const call: CallOptions = { ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-  async function* gen(): AsyncGenerator<Buffer> {
-    const ahead: Promise<Buffer>[] = [];
-    let next = 0;
-    const fill = () => {
-      while (ahead.length < (o.prefetch ?? 4) && next < size) {
-        const len = Math.min(o.chunk, size - next);
-        const p = image.read(next, len, call);
-        p.catch(() => undefined); // awaited below; avoid an unhandled rejection while queued
-        ahead.push(p);
-        next += len;
-      }
-    };
-    try {
-      fill();
-      while (ahead.length) {
-        const b = await ahead.shift()!;
-        fill();
-        yield b;
-      }
-    } finally {
-      await o.onEnd?.();
-    }
-  }
-  return Readable.from(gen(), { objectMode: false, highWaterMark: o.chunk });
 }
 
 /** The image store of one pool, on one cluster handle. */
@@ -197,8 +131,29 @@ export class RbdStore {
     const hashAlgo = opts.hashAlgo ?? 'sha512';
     const known = opts.size ?? (source instanceof Uint8Array ? source.byteLength : 0);
     const call: CallOptions = { ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
+    const md5: Hash = createHash('md5');
+    const multi: Hash = createHash(hashAlgo);
+    let size = 0;
+    // glance_store hashes every chunk on its way to the image
+    async function* hashing(): AsyncGenerator<Buffer> {
+      for await (const b of chunked(source, chunk)) {
+        md5.update(b);
+        multi.update(b);
+        size += b.length;
+        yield b;
+      }
+    }
     try {
-      await RBD.create(io, imageId, known, { ...call, objectSize: chunk, features: opts.features ?? this.features ?? this.defaultFeatures() });
+      // create (object size = chunk size), write (growing when the size is unknown); a failure removes the image.
+      // Not sparse: glance_store writes every chunk, zeros included.
+      await importImage(io, imageId, hashing(), {
+        ...call,
+        ...(known ? { size: known } : {}),
+        objectSize: chunk,
+        features: opts.features ?? this.features ?? this.defaultFeatures(),
+        concurrency: opts.concurrency ?? 8,
+        sparse: false,
+      });
     } catch (e) {
       if (e instanceof CephError && e.code === 'EEXIST') throw new CephError(e.errno, `RBD image ${imageId} already exists`, { op, image: imageId, pool, cause: e });
       throw e;
@@ -206,21 +161,8 @@ export class RbdStore {
     let image: Image | undefined;
     let snapped = false;
     try {
-      image = await Image.open(io, imageId, call);
-      const md5: Hash = createHash('md5');
-      const multi: Hash = createHash(hashAlgo);
-      const size = await writeImageFrom(image, source, {
-        ...call,
-        chunk,
-        grow: known === 0,
-        concurrency: opts.concurrency ?? 4,
-        onChunk: (b) => {
-          md5.update(b);
-          multi.update(b);
-        },
-      });
       if (known && size !== known) throw new CephError(errnoNumber('EIO'), `source gave ${size} bytes, ${known} expected`, { op, image: imageId });
-      await image.flush();
+      image = await Image.open(io, imageId, call);
       await image.createSnap(SNAP, call);
       snapped = true;
       await image.protectSnap(SNAP, call);
@@ -262,7 +204,8 @@ export class RbdStore {
   async get(location: string | RbdLocation, opts: CallOptions & { prefetch?: number } = {}): Promise<GetResult> {
     const image = await this.open(location, opts);
     const size = image.currentSize;
-    const stream = imageReadable(image, size, { ...opts, chunk: image.stat().objSize, onEnd: () => image.close() });
+    const stream = image.createReadStream({ readAhead: opts.prefetch ?? 4, ...opts });
+    stream.once('close', () => void image.close().catch(() => undefined));
     return { stream, size };
   }
 

@@ -170,6 +170,18 @@ test.serial('an image added by the rbd-ts store is served by Glance: registered 
   for await (const b of got.stream) parts.push(b as Buffer);
   t.is(md5(Buffer.concat(parts)), md5(data));
 
+  // a source failing midway: the half-written image is removed, no object left
+  const failId = randomUUID();
+  const poolObjects = async () => (await radosCli(c, ['-p', IMAGES, 'ls'])).stdout.split('\n').sort();
+  const before = await poolObjects();
+  async function* failing() {
+    yield randomBytes(3 * MiB);
+    throw new Error('source broke');
+  }
+  await t.throwsAsync(store.add(failId, failing()), { message: /source broke/ });
+  t.is((await rbd(c, ['info', `${IMAGES}/${failId}`])).code, 2);
+  t.deepEqual(await poolObjects(), before);
+
   // a duplicate id: EEXIST, the existing image untouched
   const dup = await t.throwsAsync(store.add(id, randomBytes(1000)), { instanceOf: CephError });
   t.is(dup?.code, 'EEXIST');
