@@ -81,3 +81,65 @@ test('chunked: exact object-sized pieces from odd-sized input, the tail last', a
   for await (const b of chunked([], 10)) none.push(b);
   t.is(none.length, 0);
 });
+
+// The client's HTTP behaviour against a loopback server (Glance's side of it is exercised by
+// test/cluster/glance.test.ts): the token header, a streamed upload with its Content-Length, and
+// downloads whose bytes do not match Content-MD5 or end early.
+test('GlanceClient: X-Auth-Token, streamed upload with Content-Length, checksum and length checks on download', async (t) => {
+  const { createServer } = await import('node:http');
+  const { createHash } = await import('node:crypto');
+  const { GlanceClient } = await import('../../src/glance/glance-client.js');
+  const body = Buffer.alloc(100_000, 7);
+  const md5 = createHash('md5').update(body).digest('hex');
+  const seen: Array<{ method: string; url: string; headers: Record<string, unknown>; bytes: number }> = [];
+  const server = createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (b: Buffer) => (bytes += b.length));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, bytes });
+      if (req.url === '/v2/images/good/file') {
+        res.writeHead(200, { 'content-md5': md5, 'content-length': body.length }).end(body);
+      } else if (req.url === '/v2/images/corrupt/file') {
+        res.writeHead(200, { 'content-md5': '0'.repeat(32), 'content-length': body.length }).end(body);
+      } else if (req.url === '/v2/images/short/file') {
+        res.writeHead(200, { 'content-length': body.length * 2 });
+        res.write(body);
+        res.destroy();
+      } else if (req.method === 'PUT') {
+        res.writeHead(204).end();
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'No image found with ID x<br /><br />\n', code: '404 Not Found' }));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const g = new GlanceClient(`http://127.0.0.1:${port}/`, { token: 'tok123', timeoutMs: 10_000 });
+    async function* pieces() {
+      for (let i = 0; i < 10; i++) yield body.subarray(i * 10_000, (i + 1) * 10_000);
+    }
+    await g.upload('img', pieces(), { size: body.length });
+    const put = seen.find((s) => s.method === 'PUT')!;
+    t.is(put.headers['x-auth-token'], 'tok123');
+    t.is(put.headers['content-length'], String(body.length));
+    t.is(put.headers['content-type'], 'application/octet-stream');
+    t.is(put.bytes, body.length);
+
+    t.true((await g.downloadBuffer('good')).equals(body));
+    const bad = await t.throwsAsync(g.downloadBuffer('corrupt'), { instanceOf: CephError });
+    t.is(bad?.code, 'EBADMSG');
+    await t.throwsAsync(g.downloadBuffer('short'));
+    const missing = await t.throwsAsync(g.showImage('x'), { instanceOf: GlanceError });
+    t.is(missing?.status, 404);
+    t.is(missing?.glanceMessage, 'No image found with ID x');
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const closedPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const down = await t.throwsAsync(new GlanceClient(`http://127.0.0.1:${closedPort}`).showImage('x'), { instanceOf: CephError });
+    t.is(down?.code, 'ECONNREFUSED');
+  } finally {
+    server.close();
+  }
+});
