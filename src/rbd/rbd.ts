@@ -229,7 +229,10 @@ export const RBD = {
     });
     if (img) {
       if (img.snaps.length) throw rbdError('ENOTEMPTY', `image ${name} has snapshots; remove them first`, name, 'remove');
-      const watchers = await io.listWatchers(img.headerOid, opts).catch(() => []);
+      // our own client's watches (handles of this process that wrote, hence hold the exclusive-lock
+      // watch) are not "open elsewhere", as librbd's PreRemoveRequest skips its own image's watch
+      const me = io.cluster.globalId;
+      const watchers = (await io.listWatchers(img.headerOid, opts).catch(() => [])).filter((w) => w.gid !== me);
       if (watchers.length) throw rbdError('EBUSY', `image ${name} has watchers (open elsewhere: ${watchers.map((w) => w.name).join(', ')})`, name, 'remove');
     }
     await removeImage(io, name, id, img, opts);
