@@ -2,13 +2,14 @@
 // object writes, from rbd-ts (this process) and librbd (one long-running python3-rbd process),
 // on the same cluster in the same run, plus the RADOS ceiling (rbd-ts vs `rados bench`).
 //
-// Per parent size (ascending; each parent made, measured and removed before the next, so the
-// memstore holds one parent and one copy at a time):
+// Per parent size (ascending), one image of that size in the pool at a time (a memstore OSD
+// holds about twice the bytes written in RAM: a 4 GiB parent and a 4 GiB copy together do not fit):
 //   parent: rbd-ts writes non-zero bytes (4 MiB objects, `depth` in flight), snapshot, protect;
 //   clone:  `clones` per format and implementation, interleaved (the order alternates), each
-//           removed right after it is timed (removal untimed);
+//           removed right after it is timed (removal untimed); then the parent is removed;
 //   copy:   `repeats` bulk copies per implementation, interleaved: create + every object
-//           written (the same 4 MiB chunk the parent holds, `depth` in flight) + flush + close.
+//           written (the same 4 MiB chunk the parent held, `depth` in flight) + flush + close,
+//           each removed right after it is timed.
 // Warm-up (untimed) before the first size: clones of both formats and a small copy from each side.
 
 import { execFileSync } from 'node:child_process';
@@ -28,7 +29,7 @@ const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 export const PRESETS: Record<'full' | 'quick', Omit<BenchOptions, 'pool' | 'preset'>> = {
-  full: { sizes: [64 * MiB, 256 * MiB, GiB, 4 * GiB], clones: 30, warmup: 3, repeats: 5, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 10, radosRepeats: 3 },
+  full: { sizes: [64 * MiB, 256 * MiB, GiB, 4 * GiB], clones: 30, warmup: 3, repeats: 3, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 10, radosRepeats: 3 },
   quick: { sizes: [64 * MiB, 256 * MiB], clones: 10, warmup: 2, repeats: 2, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 3, radosRepeats: 2 },
 };
 
@@ -241,6 +242,11 @@ export async function runCloneCopy(ctx: RunContext, o: BenchOptions): Promise<Cl
         }
       }
 
+      // the copies need no parent (they write the chunk the parent was filled with): remove it
+      // first, so the memstore never holds a parent and a copy of the largest size at once
+      await removeParent(io, parent, call);
+      parents.delete(parent);
+
       // bulk copies, interleaved
       ctx.log(`${sizeLabel(size)}: ${o.repeats} bulk copies per implementation`);
       const samples: Record<Impl, CopySample[]> = { 'rbd-ts': [], librbd: [] };
@@ -267,8 +273,6 @@ export async function runCloneCopy(ctx: RunContext, o: BenchOptions): Promise<Cl
           peakRssMiB: spread(s.map((x) => x.peakRssMiB)),
         });
       }
-      await removeParent(io, parent, call);
-      parents.delete(parent);
     }
     await py.stop();
     py = undefined;

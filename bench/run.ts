@@ -4,7 +4,7 @@
 // stopped at the end. Writes DIR/results.json, DIR/report.md and DIR/*.svg, DIR being --out
 // or bench/results/<suite>-<time>/.
 //
-//   npm run bench                       full preset: 64M,256M,1G,4G parents, 30 clones, 5 copies (~10 min on 2 cores)
+//   npm run bench                       full preset: 64M,256M,1G,4G parents, 30 clones, 3 copies (~10 min on 2 cores)
 //   npm run bench -- --quick            64M,256M parents, 10 clones, 2 copies (< 2 min)
 //   options: -c ceph.conf  --pool rbd  --sizes 64M,1G  --clones N  --warmup N  --repeats N  --depth 16
 //            --rados-seconds S  --rados-repeats N  --out DIR  --suites clone-copy,foundation  --memstore-bytes B
@@ -139,7 +139,8 @@ async function main(argv: readonly string[]): Promise<void> {
   let conf = arg(argv, '-c') ?? process.env['CEPH_CONF'];
   let cluster = `the cluster ${conf ?? ''} names`;
   if (!conf) {
-    // memstore holds everything in RAM: the largest parent and one copy of it at a time, and slack
+    // memstore_device_bytes is the OSD's capacity (fullness), not an allocation: room for two
+    // images of the largest size. (RAM: the OSD's RSS grows by about twice the bytes stored.)
     const largest = Math.max(...cloneCopyOptions(argv).sizes);
     const mem = num(argv, '--memstore-bytes', Math.max(2 * 2 ** 30, 2 * largest + 2 ** 30));
     const started = execFileSync('bash', ['scripts/cluster.sh', 'start', '--mons', '1', '--osds', '1', '--memstore-bytes', String(mem), '--owner-pid', String(process.pid)], {

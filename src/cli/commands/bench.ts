@@ -3,8 +3,8 @@
 // from rbd-ts alone (nothing under src/ loads librbd; `npm run bench` adds librbd and
 // `rados bench`). For each size: a parent filled with non-zero data (4 MiB objects, `depth`
 // in flight), snapshot `s` protected; `count` clones per format (1 and 2), each removed right
-// after it is timed; one copy made by bulk object writes of the same bytes. Everything it
-// creates is removed before it returns.
+// after it is timed; then, with the parent removed, one copy made by bulk object writes of the
+// same bytes. Everything it creates is removed before it returns.
 //
 // The rbd-ts primitives (fill, bulk copy, timed clone, parent teardown) are exported: the
 // bench/ harness times the same code paths.
@@ -156,6 +156,8 @@ export async function benchClone(io: IoCtx, o: BenchCloneOptions): Promise<Bench
           if (i >= 0) ms[f === 1 ? '1' : '2'].push(t);
         }
       }
+      // the copy needs no parent: free its space first (a memstore OSD keeps everything in RAM)
+      await removeParent(io, parent, call);
       const copy = `${parent}-copy`;
       let copyMs: number;
       try {
