@@ -1,4 +1,4 @@
-// Import and export throughput: rbd-ts (`rbd-ts import` / `rbd-ts export`) against python3-rbd
+// Import and export throughput: rbd-ts (`rbd-ts import` / `rbd-ts export`, compiled) against python3-rbd
 // (one process, image.aio_write / aio_read with 16 in flight, 4 MiB each) and `rbd import` /
 // `rbd export`, in the same run, on files of non-zero data. Each tool runs as its own process
 // under /usr/bin/time: wall seconds, MB/s, CPU seconds (user+sys of the process and its
@@ -124,7 +124,10 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
   const rows: TransferRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-bench-xfer-'));
   const tag = randomBytes(3).toString('hex');
-  const tsCli = [process.execPath, '--import=tsx', join(ROOT, 'src/cli/main.ts'), '-c', conf];
+  // the shipped CLI: compiled JavaScript (tsc into a scratch directory), not tsx's on-the-fly compile
+  const build = join(dir, 'dist');
+  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', build], { cwd: ROOT, stdio: 'inherit' });
+  const tsCli = [process.execPath, join(build, 'src/cli/main.js'), '-c', conf];
   const rm = (image: string) => execFileSync('rbd', ['-c', conf, 'rm', '--no-progress', `${pool}/${image}`], { stdio: 'ignore' });
   try {
     for (const bytes of sizes) {
