@@ -2,7 +2,7 @@
 // (one process, image.aio_write / aio_read with 16 in flight, 4 MiB each) and `rbd import` /
 // `rbd export`, in the same run, on files of non-zero data. Each tool runs as its own process
 // under /usr/bin/time: wall seconds, MB/s, CPU seconds (user+sys of the process and its
-// children) and peak RSS. Standalone: `npx tsx bench/import-export.ts [256M,1G]` starts (and
+// children) and peak RSS; the median of 3 rounds that interleave the tools. Standalone: `npx tsx bench/import-export.ts [256M,1G]` starts (and
 // stops) a one-OSD cluster with a 6 GiB memstore unless CEPH_CONF is set. Never asserted.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -120,7 +120,7 @@ function makeSource(path: string, bytes: number): void {
   }
 }
 
-export async function benchImportExport(conf: string, sizes: number[], pool = 'rbd'): Promise<TransferRow[]> {
+export async function benchImportExport(conf: string, sizes: number[], pool = 'rbd', repeats = 3): Promise<TransferRow[]> {
   const rows: TransferRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-bench-xfer-'));
   const tag = randomBytes(3).toString('hex');
@@ -151,20 +151,29 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
           exp: (img) => ['rbd', ['-c', conf, 'export', '--no-progress', `${pool}/${img}`, out]],
         },
       ];
-      for (const t of tools) {
-        const img = `bench-xfer-${tag}-${bytes}-${t.tool.replace(/\W+/g, '')}`;
-        const [ic, ia] = t.imp(img);
-        const i = await timed(ic, ia);
-        rows.push({ tool: t.tool, op: 'import', bytes, ...i, MBs: Math.round(bytes / 1e6 / i.seconds) });
-        rmSync(out, { force: true });
-        const [ec, ea] = t.exp(img);
-        const e = await timed(ec, ea);
-        rows.push({ tool: t.tool, op: 'export', bytes, ...e, MBs: Math.round(bytes / 1e6 / e.seconds) });
-        // the export must be the source's bytes (cmp exits non-zero otherwise)
-        execFileSync('cmp', [src, out]);
-        rmSync(out, { force: true });
-        rm(img);
+      // rounds interleave the tools (a loaded machine slows them alike); each figure is the median round's
+      const runs = new Map<string, TransferRow[]>();
+      const keep = (r: TransferRow) => {
+        const k = `${r.tool}|${r.op}`;
+        runs.set(k, [...(runs.get(k) ?? []), r]);
+      };
+      for (let round = 0; round < repeats; round++) {
+        for (const t of tools) {
+          const img = `bench-xfer-${tag}-${bytes}-${round}-${t.tool.replace(/\W+/g, '')}`;
+          const [ic, ia] = t.imp(img);
+          const i = await timed(ic, ia);
+          keep({ tool: t.tool, op: 'import', bytes, ...i, MBs: Math.round(bytes / 1e6 / i.seconds) });
+          rmSync(out, { force: true });
+          const [ec, ea] = t.exp(img);
+          const e = await timed(ec, ea);
+          keep({ tool: t.tool, op: 'export', bytes, ...e, MBs: Math.round(bytes / 1e6 / e.seconds) });
+          // the export must be the source's bytes (cmp exits non-zero otherwise)
+          execFileSync('cmp', [src, out]);
+          rmSync(out, { force: true });
+          rm(img);
+        }
       }
+      for (const rs of runs.values()) rows.push([...rs].sort((a, b) => a.seconds - b.seconds)[Math.floor(rs.length / 2)]!);
       rmSync(src, { force: true });
     }
   } finally {
