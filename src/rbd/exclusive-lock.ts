@@ -183,6 +183,13 @@ export class ExclusiveLock {
         void this.release({ timeoutMs: DEFAULT_ACQUIRE_TIMEOUT_MS }).catch(() => undefined);
         return encodeResponseMessage(0);
       }
+      case NotifyOp.ASYNC_PROGRESS:
+      case NotifyOp.ASYNC_COMPLETE:
+      case NotifyOp.QUIESCE:
+      case NotifyOp.UNQUIESCE:
+        // progress of others' requests; QUIESCE/UNQUIESCE come from the owner, whose snapshot
+        // finds nothing of ours in flight (only an owner writes): a plain ack
+        return undefined;
       default:
         // operations we do not run for others: the owner answers EOPNOTSUPP so the requester takes the lock itself
         return owner ? encodeResponseMessage(-errnoNumber('EOPNOTSUPP')) : undefined;

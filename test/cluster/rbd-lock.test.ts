@@ -281,6 +281,11 @@ test('HEADER_UPDATE from librbd (a resize that takes the lock from us; a snap pr
     const data = randomBytes(4096);
     await h.write(data, 40 * MiB - 4096);
     t.true((await h.read(40 * MiB - 4096, 4096)).equals(data));
+    // librbd takes the lock again for a snapshot (QUIESCE/UNQUIESCE to us as a watcher)
+    await librbd(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    img.create_snap('s0')\nfinally:\n    img.close()`, { name: img });
+    await h.write(Buffer.alloc(4096, 6), 0);
+    t.deepEqual(h.snaps.map((s) => s.name), ['s0']);
+    await h.removeSnap('s0');
     // a change librbd makes without taking the lock (snap protect): we stay owner, and only
     // the HEADER_UPDATE tells us
     await h.createSnap('s1');
