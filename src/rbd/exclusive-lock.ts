@@ -98,6 +98,9 @@ export class ExclusiveLock {
   private readonly wakers = new Set<() => void>();
   /** beforeWrite admissions, to let admitted writes reach the in-flight set before a release */
   private admissions = 0;
+  /** ops admitted with acquireHeld() and not yet done: a release waits for them */
+  private holds = 0;
+  private readonly holdWaiters = new Set<() => void>();
 
   constructor(
     private readonly host: ExclusiveLockHost,
@@ -227,6 +230,22 @@ export class ExclusiveLock {
         if (!theirs || Date.now() >= deadline || opts.signal?.aborted) throw e;
       }
     }
+  }
+
+  /**
+   * acquire() for an op whose end the caller reports (metadata changes: snapshots, resize):
+   * a release requested meanwhile waits until the returned function is called.
+   */
+  async acquireHeld(opts: CallOptions = {}): Promise<() => void> {
+    await this.acquire(opts);
+    this.holds++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.holds--;
+      if (this.holds === 0) for (const w of [...this.holdWaiters]) w();
+    };
   }
 
   private async bounded<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<T> {
@@ -403,6 +422,8 @@ export class ExclusiveLock {
     if (this.acquiring) await this.acquiring.catch(() => undefined);
     if (this.state !== 'locked') return;
     this.state = 'releasing';
+    // held ops (acquireHeld) finish first
+    while (this.holds > 0) await new Promise<void>((r) => this.holdWaiters.add(r)).finally(() => this.holdWaiters.clear());
     // quiesce: admitted writes reach the in-flight set within a turn of the event loop
     for (;;) {
       const seen = this.admissions;

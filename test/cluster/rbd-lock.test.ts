@@ -11,6 +11,7 @@ import { Image, RBD } from '../../src/rbd/index.js';
 import { call } from '../../src/rbd/cls/exec.js';
 import * as L from '../../src/rbd/cls/lock.js';
 import { decodeNotifyMessage, NotifyOp } from '../../src/rbd/watch-notify.js';
+import { ExclusiveLock } from '../../src/rbd/exclusive-lock.js';
 import { librbd, librbdProcess } from '../helpers/librbd.js';
 import { ceph, rados, rbd, sharedCluster } from '../helpers/cluster.js';
 
@@ -301,6 +302,43 @@ test('HEADER_UPDATE from librbd (a resize that takes the lock from us; a snap pr
     await h.close();
     const check = await rbd(c, ['object-map', 'check', `rbd/${img}`]);
     t.is(check.code, 0, check.stderr);
+  } finally {
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
+test('acquireHeld: a release requested while a held op runs waits for its end (then librbd gets the lock)', async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('held');
+  try {
+    await RBD.create(io, img, 16 * MiB);
+    const h = await Image.open(io, img);
+    let released = 0;
+    const lock = new ExclusiveLock({
+      io,
+      headerOid: h.headerOid,
+      name: img,
+      flush: async () => undefined,
+      idle: () => true,
+      onAcquired: async () => undefined,
+      onReleased: () => void released++,
+    });
+    const done = await lock.acquireHeld({ timeoutMs: 20_000 });
+    t.is(lock.state, 'locked');
+    const writer = librbd(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    img.write(b'w' * 4096, 0)\nfinally:\n    img.close()`, { name: img });
+    for (let i = 0; i < 200 && lock.state !== 'releasing'; i++) await new Promise((r) => setTimeout(r, 50));
+    t.is(lock.state, 'releasing', 'librbd asked for the lock');
+    t.is(released, 0, 'not released while the op is held');
+    t.is((await lockLs(c.conf, img))[0]!.id, lock.cookie!);
+    done();
+    await writer;
+    t.is(released, 1);
+    t.is(lock.state, 'unlocked');
+    await lock.shutdown();
+    await h.close();
+    t.deepEqual(await lockLs(c.conf, img), []);
   } finally {
     await RBD.remove(io, img).catch(() => undefined);
     cluster.shutdown();
