@@ -10,7 +10,7 @@
 //   copy:   `repeats` bulk copies per implementation, interleaved: create + every object
 //           written (the same 4 MiB chunk the parent held, `depth` in flight) + flush + close,
 //           each removed right after it is timed.
-// Warm-up (untimed) before the first size: clones of both formats and a small copy from each side.
+// Warm-up (untimed) before the first size: a small copy from each side, then clones of both formats.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 export const PRESETS: Record<'full' | 'quick', Omit<BenchOptions, 'pool' | 'preset'>> = {
-  full: { sizes: [64 * MiB, 256 * MiB, GiB, 4 * GiB], clones: 30, warmup: 3, repeats: 3, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 10, radosRepeats: 3 },
+  full: { sizes: [64 * MiB, 256 * MiB, GiB, 4 * GiB], clones: 100, warmup: 10, repeats: 5, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 10, radosRepeats: 3 },
   quick: { sizes: [64 * MiB, 256 * MiB], clones: 10, warmup: 2, repeats: 2, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 3, radosRepeats: 2 },
 };
 
@@ -160,15 +160,15 @@ export async function runCloneCopy(ctx: RunContext, o: BenchOptions): Promise<Cl
       fills.push({ size, ms: fillMs, MBs: size / 1e6 / (fillMs / 1000) });
 
       if (si === 0) {
-        ctx.log(`warm-up: ${o.warmup} clones per format and implementation, one ${sizeLabel(Math.min(size, 64 * MiB))} copy each`);
+        ctx.log(`warm-up: one ${sizeLabel(Math.min(size, 64 * MiB))} copy each, ${o.warmup} clones per format and implementation`);
+        await tsCopy(`${tag}-wct`, Math.min(size, 64 * MiB));
+        await pyCopy(`${tag}-wcl`, Math.min(size, 64 * MiB));
         for (let i = 0; i < o.warmup; i++) {
           for (const f of [1, 2] as const) {
             await tsClone(parent, `${tag}-w${i}t${f}`, f);
             await pyClone(parent, `${tag}-w${i}l${f}`, f);
           }
         }
-        await tsCopy(`${tag}-wct`, Math.min(size, 64 * MiB));
-        await pyCopy(`${tag}-wcl`, Math.min(size, 64 * MiB));
       }
 
       // clones, interleaved: the order alternates with i and the format

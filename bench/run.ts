@@ -4,7 +4,7 @@
 // stopped at the end. Writes DIR/results.json, DIR/report.md and DIR/*.svg, DIR being --out
 // or bench/results/<suite>-<time>/.
 //
-//   npm run bench                       full preset: 64M,256M,1G,4G parents, 30 clones, 3 copies (~10 min on 2 cores)
+//   npm run bench                       full preset: 64M,256M,1G,4G parents, 100 clones, 5 copies (5-10 min on 2 cores)
 //   npm run bench -- --quick            64M,256M parents, 10 clones, 2 copies (< 2 min)
 //   options: -c ceph.conf  --pool rbd  --sizes 64M,1G  --clones N  --warmup N  --repeats N  --depth 16
 //            --rados-seconds S  --rados-repeats N  --out DIR  --suites clone-copy,foundation  --memstore-bytes B
