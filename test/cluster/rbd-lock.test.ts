@@ -104,8 +104,9 @@ img.close()
     await py.next(30_000);
     const h = await Image.open(io, img);
     const mine = (async () => {
-      for (let i = 0; i < N; i++) {
-        await h.write(pattern(i, 1), slot(i, 1), { timeoutMs: 60_000 });
+      // two writes in flight at a time: a release must wait for both
+      for (let i = 0; i < N; i += 2) {
+        await Promise.all([i, i + 1].map((k) => h.write(pattern(k, 1), slot(k, 1), { timeoutMs: 60_000 })));
         await new Promise((r) => setTimeout(r, 30));
       }
     })();
