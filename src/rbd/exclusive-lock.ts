@@ -356,19 +356,14 @@ export class ExclusiveLock {
   /** ImageWatcher::notify_request_lock: ask the owner; 0 → wait for its RELEASED_LOCK, <0 → fail. */
   private async requestLock(locker: L.Locker, deadline: number, signal: AbortSignal | undefined): Promise<void> {
     const me = this.clientId!;
-    let released = false;
-    const unregister: Array<() => void> = [];
-    const register = (wake: () => void): (() => void) => {
-      const w = (): void => {
-        released = true;
-        wake();
-      };
-      this.wakers.add(w);
-      return () => this.wakers.delete(w);
-    };
     // listen before asking: the owner may release before our notify completes
-    let wakeEarly: (() => void) | undefined;
-    unregister.push(register(() => wakeEarly?.()));
+    let released = false;
+    let wakeWaiter: (() => void) | undefined;
+    const onReleased = (): void => {
+      released = true;
+      wakeWaiter?.();
+    };
+    this.wakers.add(onReleased);
     try {
       let result: number | undefined;
       try {
@@ -377,27 +372,27 @@ export class ExclusiveLock {
           ...(signal ? { signal } : {}),
         });
         const r = await this.bounded(notify, deadline, signal);
-        const replies = r.acks.filter((a) => a.payload.length > 0);
         // Notifier / ImageWatcher::prepare_response: exactly one non-empty reply is the owner's
+        const replies = r.acks.filter((a) => a.payload.length > 0);
         if (replies.length === 1) result = decodeResponseMessage(replies[0]!.payload);
       } catch (e) {
-        if (!(e instanceof CephError && e.code === 'ETIMEDOUT')) throw e;
+        if (!(e instanceof CephError && e.code === 'ETIMEDOUT' && Date.now() < deadline)) throw e;
       }
       if (result !== undefined && result < 0) {
-        const code = result === -errnoNumber('EROFS') ? 'EROFS' : undefined;
-        throw code
-          ? lockError('EROFS', `the lock owner client.${locker.entity.num} (${locker.addr}) refuses to release the exclusive lock`, this.host.name)
-          : CephError.fromResult(result, { op: 'exclusive_lock request', image: this.host.name });
+        if (result === -errnoNumber('EROFS')) {
+          throw lockError('EROFS', `the lock owner client.${locker.entity.num} (${locker.addr}) refuses to release the exclusive lock`, this.host.name);
+        }
+        throw CephError.fromResult(result, { op: 'exclusive_lock request', image: this.host.name });
       }
       if (released) return;
-      // 0: the owner will release, wait for RELEASED_LOCK; no answer: librbd treats the owner as
-      // possibly dead and re-checks shortly
+      // 0: the owner will release, wait for its RELEASED_LOCK (then ask again if it never comes);
+      // no answer: librbd treats the owner as possibly dead and re-checks shortly
       await pause(result === 0 ? REQUEST_RETRY_MS : 500, deadline, signal, (wake) => {
-        wakeEarly = wake;
-        return () => (wakeEarly = undefined);
+        wakeWaiter = wake;
+        return () => (wakeWaiter = undefined);
       });
     } finally {
-      for (const u of unregister) u();
+      this.wakers.delete(onReleased);
     }
   }
 
