@@ -9,7 +9,7 @@
 //   image reads zeros (seek over them, ftruncate at the end), as rbd export does.
 
 import { open as openFile, stat } from 'node:fs/promises';
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,6 +18,7 @@ import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import { Image } from './image.js';
 import { RBD } from './rbd.js';
 import { ImageWriteStream, isZero, stripePeriod } from './stream.js';
+import { mapExtent } from './striper.js';
 import type { CreateOptions } from './types.js';
 
 export type ImportSource = string | Buffer | Readable | AsyncIterable<Buffer>;
@@ -59,7 +60,7 @@ function importError(errno: string, message: string, image: string): CephError {
 }
 
 /** The source as an async iterable of buffers, and its size if known. */
-async function openSource(source: ImportSource, chunk: number, name: string): Promise<{ data: AsyncIterable<Buffer>; size: number | undefined }> {
+async function openSource(source: ImportSource, chunk: number, name: string): Promise<{ data?: AsyncIterable<Buffer>; file?: string; size: number | undefined }> {
   if (typeof source === 'string') {
     let st;
     try {
@@ -68,7 +69,9 @@ async function openSource(source: ImportSource, chunk: number, name: string): Pr
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
       throw new CephError(errnoNumber(code) || errnoNumber('EIO'), `cannot open ${source}: ${(e as Error).message}`, { op: 'import', image: name, cause: e });
     }
-    return { data: createReadStream(source, { highWaterMark: chunk }), size: st.isFile() ? st.size : undefined };
+    // a regular file is read with positional reads into reused buffers (copyFile); others stream
+    if (st.isFile()) return { file: source, size: st.size };
+    return { data: createReadStream(source, { highWaterMark: chunk }), size: undefined };
   }
   if (Buffer.isBuffer(source)) {
     const buf = source;
@@ -83,6 +86,73 @@ async function openSource(source: ImportSource, chunk: number, name: string): Pr
 }
 
 /**
+ * A regular file into a fresh image: positional reads into a fixed pool of period-sized
+ * buffers (no allocation per chunk), each chunk written as soon as it is read, at most
+ * `concurrency` in flight; a buffer is reused once its write is acknowledged.
+ */
+async function copyFile(
+  img: Image,
+  path: string,
+  size: number,
+  o: { concurrency: number; skipZeroes: boolean; onProgress?: (done: number, total: number) => void; timeoutMs?: number; signal?: AbortSignal },
+): Promise<{ bytes: number; objects: number }> {
+  const period = stripePeriod(img.layout);
+  const signal = o.signal && AbortSignal.any([o.signal]);
+  if (signal) setMaxListeners(0, signal); // every write in flight listens on it
+  const fh = await openFile(path, 'r');
+  const free = Array.from({ length: Math.min(o.concurrency + 1, Math.ceil(size / period) || 1) }, () => Buffer.allocUnsafe(period));
+  const inFlight = new Set<Promise<void>>();
+  let failed: unknown;
+  let done = 0;
+  let bytes = 0;
+  let objects = 0;
+  try {
+    for (let off = 0; off < size && failed === undefined; off += period) {
+      if (o.signal?.aborted) throw new AbortError('import', o.signal.reason);
+      while (!free.length) await Promise.race(inFlight);
+      if (failed !== undefined) break;
+      const buf = free.pop()!;
+      const len = Math.min(period, size - off);
+      for (let got = 0; got < len; ) {
+        const { bytesRead } = await fh.read(buf, got, len - got, off + got);
+        if (bytesRead === 0) throw importError('EIO', `${path} ended at ${off + got} bytes, expected ${size}`, img.name);
+        got += bytesRead;
+      }
+      const data = buf.subarray(0, len);
+      if (o.skipZeroes && isZero(data)) {
+        // a fresh image reads zeros there already (rbd import skips zero blocks)
+        free.push(buf);
+        done += len;
+        o.onProgress?.(done, size);
+        continue;
+      }
+      const p: Promise<void> = img
+        .write(data, off, { timeoutMs: o.timeoutMs, signal })
+        .then(
+          () => {
+            bytes += len;
+            objects += mapExtent(img.layout, off, len).length;
+            done += len;
+            o.onProgress?.(done, size);
+          },
+          (e: unknown) => void (failed ??= e),
+        )
+        .finally(() => {
+          inFlight.delete(p);
+          free.push(buf);
+        });
+      inFlight.add(p);
+    }
+  } finally {
+    // writes already sent finish before their buffers (and the file) go away
+    await Promise.allSettled([...inFlight]);
+    await fh.close();
+  }
+  if (failed !== undefined) throw failed;
+  return { bytes, objects };
+}
+
+/**
  * Create image `name` and fill it from `source` (a file path, Buffer, Readable or
  * AsyncIterable<Buffer>). The image is removed again if anything fails.
  */
@@ -91,13 +161,20 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
   // the layout decides the chunk size before the image exists
   const order = create.objectSize !== undefined ? Math.log2(create.objectSize) : (create.order ?? 22);
   const period = Number.isInteger(order) && order > 0 && order < 40 ? 2 ** order * Math.max(1, create.stripeCount ?? 1) : 4 << 20;
-  const { data, size: known } = await openSource(source, period, name);
+  const { data, file, size: known } = await openSource(source, period, name);
   const size = known ?? wanted;
   const grow = known === undefined;
   await RBD.create(io, name, size ?? 0, create);
   let img: Image | undefined;
   try {
     img = await Image.open(io, name, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+    if (file !== undefined) {
+      const r = await copyFile(img, file, known!, { concurrency: concurrency ?? 16, skipZeroes: sparse ?? true, onProgress, timeoutMs: opts.timeoutMs, signal: opts.signal });
+      await img.flush();
+      const result = { size: img.size, bytesWritten: r.bytes, objectsWritten: r.objects };
+      await img.close();
+      return result;
+    }
     const ws = new ImageWriteStream(img, {
       concurrency: concurrency ?? 16,
       skipZeroes: sparse ?? true,
@@ -106,7 +183,7 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
       signal: opts.signal,
       onChunk: onProgress ? (done) => onProgress(done, size ?? 0) : undefined,
     });
-    await pipeline(data, ws, opts.signal ? { signal: opts.signal } : {});
+    await pipeline(data!, ws, opts.signal ? { signal: opts.signal } : {});
     await img.flush();
     if (grow && img.size !== ws.bytesAccepted) {
       // unknown size: what was read is the size (rbd import trims the last resize the same way)
