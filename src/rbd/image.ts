@@ -351,51 +351,53 @@ export class Image {
   /** Create a snapshot: a self-managed snap id in the data pool, then snapshot_add. */
   async createSnap(name: string, opts: CallOptions = {}): Promise<bigint> {
     this.checkWritable('snap_create');
-    await this.beforeWrite('snap_create', opts);
-    if (!name) throw rbdError('EINVAL', 'snapshot name is empty', this.name, 'snap_create');
-    await this.refresh(opts);
-    if (this.snaps.some((s) => s.name === name && s.namespace.type === R.SnapNamespaceType.USER)) {
-      throw rbdError('EEXIST', `snapshot ${name} already exists`, this.name, 'snap_create');
-    }
-    const dio = await this.dataIoctx();
-    for (let attempt = 0; ; attempt++) {
-      const snapId = await dio.createSelfManagedSnap(opts);
-      try {
-        await call(this.io, this.headerOid, R.snapshotAdd(name, snapId), opts);
-      } catch (e) {
-        await dio.removeSelfManagedSnap(snapId).catch(() => undefined);
-        if (e instanceof CephError && e.code === 'ESTALE' && attempt < 5) continue; // a newer id landed meanwhile
-        throw e;
-      }
-      if (this.features & Feature.OBJECT_MAP) {
-        // the snapshot's object map is a copy of the head map; the head's EXISTS become EXISTS_CLEAN
-        const head = await this.io.read(objectMapObject(this.id), 0).catch(() => undefined);
-        if (head) await this.io.writeFull(objectMapObject(this.id, snapId), head, opts);
-        if (this.features & Feature.FAST_DIFF) await call(this.io, objectMapObject(this.id), R.objectMapSnapAdd(), opts).catch(() => undefined);
-      }
+    return this.change('snap_create', opts, async () => {
+      if (!name) throw rbdError('EINVAL', 'snapshot name is empty', this.name, 'snap_create');
       await this.refresh(opts);
-      await this.notifyUpdate();
-      return snapId;
-    }
+      if (this.snaps.some((s) => s.name === name && s.namespace.type === R.SnapNamespaceType.USER)) {
+        throw rbdError('EEXIST', `snapshot ${name} already exists`, this.name, 'snap_create');
+      }
+      const dio = await this.dataIoctx();
+      for (let attempt = 0; ; attempt++) {
+        const snapId = await dio.createSelfManagedSnap(opts);
+        try {
+          await call(this.io, this.headerOid, R.snapshotAdd(name, snapId), opts);
+        } catch (e) {
+          await dio.removeSelfManagedSnap(snapId).catch(() => undefined);
+          if (e instanceof CephError && e.code === 'ESTALE' && attempt < 5) continue; // a newer id landed meanwhile
+          throw e;
+        }
+        if (this.features & Feature.OBJECT_MAP) {
+          // the snapshot's object map is a copy of the head map; the head's EXISTS become EXISTS_CLEAN
+          const head = await this.io.read(objectMapObject(this.id), 0).catch(() => undefined);
+          if (head) await this.io.writeFull(objectMapObject(this.id, snapId), head, opts);
+          if (this.features & Feature.FAST_DIFF) await call(this.io, objectMapObject(this.id), R.objectMapSnapAdd(), opts).catch(() => undefined);
+        }
+        await this.refresh(opts);
+        await this.notifyUpdate();
+        return snapId;
+      }
+    });
   }
 
   async removeSnap(name: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_remove');
-    await this.beforeWrite('snap_remove', opts);
-    await this.refresh(opts);
-    const s = this.snap(name, 'snap_remove');
-    if (s.protection !== R.Protection.UNPROTECTED) throw rbdError('EBUSY', `snapshot ${name} is protected`, this.name, 'snap_remove');
-    if (s.childCount > 0) {
-      // clone-v2 children still need it: the snapshot moves to the trash namespace and goes
-      // away when its last child detaches (SnapshotRemoveRequest / DetachChildRequest)
-      await call(this.io, this.headerOid, R.snapshotTrashAdd(s.id), opts).catch((e: CephError) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
+    return this.change('snap_remove', opts, async () => {
       await this.refresh(opts);
-      await this.notifyUpdate();
-      return;
-    }
-    await this.removeSnapById(s, opts);
+      const s = this.snap(name, 'snap_remove');
+      if (s.protection !== R.Protection.UNPROTECTED) throw rbdError('EBUSY', `snapshot ${name} is protected`, this.name, 'snap_remove');
+      if (s.childCount > 0) {
+        // clone-v2 children still need it: the snapshot moves to the trash namespace and goes
+        // away when its last child detaches (SnapshotRemoveRequest / DetachChildRequest)
+        await call(this.io, this.headerOid, R.snapshotTrashAdd(s.id), opts).catch((e: CephError) => {
+          if (e.code !== 'EEXIST') throw e;
+        });
+        await this.refresh(opts);
+        await this.notifyUpdate();
+        return;
+      }
+      await this.removeSnapById(s, opts);
+    });
   }
 
   /** Remove a trash-namespace snapshot whose last clone-v2 child went away. */
@@ -424,50 +426,53 @@ export class Image {
 
   async renameSnap(src: string, dst: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_rename');
-    await this.beforeWrite('snap_rename', opts);
-    await this.refresh(opts);
-    const s = this.snap(src, 'snap_rename');
-    if (this.snaps.some((x) => x.name === dst && x.namespace.type === R.SnapNamespaceType.USER)) {
-      throw rbdError('EEXIST', `snapshot ${dst} already exists`, this.name, 'snap_rename');
-    }
-    await call(this.io, this.headerOid, R.snapshotRename(s.id, dst), opts);
-    await this.refresh(opts);
-    await this.notifyUpdate();
+    return this.change('snap_rename', opts, async () => {
+      await this.refresh(opts);
+      const s = this.snap(src, 'snap_rename');
+      if (this.snaps.some((x) => x.name === dst && x.namespace.type === R.SnapNamespaceType.USER)) {
+        throw rbdError('EEXIST', `snapshot ${dst} already exists`, this.name, 'snap_rename');
+      }
+      await call(this.io, this.headerOid, R.snapshotRename(s.id, dst), opts);
+      await this.refresh(opts);
+      await this.notifyUpdate();
+    });
   }
 
   async protectSnap(name: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_protect');
-    await this.beforeWrite('snap_protect', opts);
-    if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_protect');
-    await this.refresh(opts);
-    const s = this.snap(name, 'snap_protect');
-    if (s.protection === R.Protection.PROTECTED) throw rbdError('EBUSY', `snapshot ${name} is already protected`, this.name, 'snap_protect');
-    await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.PROTECTED), opts);
-    await this.refresh(opts);
-    await this.notifyUpdate();
+    return this.change('snap_protect', opts, async () => {
+      if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_protect');
+      await this.refresh(opts);
+      const s = this.snap(name, 'snap_protect');
+      if (s.protection === R.Protection.PROTECTED) throw rbdError('EBUSY', `snapshot ${name} is already protected`, this.name, 'snap_protect');
+      await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.PROTECTED), opts);
+      await this.refresh(opts);
+      await this.notifyUpdate();
+    });
   }
 
   /** Unprotect: EBUSY while clones (format 1 in any pool, or format 2) exist. */
   async unprotectSnap(name: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_unprotect');
-    await this.beforeWrite('snap_unprotect', opts);
-    if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_unprotect');
-    await this.refresh(opts);
-    const s = this.snap(name, 'snap_unprotect');
-    if (s.protection === R.Protection.UNPROTECTED) throw rbdError('EINVAL', `snapshot ${name} is not protected`, this.name, 'snap_unprotect');
-    await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.UNPROTECTING), opts);
-    try {
-      const children = await this.listChildren(name, opts);
-      if (children.length || s.childCount > 0) {
-        throw rbdError('EBUSY', `cannot unprotect: snapshot ${name} has ${Math.max(children.length, s.childCount)} child(ren)`, this.name, 'snap_unprotect');
+    return this.change('snap_unprotect', opts, async () => {
+      if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_unprotect');
+      await this.refresh(opts);
+      const s = this.snap(name, 'snap_unprotect');
+      if (s.protection === R.Protection.UNPROTECTED) throw rbdError('EINVAL', `snapshot ${name} is not protected`, this.name, 'snap_unprotect');
+      await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.UNPROTECTING), opts);
+      try {
+        const children = await this.listChildren(name, opts);
+        if (children.length || s.childCount > 0) {
+          throw rbdError('EBUSY', `cannot unprotect: snapshot ${name} has ${Math.max(children.length, s.childCount)} child(ren)`, this.name, 'snap_unprotect');
+        }
+        await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.UNPROTECTED), opts);
+      } catch (e) {
+        await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.PROTECTED), opts).catch(() => undefined);
+        throw e;
       }
-      await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.UNPROTECTED), opts);
-    } catch (e) {
-      await call(this.io, this.headerOid, R.setProtectionStatus(s.id, R.Protection.PROTECTED), opts).catch(() => undefined);
-      throw e;
-    }
-    await this.refresh(opts);
-    await this.notifyUpdate();
+      await this.refresh(opts);
+      await this.notifyUpdate();
+    });
   }
 
   isProtectedSnap(name: string): boolean {
@@ -477,27 +482,28 @@ export class Image {
   /** Roll every data object back to the snapshot, then the size. */
   async rollbackToSnap(name: string, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('snap_rollback');
-    await this.beforeWrite('snap_rollback', opts);
-    await this.refresh(opts);
-    const s = this.snap(name, 'snap_rollback');
-    const dio = await this.dataIoctx();
-    dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
-    const n = objectCount(this.layout, Math.max(this.size, s.size));
-    for (let i = 0; i < n; i += 16) {
-      await Promise.all(
-        Array.from({ length: Math.min(16, n - i) }, (_, k) =>
-          dio.operate(dataObject(this.objectPrefix, i + k), new WriteOp().rollback(s.id), opts).catch(ignoring('ENOENT')),
-        ),
-      );
-    }
-    if (s.size !== this.size) await call(this.io, this.headerOid, R.setSize(s.size), opts);
-    if (this.features & Feature.OBJECT_MAP) {
-      // the head's object map becomes the snapshot's (librbd object_map::SnapshotRollbackRequest)
-      const map = await this.io.read(objectMapObject(this.id, s.id), 0, 0, opts).catch(() => undefined);
-      if (map) await this.io.writeFull(objectMapObject(this.id), map, opts);
-    }
-    await this.refresh(opts);
-    await this.notifyUpdate();
+    return this.change('snap_rollback', opts, async () => {
+      await this.refresh(opts);
+      const s = this.snap(name, 'snap_rollback');
+      const dio = await this.dataIoctx();
+      dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
+      const n = objectCount(this.layout, Math.max(this.size, s.size));
+      for (let i = 0; i < n; i += 16) {
+        await Promise.all(
+          Array.from({ length: Math.min(16, n - i) }, (_, k) =>
+            dio.operate(dataObject(this.objectPrefix, i + k), new WriteOp().rollback(s.id), opts).catch(ignoring('ENOENT')),
+          ),
+        );
+      }
+      if (s.size !== this.size) await call(this.io, this.headerOid, R.setSize(s.size), opts);
+      if (this.features & Feature.OBJECT_MAP) {
+        // the head's object map becomes the snapshot's (librbd object_map::SnapshotRollbackRequest)
+        const map = await this.io.read(objectMapObject(this.id, s.id), 0, 0, opts).catch(() => undefined);
+        if (map) await this.io.writeFull(objectMapObject(this.id), map, opts);
+      }
+      await this.refresh(opts);
+      await this.notifyUpdate();
+    });
   }
 
   // ---- children --------------------------------------------------------------------------------
@@ -548,32 +554,33 @@ export class Image {
 
   async resize(size: number, opts: CallOptions & { allowShrink?: boolean } = {}): Promise<void> {
     this.checkWritable('resize');
-    await this.beforeWrite('resize', opts);
-    if (!Number.isSafeInteger(size) || size < 0) throw rbdError('EINVAL', `bad size ${size}`, this.name, 'resize');
-    await this.refresh(opts);
-    if (size === this.size) return;
-    const newCount = objectCount(this.layout, size);
-    if (size > this.size) {
-      if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
-      await call(this.io, this.headerOid, R.setSize(size), opts);
-    } else {
-      if (opts.allowShrink === false) throw rbdError('EINVAL', 'shrinking is not allowed', this.name, 'resize');
-      // object map entries of the objects trimmed away: EXISTS → PENDING before, → NONEXISTENT after
-      // (librbd TrimRequest); object_map_resize refuses (ESTALE) to drop entries that are not NONEXISTENT
-      const oldCount = objectCount(this.layout, this.size);
-      const om = !!(this.features & Feature.OBJECT_MAP) && newCount < oldCount;
-      if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount, oldCount, 2, 1), opts);
-      // the object truncated at the new end is written: EXISTS_CLEAN → EXISTS (fast-diff sees the change)
-      if (this.features & Feature.OBJECT_MAP && this.layout.stripeCount === 1 && size % this.layout.objectSize !== 0) {
-        await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount - 1, newCount, 1, 1), opts);
+    return this.change('resize', opts, async () => {
+      if (!Number.isSafeInteger(size) || size < 0) throw rbdError('EINVAL', `bad size ${size}`, this.name, 'resize');
+      await this.refresh(opts);
+      if (size === this.size) return;
+      const newCount = objectCount(this.layout, size);
+      if (size > this.size) {
+        if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
+        await call(this.io, this.headerOid, R.setSize(size), opts);
+      } else {
+        if (opts.allowShrink === false) throw rbdError('EINVAL', 'shrinking is not allowed', this.name, 'resize');
+        // object map entries of the objects trimmed away: EXISTS → PENDING before, → NONEXISTENT after
+        // (librbd TrimRequest); object_map_resize refuses (ESTALE) to drop entries that are not NONEXISTENT
+        const oldCount = objectCount(this.layout, this.size);
+        const om = !!(this.features & Feature.OBJECT_MAP) && newCount < oldCount;
+        if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount, oldCount, 2, 1), opts);
+        // the object truncated at the new end is written: EXISTS_CLEAN → EXISTS (fast-diff sees the change)
+        if (this.features & Feature.OBJECT_MAP && this.layout.stripeCount === 1 && size % this.layout.objectSize !== 0) {
+          await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount - 1, newCount, 1, 1), opts);
+        }
+        await this.trim(size, opts);
+        if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount, oldCount, 0, 2), opts);
+        await call(this.io, this.headerOid, R.setSize(size), opts);
+        if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
       }
-      await this.trim(size, opts);
-      if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount, oldCount, 0, 2), opts);
-      await call(this.io, this.headerOid, R.setSize(size), opts);
-      if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
-    }
-    await this.refresh(opts);
-    await this.notifyUpdate();
+      await this.refresh(opts);
+      await this.notifyUpdate();
+    });
   }
 
   /** Remove (or truncate) the data objects beyond `size` (simple layouts: one stripe). */
@@ -632,6 +639,7 @@ export class Image {
     dio.setReadSnap(this.snapId);
     const overlap = this.overlap;
     const extents = mapExtent(this.layout, offset, len);
+    let whole: Buffer | undefined;
     const readOne = async (ex: ObjectExtent): Promise<void> => {
       let data: Buffer | undefined;
       const known = this.objectMap?.get(ex.objno) === OBJECT_NONEXISTENT;
@@ -641,6 +649,8 @@ export class Image {
         if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
       }
       if (data) {
+        // the whole range in one object, read in full: its bytes are the answer (no copy)
+        if (extents.length === 1 && ex.imageExtents.length === 1 && data.length === len) return void (whole = data);
         // object bytes are contiguous; scatter them to their image positions (short = zeros)
         let at = 0;
         for (const [imgOff, l] of ex.imageExtents) {
@@ -659,7 +669,7 @@ export class Image {
       }
     };
     await this.eachObject(extents, readOne, opts);
-    return out;
+    return whole ?? out;
   }
 
   // ---- writes --------------------------------------------------------------------------------
@@ -717,15 +727,16 @@ export class Image {
    * Write `data` at `offset` (within the image size), striped over the data objects, with
    * the image's snap context. In a clone, the first write to an object the child lacks
    * copies the parent's bytes up together with the write (rbd.copyup + write in one op).
-   * Takes no exclusive lock yet: do not write while a librbd client holds the image.
+   * On exclusive-lock images the lock is taken first (asked of its librbd owner if need be).
    */
   async write(data: Buffer, offset: number, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('write');
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset + data.length > this.size) {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw rbdError('EINVAL', `bad offset ${offset}`, this.name, 'write');
+    if (data.length === 0) return;
+    await this.beforeWrite('write', opts); // may refresh: the size checked next is current
+    if (offset + data.length > this.size) {
       throw rbdError('EINVAL', `write ${offset}~${data.length} beyond the image size ${this.size}`, this.name, 'write');
     }
-    if (data.length === 0) return;
-    await this.beforeWrite('write', opts);
     const dio = await this.dataIoctx();
     dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
     const overlap = this.overlap;
@@ -747,11 +758,14 @@ export class Image {
    */
   async writeZeroes(offset: number, length: number, opts: CallOptions = {}): Promise<void> {
     this.checkWritable('write_zeroes');
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
-      throw rbdError('EINVAL', `extent ${offset}~${length} beyond the image size ${this.size}`, this.name, 'write_zeroes');
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw rbdError('EINVAL', `bad extent ${offset}~${length}`, this.name, 'write_zeroes');
     }
     if (length === 0) return;
     await this.beforeWrite('write_zeroes', opts);
+    if (offset + length > this.size) {
+      throw rbdError('EINVAL', `extent ${offset}~${length} beyond the image size ${this.size}`, this.name, 'write_zeroes');
+    }
     const dio = await this.dataIoctx();
     dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
     const overlap = this.overlap;
@@ -868,47 +882,48 @@ export class Image {
   async flatten(opts: CallOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
     this.checkWritable('flatten');
     if (this.snapId !== CEPH_NOSNAP) throw rbdError('EROFS', 'cannot flatten a snapshot', this.name, 'flatten');
-    await this.beforeWrite('flatten', opts);
-    const spec = this.parent;
-    if (!spec) throw rbdError('EINVAL', 'image has no parent', this.name, 'flatten');
-    const overlap = this.overlap;
-    const total = objectCount(this.layout, overlap);
-    const dio = await this.dataIoctx();
-    dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
-    let done = 0;
-    const objnos = Array.from({ length: total }, (_, i) => i);
-    const one = async (objno: number): Promise<void> => {
-      // copyup is a no-op on an object the child has; an all-zero parent object needs none
-      if (this.hasParentData(objno, overlap) && this.objectMap?.get(objno) !== OBJECT_EXISTS) {
-        // without a trusted map, a STAT is cheaper than reading the parent's object for nothing
-        const has = this.objectMap ? false : await dio.stat(dataObject(this.objectPrefix, objno), opts).then(() => true, ignoring('ENOENT'));
-        const data = has ? Buffer.alloc(0) : await this.parentObjectData(objno, overlap, opts);
-        if (data.length > 0) {
-          await this.markExists(objno, opts);
-          await this.copyup(dio, objno, data, new WriteOp(), opts);
+    return this.change('flatten', opts, async () => {
+      const spec = this.parent;
+      if (!spec) throw rbdError('EINVAL', 'image has no parent', this.name, 'flatten');
+      const overlap = this.overlap;
+      const total = objectCount(this.layout, overlap);
+      const dio = await this.dataIoctx();
+      dio.setSnapContext(this.snapc.seq, this.snapc.snaps);
+      let done = 0;
+      const objnos = Array.from({ length: total }, (_, i) => i);
+      const one = async (objno: number): Promise<void> => {
+        // copyup is a no-op on an object the child has; an all-zero parent object needs none
+        if (this.hasParentData(objno, overlap) && this.objectMap?.get(objno) !== OBJECT_EXISTS) {
+          // without a trusted map, a STAT is cheaper than reading the parent's object for nothing
+          const has = this.objectMap ? false : await dio.stat(dataObject(this.objectPrefix, objno), opts).then(() => true, ignoring('ENOENT'));
+          const data = has ? Buffer.alloc(0) : await this.parentObjectData(objno, overlap, opts);
+          if (data.length > 0) {
+            await this.markExists(objno, opts);
+            await this.copyup(dio, objno, data, new WriteOp(), opts);
+          }
         }
+        done++;
+        opts.onProgress?.(done, total);
+      };
+      const budget = new Throttle(10, Number.MAX_SAFE_INTEGER);
+      const runs: Promise<void>[] = [];
+      let failed: unknown;
+      for (const objno of objnos) {
+        if (failed !== undefined) break;
+        await budget.acquire(0, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+        runs.push(one(objno).catch((e: unknown) => void (failed ??= e)).finally(() => budget.release(0)));
       }
-      done++;
-      opts.onProgress?.(done, total);
-    };
-    const budget = new Throttle(10, Number.MAX_SAFE_INTEGER);
-    const runs: Promise<void>[] = [];
-    let failed: unknown;
-    for (const objno of objnos) {
-      if (failed !== undefined) break;
-      await budget.acquire(0, { timeoutMs: opts.timeoutMs, signal: opts.signal });
-      runs.push(one(objno).catch((e: unknown) => void (failed ??= e)).finally(() => budget.release(0)));
-    }
-    await Promise.all(runs);
-    if (failed !== undefined) throw failed;
-    // snapshots without deep-flatten still read through the parent: keep the child record
-    if (this.features & Feature.DEEP_FLATTEN || this.snaps.length === 0) {
-      await detachChild(this.io, this.id, spec, (this.opFeatures & OpFeature.CLONE_CHILD) !== 0, opts);
-    }
-    await call(this.io, this.headerOid, R.parentDetach(), opts).catch(ignoring('ENOENT'));
-    this.parentImage = undefined;
-    await this.refresh(opts);
-    await this.notifyUpdate();
+      await Promise.all(runs);
+      if (failed !== undefined) throw failed;
+      // snapshots without deep-flatten still read through the parent: keep the child record
+      if (this.features & Feature.DEEP_FLATTEN || this.snaps.length === 0) {
+        await detachChild(this.io, this.id, spec, (this.opFeatures & OpFeature.CLONE_CHILD) !== 0, opts);
+      }
+      await call(this.io, this.headerOid, R.parentDetach(), opts).catch(ignoring('ENOENT'));
+      this.parentImage = undefined;
+      await this.refresh(opts);
+      await this.notifyUpdate();
+    });
   }
 
 
@@ -978,8 +993,9 @@ export class Image {
    * Called before any change to the image (data or metadata): on exclusive-lock images
    * this is where the lock is taken.
    */
-  private async beforeWrite(_op: string, opts: CallOptions): Promise<void> {
-    if (this.readOnly || !(this.features & Feature.EXCLUSIVE_LOCK)) return;
+  private async beforeWrite(_op: string, opts: CallOptions, held = false): Promise<() => void> {
+    const none = () => undefined;
+    if (this.readOnly || !(this.features & Feature.EXCLUSIVE_LOCK)) return none;
     const self = this;
     this.exclusiveLock ??= new ExclusiveLock({
       io: this.io,
@@ -1000,9 +1016,25 @@ export class Image {
     if (lock.headerUpdated) {
       lock.headerUpdated = false;
       await this.refresh(opts);
-      if (!(this.features & Feature.EXCLUSIVE_LOCK)) return; // the feature was turned off
+      if (!(this.features & Feature.EXCLUSIVE_LOCK)) return none; // the feature was turned off
     }
+    if (held) return lock.acquireHeld(opts);
     await lock.acquire(opts);
+    return none;
+  }
+
+  /**
+   * A metadata change (snapshots, resize, flatten) run as one unit under the exclusive lock:
+   * a release another client asks for meanwhile waits until it is done (data writes are
+   * covered by flush() instead).
+   */
+  private async change<T>(op: string, opts: CallOptions, fn: () => Promise<T>): Promise<T> {
+    const done = await this.beforeWrite(op, opts, true);
+    try {
+      return await fn();
+    } finally {
+      done();
+    }
   }
 
   /** the exclusive lock and header watch, created on the first change of an exclusive-lock image */
