@@ -631,6 +631,11 @@ export class Image {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
       throw rbdError('EINVAL', `bad extent ${offset}~${length}`, this.name, 'read');
     }
+    if (this.exclusiveLock?.headerUpdated) {
+      // a librbd client changed the header (resize, snapshot): read with the new state
+      this.exclusiveLock.headerUpdated = false;
+      await this.refresh(opts);
+    }
     const size = this.currentSize;
     const len = Math.max(0, Math.min(length, size - offset));
     const out = Buffer.alloc(len);
