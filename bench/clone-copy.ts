@@ -283,7 +283,9 @@ export async function runCloneCopy(ctx: RunContext, o: BenchOptions): Promise<Cl
 
     notes.push(
       'Clone: RBD clone of parent@s (protected), timed from the call to its completion in the calling process; each clone is removed right after (untimed).',
-      'Copy: create + every 4 MiB object written with the same non-zero bytes the parent holds, ' + `${o.depth} in flight, + flush + close; default features (layering, exclusive-lock, object-map, fast-diff, deep-flatten).`,
+      'Copy: create + every 4 MiB object written with the same non-zero bytes the parent held, ' +
+        `${o.depth} in flight, + flush + close, with the parent already removed; default features (layering, exclusive-lock, object-map, fast-diff, deep-flatten). ` +
+        'Both take the exclusive lock on their first write and keep the object map.',
       'CPU: rbd-ts process.cpuUsage deltas in this process; librbd resource.getrusage in the python process (all its threads); rados bench: getrusage of the child (GNU time), whole process including connect.',
       'Peak memory: VmHWM after a reset (/proc/self/clear_refs) for the Node and python processes; maxRSS of the rbd-ts child and of rados bench for the RADOS ceiling.',
       'librbd OSD ops per clone: objecter.op_send perf counter over a batch of clones (admin socket).',
