@@ -14,11 +14,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { OpRequest, Objecter } from '../src/rados/objecter.js';
-import { OsdOpCode, osdOpName } from '../src/rados/osd-ops.js';
 import { Rados } from '../src/rados/rados.js';
 import { Image, RBD } from '../src/rbd/index.js';
 import { librbd, librbdProcess } from '../test/helpers/librbd.js';
+import { instrument, roundOf, roundTrips, type Sent } from './meter.js';
+
+/** each op with its round number, in start order */
+function rounds(ops: Sent[]): string[] {
+  const r = roundOf(ops);
+  return ops
+    .map((op, i) => ({ op, r: r[i]! }))
+    .sort((a, b) => a.op.start - b.op.start)
+    .map(({ op, r }) => `round ${r}: ${op.oid.replace(/\.[0-9a-f]{10,}$/, '.<id>')} [${op.ops.join(' + ')}]`);
+}
 
 function arg(name: string, dflt?: string): string {
   const i = process.argv.indexOf(name);
@@ -36,74 +44,6 @@ const FILL = !process.argv.includes('--no-fill');
 const PARENT_SIZE = 256 << 20;
 const tag = `bc${process.pid.toString(36)}`;
 const parent = `${tag}-parent`;
-
-// ---- what rbd-ts sends: every objecter submit, with its start and end -----------------------------
-
-interface Sent {
-  start: number;
-  end: number;
-  oid: string;
-  ops: string[];
-}
-
-function instrument(objecter: Objecter): Sent[] {
-  const log: Sent[] = [];
-  const submit = objecter.submit.bind(objecter);
-  const notify = objecter.notify.bind(objecter);
-  const describe = (req: OpRequest): string[] =>
-    req.ops.map((o) => {
-      if (o.op === OsdOpCode.CALL && o.cls && o.indata) {
-        const c = o.indata.subarray(0, o.cls.classLen).toString();
-        const m = o.indata.subarray(o.cls.classLen, o.cls.classLen + o.cls.methodLen).toString();
-        return `${c}.${m}`;
-      }
-      return osdOpName(o.op);
-    });
-  objecter.submit = async (req: OpRequest) => {
-    const e: Sent = { start: performance.now(), end: Infinity, oid: req.oid, ops: describe(req) };
-    log.push(e);
-    try {
-      return await submit(req);
-    } finally {
-      e.end = performance.now();
-    }
-  };
-  // a notify is done when the watchers' acks are in, not at the OSD's first reply
-  objecter.notify = async (...a: Parameters<Objecter['notify']>) => {
-    const i = log.length;
-    const p = notify(...a);
-    const e = log[i];
-    try {
-      return await p;
-    } finally {
-      if (e) e.end = performance.now();
-    }
-  };
-  return log;
-}
-
-/** the longest chain of ops where each was sent after the previous one's reply */
-function roundTrips(ops: Sent[]): number {
-  const sorted = [...ops].sort((a, b) => a.start - b.start);
-  const depth: number[] = [];
-  sorted.forEach((op, i) => {
-    let d = 0;
-    for (let j = 0; j < i; j++) if (sorted[j]!.end <= op.start) d = Math.max(d, depth[j]!);
-    depth.push(d + 1);
-  });
-  return Math.max(0, ...depth);
-}
-
-function rounds(ops: Sent[]): string[] {
-  const sorted = [...ops].sort((a, b) => a.start - b.start);
-  const depth: number[] = [];
-  sorted.forEach((op, i) => {
-    let d = 0;
-    for (let j = 0; j < i; j++) if (sorted[j]!.end <= op.start) d = Math.max(d, depth[j]!);
-    depth.push(d + 1);
-  });
-  return sorted.map((op, i) => `round ${depth[i]}: ${op.oid.replace(/\.[0-9a-f]{10,}$/, '.<id>')} [${op.ops.join(' + ')}]`);
-}
 
 // ---- statistics ----------------------------------------------------------------------------------
 
@@ -176,6 +116,8 @@ img.close()`,
   const pimg = await Image.open(io, parent);
   await pimg.createSnap('s');
   await pimg.protectSnap('s');
+  const parentFeatures = pimg.features;
+  await pimg.close(); // an open handle watches the header: librbd could not remove the parent
 
   py = librbdProcess(
     c,
@@ -283,7 +225,7 @@ while True:
     pool: POOL,
     parentSize: PARENT_SIZE,
     parentFilled: FILL,
-    parentFeatures: pimg.features,
+    parentFeatures,
     clonesPerFormat: N,
     warmup: WARMUP,
     librbdOpsCountedOver: K,

@@ -44,3 +44,18 @@ test('size lists and labels', (t) => {
   t.is(sizeLabel(1.5 * 2 ** 30), '1.5 GiB');
   t.is(sizeLabel(100), '100 B');
 });
+
+test('dependent round trips: the longest chain of ops each sent after a reply', async (t) => {
+  const { roundOf, roundTrips } = await import('../../bench/meter.js');
+  // a and b in parallel; c after both; d after a only, overlapping c; e after c
+  const ops = [
+    { start: 0, end: 10 }, // a
+    { start: 1, end: 12 }, // b
+    { start: 13, end: 20 }, // c
+    { start: 11, end: 30 }, // d
+    { start: 21, end: 25 }, // e
+  ];
+  t.deepEqual(roundOf(ops), [1, 1, 2, 2, 3]);
+  t.is(roundTrips(ops), 3);
+  t.is(roundTrips([]), 0);
+});
