@@ -432,8 +432,9 @@ export class Objecter extends EventEmitter {
       return;
     }
     this.stats.replies++;
-    // copy out: the reply's data segment belongs to the socket read
-    const ops = r.ops.map((o) => ({ op: o.op, rval: o.rval, outdata: Buffer.from(o.outdata) }));
+    // outdata is a view of a frame nobody reuses: big results (object data) are handed on as
+    // they are; small ones are copied so they do not pin the whole frame (or socket chunk)
+    const ops = r.ops.map((o) => ({ op: o.op, rval: o.rval, outdata: o.outdata.length * 2 < o.outdata.buffer.byteLength ? Buffer.from(o.outdata) : o.outdata }));
     this.finish(op, { result: r.result, ops, version: r.userVersion, epoch: r.epoch });
   }
 

@@ -638,8 +638,9 @@ export class Image {
     }
     const size = this.currentSize;
     const len = Math.max(0, Math.min(length, size - offset));
-    const out = Buffer.alloc(len);
-    if (len === 0) return out;
+    if (len === 0) return Buffer.alloc(0);
+    let buf: Buffer | undefined; // allocated only when the answer is assembled from pieces
+    const out = (): Buffer => (buf ??= Buffer.alloc(len));
     const dio = await this.dataIoctx();
     dio.setReadSnap(this.snapId);
     const overlap = this.overlap;
@@ -659,7 +660,7 @@ export class Image {
         // object bytes are contiguous; scatter them to their image positions (short = zeros)
         let at = 0;
         for (const [imgOff, l] of ex.imageExtents) {
-          if (at < data.length) data.copy(out, imgOff - offset, at, Math.min(data.length, at + l));
+          if (at < data.length) data.copy(out(), imgOff - offset, at, Math.min(data.length, at + l));
           at += l;
         }
         return;
@@ -670,11 +671,11 @@ export class Image {
       for (const [imgOff, l] of ex.imageExtents) {
         const n = Math.min(l, overlap - imgOff);
         if (n <= 0) continue;
-        (await p.read(imgOff, n, opts)).copy(out, imgOff - offset);
+        (await p.read(imgOff, n, opts)).copy(out(), imgOff - offset);
       }
     };
     await this.eachObject(extents, readOne, opts);
-    return whole ?? out;
+    return whole ?? out();
   }
 
   // ---- writes --------------------------------------------------------------------------------
