@@ -488,6 +488,8 @@ export class Objecter extends EventEmitter {
       return cookie;
     } catch (e) {
       this.lingers.delete(cookie);
+      // a watch abandoned (deadline, abort) may still have reached the OSD: take it back there
+      if (e instanceof TimeoutError || e instanceof AbortError) void this.lingerOp(l, WatchOp.UNWATCH, { timeoutMs: 10_000 }).catch(() => undefined);
       throw e;
     }
   }

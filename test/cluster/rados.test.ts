@@ -346,3 +346,31 @@ test('500 writes while an OSD goes out and back in and pg_num changes: each comp
     await ceph(c, ['osd', 'pool', 'rm', 'churn', 'churn', '--yes-i-really-really-mean-it']);
   }
 });
+
+test('a watch abandoned by abort or deadline leaves no watcher on the OSD', async (t) => {
+  const c = await sharedCluster();
+  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+  const io = await cluster.openIoctx('rbd');
+  const oid = `abandoned-watch-${randomBytes(3).toString('hex')}`;
+  try {
+    await io.writeFull(oid, Buffer.from('x'));
+    let failed = 0;
+    // give up on watches at 0-2 ms, while they are on the wire or at the OSD, until 6 were abandoned
+    for (let i = 0; i < 300 && failed < 6; i++) {
+      const ac = new AbortController();
+      const p = io.watch(oid, () => undefined, i % 2 ? { signal: ac.signal } : { timeoutMs: 1 + (i % 2) });
+      if (i % 2) setTimeout(() => ac.abort(), (i >> 1) % 3);
+      await p.then((w) => w.unwatch(), () => failed++);
+    }
+    t.is(failed, 6, 'watches were abandoned');
+    let left = -1;
+    for (let k = 0; k < 50 && left !== 0; k++) {
+      left = (await io.listWatchers(oid)).length;
+      if (left) await new Promise((r) => setTimeout(r, 100));
+    }
+    t.is(left, 0);
+  } finally {
+    await io.remove(oid).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
