@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // rbd-ts: the `rbd` command's verbs, spec syntax and output, over rbd-ts.
 
-import { Rados, type ConnectOptions } from '../rados/rados.js';
+import type { ConnectOptions } from '../rados/rados.js';
 import { CephError, errnoNumber } from '../encoding/errno.js';
 import { ALL_OPTIONS, COMMAND_OPTIONS, GLOBAL_OPTIONS, configOverrides, flag, opt, parseArgs, type ParsedArgs } from './args.js';
-import { describeError, parseFormat, usageError } from './output.js';
+import { parseFormat, runCommand, usageError } from './output.js';
 import { statusCommand } from './commands/status.js';
 import { glanceMain } from './commands/glance.js';
 import { novaMain } from './commands/nova.js';
@@ -120,8 +120,7 @@ export async function main(argv: string[]): Promise<number> {
   // the OpenStack verbs have their own options (rbd-ts glance help, rbd-ts nova help)
   if (argv[0] === 'glance') return glanceMain(argv.slice(1), connectOptions);
   if (argv[0] === 'nova') return novaMain(argv.slice(1), connectOptions);
-  let rados: Rados | undefined;
-  try {
+  return runCommand(async (connect) => {
     const p = parseArgs(argv, ALL_OPTIONS);
     const [first] = p.positional;
     if (!first || flag(p, 'help') || first === 'help') {
@@ -131,8 +130,7 @@ export async function main(argv: string[]): Promise<number> {
     if (first === 'status') {
       checkOptions(p, OUT);
       const format = parseFormat(opt(p, 'format'));
-      rados = await Rados.connect(connectOptions(p));
-      await statusCommand(rados, format, flag(p, 'pretty-format'));
+      await statusCommand(await connect(connectOptions(p)), format, flag(p, 'pretty-format'));
       return 0;
     }
     const found = findCommand(p.positional);
@@ -152,18 +150,12 @@ export async function main(argv: string[]): Promise<number> {
       opt: (n) => opt(p, n),
       all: (n) => p.options.get(n) ?? [],
       flag: (n) => flag(p, n),
-      rados: async () => (rados ??= await Rados.connect(connectOptions(p))),
+      rados: () => connect(connectOptions(p)),
       warn: (line) => process.stderr.write(`rbd-ts: ${line}\n`),
     };
     await command.run(ctx);
     return 0;
-  } catch (e) {
-    const { line, status } = describeError(e);
-    process.stderr.write(line + '\n');
-    return status;
-  } finally {
-    rados?.shutdown();
-  }
+  });
 }
 
 /** rbd refuses options the command does not take ("unrecognised option"). */

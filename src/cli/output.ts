@@ -3,6 +3,7 @@
 // status is the errno.
 
 import { CephError, strerror } from '../encoding/errno.js';
+import { Rados, type ConnectOptions } from '../rados/rados.js';
 
 export type Format = 'plain' | 'json';
 
@@ -104,4 +105,21 @@ export function formatTable(columns: readonly Column[], rows: ReadonlyArray<read
   const line = (cells: readonly string[], header: boolean) =>
     columns.map((c, i) => (!header && c.align === 'right' ? (cells[i] ?? '').padStart(widths[i]!) : (cells[i] ?? '').padEnd(widths[i]!))).join('  ');
   return [line(columns.map((c) => c.header), true), ...rows.map((r) => line(r, false))].join('\n') + '\n';
+}
+
+/**
+ * Run one command: `connect` opens the cluster handle on first use (once); an error prints
+ * one line and becomes the exit status (its errno, as rbd does); the handle is always shut down.
+ */
+export async function runCommand(body: (connect: (o: ConnectOptions) => Promise<Rados>) => Promise<number>): Promise<number> {
+  let rados: Rados | undefined;
+  try {
+    return await body(async (o) => (rados ??= await Rados.connect(o)));
+  } catch (e) {
+    const { line, status } = describeError(e);
+    process.stderr.write(line + '\n');
+    return status;
+  } finally {
+    rados?.shutdown();
+  }
 }

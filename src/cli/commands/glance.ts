@@ -9,9 +9,9 @@ import { createReadStream, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { GlanceClient } from '../../glance/glance-client.js';
 import { RbdStore } from '../../glance/store.js';
-import { Rados, type ConnectOptions } from '../../rados/rados.js';
+import type { ConnectOptions } from '../../rados/rados.js';
 import { ALL_OPTIONS, parseArgs, type ParsedArgs } from '../args.js';
-import { describeError, parseFormat, printJson, usageError } from '../output.js';
+import { parseFormat, printJson, runCommand, usageError } from '../output.js';
 
 export type ConnectFrom = (p: ParsedArgs) => ConnectOptions;
 
@@ -64,8 +64,7 @@ export const GLANCE_USAGE = `usage:
 `;
 
 export async function glanceMain(argv: readonly string[], connectFrom: ConnectFrom): Promise<number> {
-  let rados: Rados | undefined;
-  try {
+  return runCommand(async (connect) => {
     const [verb, ...args] = argv;
     if (!verb || verb === 'help' || verb === '--help' || verb === '-h') {
       process.stdout.write(GLANCE_USAGE);
@@ -77,7 +76,7 @@ export async function glanceMain(argv: readonly string[], connectFrom: ConnectFr
       const [file, extra] = a.positional;
       if (!file || extra) throw usageError('glance add takes one FILE');
       const size = statSync(file).size;
-      rados = await Rados.connect(connectFrom(a.rest));
+      const rados = await connect(connectFrom(a.rest));
       const chunk = a.own.get('chunk-size');
       const store = new RbdStore(rados, { pool: a.own.get('pool') ?? 'images', ...(chunk ? { chunkSizeMiB: Number(chunk) } : {}) });
       const id = a.own.get('id') ?? randomUUID();
@@ -102,18 +101,12 @@ export async function glanceMain(argv: readonly string[], connectFrom: ConnectFr
     if (verb === 'rm' || verb === 'remove') {
       const [location, extra] = a.positional;
       if (!location || extra) throw usageError('glance rm takes one LOCATION');
-      rados = await Rados.connect(connectFrom(a.rest));
+      const rados = await connect(connectFrom(a.rest));
       await new RbdStore(rados, { pool: a.own.get('pool') ?? 'images' }).delete(location);
       return 0;
     }
     throw usageError(`unknown command 'glance ${verb}' (see rbd-ts glance help)`);
-  } catch (e) {
-    const { line, status } = describeError(e);
-    process.stderr.write(line + '\n');
-    return status;
-  } finally {
-    rados?.shutdown();
-  }
+  });
 }
 
 

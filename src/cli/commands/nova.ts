@@ -6,8 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { NovaHandler, type DiskResult } from '../../glance/nova.js';
-import { Rados } from '../../rados/rados.js';
-import { describeError, parseFormat, printJson, usageError } from '../output.js';
+import { parseFormat, printJson, runCommand, usageError } from '../output.js';
 import { parseSize, parseUnsigned } from '../spec.js';
 import { glanceClient, splitArgs, type ConnectFrom } from './glance.js';
 
@@ -27,8 +26,7 @@ function line(d: DiskResult): string {
 }
 
 export async function novaMain(argv: readonly string[], connectFrom: ConnectFrom): Promise<number> {
-  let rados: Rados | undefined;
-  try {
+  return runCommand(async (connectWith) => {
     const [verb, ...args] = argv;
     if (!verb || verb === 'help' || verb === '--help' || verb === '-h') {
       process.stdout.write(NOVA_USAGE);
@@ -37,7 +35,7 @@ export async function novaMain(argv: readonly string[], connectFrom: ConnectFrom
     const a = splitArgs(args, ['size', 'glance-url', 'token', 'count', 'parallel', 'pool', 'prefix', 'format']);
     const format = parseFormat(a.own.get('format'));
     const size = a.own.has('size') ? parseSize(a.own.get('size')!) : undefined;
-    const connect = async () => (rados = await Rados.connect(connectFrom(a.rest)));
+    const connect = () => connectWith(connectFrom(a.rest));
     if (verb === 'create-disk') {
       const [image, target, extra] = a.positional;
       if (!image || !target || extra) throw usageError('nova create-disk takes IMAGE_ID_OR_LOCATION and POOL/DISK');
@@ -89,11 +87,5 @@ export async function novaMain(argv: readonly string[], connectFrom: ConnectFrom
       return 0;
     }
     throw usageError(`unknown command 'nova ${verb}' (see rbd-ts nova help)`);
-  } catch (e) {
-    const { line: l, status } = describeError(e);
-    process.stderr.write(l + '\n');
-    return status;
-  } finally {
-    (rados as Rados | undefined)?.shutdown();
-  }
+  });
 }
