@@ -87,12 +87,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private constructor(readonly opts: ConnectionOptions) {
     super();
     const to = opts.connectTo ?? { host: opts.peer.ip, port: opts.peer.port };
-    this.socket = netConnect({ host: to.host, port: to.port, noDelay: true });
-    this.reader = new SocketReader(this.socket);
+    this.reader = new SocketReader();
     this.reader.log = [];
-    this.socket.on('data', () => {
+    this.reader.onBytes = () => {
       this.lastRx = Date.now();
-    });
+    };
+    this.socket = netConnect({ host: to.host, port: to.port, noDelay: true, onread: this.reader.onread });
+    this.reader.attach(this.socket);
     this.socket.on('error', (err) => this.fault(this.wrapSocketError(err)));
     this.socket.on('close', () => this.fault(new CephError(errnoNumber('ECONNRESET'), 'connection closed by peer', { op: 'msgr2', target: this.peerName })));
   }

@@ -1,29 +1,82 @@
-// Exact-length reads over a socket's 'data' events, without copying when a read fits in
-// the chunk at hand. Optionally records every byte read (the rxlog that AUTH_SIGNATURE
+// Exact-length reads from a socket that reads into one reused buffer (net.connect's
+// `onread`): the kernel hands over up to READ_BUFFER bytes per read, and no buffer is
+// allocated per read. Bytes a pending large read is waiting for are copied straight from
+// the read buffer into the buffer that read returns (one copy, however many reads it took);
+// other bytes are copied out into chunks of their own, from which small reads are served
+// without a further copy. Optionally records every byte read (the rxlog that AUTH_SIGNATURE
 // signs).
 
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
+
+/** bytes the kernel may hand over per read */
+export const READ_BUFFER = 1 << 20;
+
+interface Waiter {
+  n: number;
+  resolve: (b: Buffer) => void;
+  reject: (e: Error) => void;
+  /** the answer being filled straight from the read buffer */
+  target?: Buffer;
+  filled?: number;
+}
 
 export class SocketReader {
   private chunks: Buffer[] = [];
   private head = 0; // offset into chunks[0]
   private buffered = 0;
-  private waiter: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  private waiter: Waiter | undefined;
   private error: Error | undefined;
+  private socket: Socket | undefined;
+  private paused = false;
   /** when set, every byte returned by read() is appended here */
   log: Buffer[] | undefined;
+  /** called on every read from the socket */
+  onBytes: (() => void) | undefined;
 
-  constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => this.push(chunk));
+  /** The `onread` option for net.connect: the reused buffer and the callback that drains it. */
+  readonly onread: OnReadOpts = {
+    buffer: Buffer.allocUnsafe(READ_BUFFER),
+    callback: (nread: number, buf: Uint8Array): boolean => {
+      this.consume(buf as Buffer, nread);
+      return !this.paused;
+    },
+  };
+
+  /** The socket whose reads fill this reader (paused and resumed for flow control). */
+  attach(socket: Socket): void {
+    this.socket = socket;
   }
 
-  private push(chunk: Buffer): void {
-    if (this.error) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    // flow control: stop reading from the kernel while nobody consumes
-    if (this.buffered > 64 * 1024 * 1024 && !this.waiter) this.socket.pause();
-    this.satisfy();
+  /** Take `n` bytes of `buf` (valid only during this call). */
+  consume(buf: Buffer, n: number): void {
+    this.onBytes?.();
+    if (this.error || n <= 0) return;
+    let at = 0;
+    const w = this.waiter;
+    if (w && this.buffered + n < w.n && w.n - this.buffered > READ_BUFFER) {
+      // a large read that this buffer does not complete: assemble it in place
+      if (!w.target) {
+        w.target = Buffer.allocUnsafe(w.n);
+        w.filled = this.drainInto(w.target);
+      }
+    }
+    if (w?.target) {
+      const k = Math.min(n, w.n - w.filled!);
+      buf.copy(w.target, w.filled!, 0, k);
+      w.filled! += k;
+      at = k;
+      if (w.filled === w.n) {
+        this.waiter = undefined;
+        this.deliver(w, w.target);
+      }
+    }
+    if (at < n) {
+      this.chunks.push(Buffer.from(buf.subarray(at, n)));
+      this.buffered += n - at;
+      // flow control: stop reading from the kernel while nobody consumes
+      if (this.buffered > 64 * 1024 * 1024 && !this.waiter) this.pause();
+      this.satisfy();
+    }
   }
 
   /** Fail the pending and all future reads. */
@@ -35,11 +88,41 @@ export class SocketReader {
     w?.reject(err);
   }
 
+  private pause(): void {
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket?.resume();
+  }
+
   private satisfy(): void {
     const w = this.waiter;
     if (!w || this.buffered < w.n) return;
     this.waiter = undefined;
-    w.resolve(this.take(w.n));
+    this.deliver(w, this.take(w.n));
+  }
+
+  private deliver(w: Waiter, out: Buffer): void {
+    if (this.log) this.log.push(Buffer.from(out));
+    w.resolve(out);
+  }
+
+  /** Move every buffered byte into `out` (from its start); returns the count. */
+  private drainInto(out: Buffer): number {
+    let filled = 0;
+    for (const c of this.chunks) {
+      const k = c.length - this.head;
+      c.copy(out, filled, this.head);
+      filled += k;
+      this.head = 0;
+    }
+    this.chunks = [];
+    this.buffered = 0;
+    return filled;
   }
 
   private take(n: number): Buffer {
@@ -69,8 +152,7 @@ export class SocketReader {
       }
     }
     this.buffered -= n;
-    if (this.log) this.log.push(Buffer.from(out));
-    if (this.socket.isPaused() && this.buffered < 16 * 1024 * 1024) this.socket.resume();
+    if (this.buffered < 16 * 1024 * 1024) this.resume();
     return out;
   }
 
@@ -79,10 +161,14 @@ export class SocketReader {
     if (this.error) return Promise.reject(this.error);
     if (this.waiter) return Promise.reject(new Error('SocketReader: concurrent read'));
     if (n === 0) return Promise.resolve(Buffer.alloc(0));
-    if (this.buffered >= n) return Promise.resolve(this.take(n));
+    if (this.buffered >= n) {
+      const out = this.take(n);
+      if (this.log) this.log.push(Buffer.from(out));
+      return Promise.resolve(out);
+    }
     return new Promise((resolve, reject) => {
       this.waiter = { n, resolve, reject };
-      if (this.socket.isPaused()) this.socket.resume();
+      this.resume();
     });
   }
 }
