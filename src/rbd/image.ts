@@ -350,7 +350,6 @@ export class Image {
 
   /** Create a snapshot: a self-managed snap id in the data pool, then snapshot_add. */
   async createSnap(name: string, opts: CallOptions = {}): Promise<bigint> {
-    this.checkWritable('snap_create');
     return this.change('snap_create', opts, async () => {
       if (!name) throw rbdError('EINVAL', 'snapshot name is empty', this.name, 'snap_create');
       await this.refresh(opts);
@@ -381,7 +380,6 @@ export class Image {
   }
 
   async removeSnap(name: string, opts: CallOptions = {}): Promise<void> {
-    this.checkWritable('snap_remove');
     return this.change('snap_remove', opts, async () => {
       await this.refresh(opts);
       const s = this.snap(name, 'snap_remove');
@@ -425,7 +423,6 @@ export class Image {
   }
 
   async renameSnap(src: string, dst: string, opts: CallOptions = {}): Promise<void> {
-    this.checkWritable('snap_rename');
     return this.change('snap_rename', opts, async () => {
       await this.refresh(opts);
       const s = this.snap(src, 'snap_rename');
@@ -439,7 +436,6 @@ export class Image {
   }
 
   async protectSnap(name: string, opts: CallOptions = {}): Promise<void> {
-    this.checkWritable('snap_protect');
     return this.change('snap_protect', opts, async () => {
       if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_protect');
       await this.refresh(opts);
@@ -453,7 +449,6 @@ export class Image {
 
   /** Unprotect: EBUSY while clones (format 1 in any pool, or format 2) exist. */
   async unprotectSnap(name: string, opts: CallOptions = {}): Promise<void> {
-    this.checkWritable('snap_unprotect');
     return this.change('snap_unprotect', opts, async () => {
       if (!(this.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'image lacks the layering feature', this.name, 'snap_unprotect');
       await this.refresh(opts);
@@ -481,7 +476,6 @@ export class Image {
 
   /** Roll every data object back to the snapshot, then the size. */
   async rollbackToSnap(name: string, opts: CallOptions = {}): Promise<void> {
-    this.checkWritable('snap_rollback');
     return this.change('snap_rollback', opts, async () => {
       await this.refresh(opts);
       const s = this.snap(name, 'snap_rollback');
@@ -553,7 +547,6 @@ export class Image {
   // ---- resize ----------------------------------------------------------------------------------
 
   async resize(size: number, opts: CallOptions & { allowShrink?: boolean } = {}): Promise<void> {
-    this.checkWritable('resize');
     return this.change('resize', opts, async () => {
       if (!Number.isSafeInteger(size) || size < 0) throw rbdError('EINVAL', `bad size ${size}`, this.name, 'resize');
       await this.refresh(opts);
@@ -911,16 +904,7 @@ export class Image {
         done++;
         opts.onProgress?.(done, total);
       };
-      const budget = new Throttle(10, Number.MAX_SAFE_INTEGER);
-      const runs: Promise<void>[] = [];
-      let failed: unknown;
-      for (const objno of objnos) {
-        if (failed !== undefined) break;
-        await budget.acquire(0, { timeoutMs: opts.timeoutMs, signal: opts.signal });
-        runs.push(one(objno).catch((e: unknown) => void (failed ??= e)).finally(() => budget.release(0)));
-      }
-      await Promise.all(runs);
-      if (failed !== undefined) throw failed;
+      await this.fanOut(objnos, new Throttle(10, Number.MAX_SAFE_INTEGER), () => 0, one, opts);
       // snapshots without deep-flatten still read through the parent: keep the child record
       if (this.features & Feature.DEEP_FLATTEN || this.snaps.length === 0) {
         await detachChild(this.io, this.id, spec, (this.opFeatures & OpFeature.CLONE_CHILD) !== 0, opts);
@@ -968,18 +952,27 @@ export class Image {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   /** Run `fn` for every object extent, at most the throttle's budget at once; fails on the first error after all settle. */
-  private async eachObject(extents: ObjectExtent[], fn: (ex: ObjectExtent) => Promise<void>, opts: CallOptions): Promise<void> {
+  private eachObject(extents: ObjectExtent[], fn: (ex: ObjectExtent) => Promise<void>, opts: CallOptions): Promise<void> {
+    return this.fanOut(extents, this.ioThrottle, (ex) => ex.length, fn, opts);
+  }
+
+  /**
+   * Run `fn` for every item within `budget` (ops and bytes in flight), each tracked for
+   * flush(); stops starting new ones after the first error and throws it once all settle.
+   */
+  private async fanOut<T>(items: T[], budget: Throttle, bytes: (item: T) => number, fn: (item: T) => Promise<void>, opts: CallOptions): Promise<void> {
     const runs: Promise<void>[] = [];
     let failed: unknown;
-    for (const ex of extents) {
+    for (const item of items) {
       if (failed !== undefined) break;
-      await this.ioThrottle.acquire(ex.length, { timeoutMs: opts.timeoutMs, signal: opts.signal });
-      const p = fn(ex)
+      const n = bytes(item);
+      await budget.acquire(n, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+      const p = fn(item)
         .catch((e: unknown) => {
           failed ??= e;
         })
         .finally(() => {
-          this.ioThrottle.release(ex.length);
+          budget.release(n);
           this.inFlight.delete(p);
         });
       this.inFlight.add(p);
@@ -1035,6 +1028,7 @@ export class Image {
    * covered by flush() instead).
    */
   private async change<T>(op: string, opts: CallOptions, fn: () => Promise<T>): Promise<T> {
+    this.checkWritable(op);
     const done = await this.beforeWrite(op, opts, true);
     try {
       return await fn();

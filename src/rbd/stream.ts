@@ -76,6 +76,14 @@ export function isZero(b: Buffer): boolean {
   return b.equals(z);
 }
 
+/** Destroy `stream` with an AbortError when `signal` aborts (listener dropped on close). */
+function destroyOnAbort(stream: Readable | Writable, signal: AbortSignal, what: string): void {
+  const onAbort = () => stream.destroy(new AbortError(what, signal.reason));
+  if (signal.aborted) queueMicrotask(onAbort);
+  else signal.addEventListener('abort', onAbort, { once: true });
+  stream.once('close', () => signal.removeEventListener('abort', onAbort));
+}
+
 function streamError(errno: string, message: string, image: Image, op: string): CephError {
   return new CephError(errnoNumber(errno), message, { op, image: image.name });
 }
@@ -119,12 +127,7 @@ export class ImageReadStream extends Readable {
     this.chunk = chunk;
     this.readAhead = readAhead;
     this.signal = linked(this.abort, options.signal);
-    if (options.signal) {
-      const onAbort = () => this.destroy(new AbortError('read stream', options.signal!.reason));
-      if (options.signal.aborted) queueMicrotask(onAbort);
-      else options.signal.addEventListener('abort', onAbort, { once: true });
-      this.once('close', () => options.signal!.removeEventListener('abort', onAbort));
-    }
+    if (options.signal) destroyOnAbort(this, options.signal, 'read stream');
   }
 
   /** Start reads up to the read-ahead bound; chunks end on chunk-size multiples (object-aligned). */
@@ -204,12 +207,7 @@ export class ImageWriteStream extends Writable {
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw streamError('EINVAL', `bad concurrency ${this.concurrency}`, image, 'write stream');
     this.signal = options.signal && AbortSignal.any([options.signal]);
     if (this.signal) setMaxListeners(0, this.signal); // every write in flight listens on it
-    if (options.signal) {
-      const onAbort = () => this.destroy(new AbortError('write stream', options.signal!.reason));
-      if (options.signal.aborted) queueMicrotask(onAbort);
-      else options.signal.addEventListener('abort', onAbort, { once: true });
-      this.once('close', () => options.signal!.removeEventListener('abort', onAbort));
-    }
+    if (options.signal) destroyOnAbort(this, options.signal, 'write stream');
   }
 
   /** bytes accepted so far (the image offset reached is start + this) */
