@@ -14,6 +14,10 @@ for tool in ceph-mon ceph-osd ceph rados rbd monmaptool ceph-authtool; do
     need_ceph=1
   fi
 done
+if [[ ! -x /usr/bin/time ]]; then # the import/export benchmark measures rbd and rbd-ts under it
+  log "/usr/bin/time missing"
+  need_ceph=1
+fi
 if ! /usr/bin/python3 -c 'import rbd, rados' >/dev/null 2>&1; then
   log "python3-rbd / python3-rados missing"
   need_ceph=1
@@ -28,7 +32,7 @@ if ((need_ceph)); then
   log "installing Ceph packages"
   "${sudo[@]}" apt-get update
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    ceph-mon ceph-osd ceph-mgr ceph-common python3-rbd python3-rados
+    ceph-mon ceph-osd ceph-mgr ceph-common python3-rbd python3-rados time
 else
   log "Ceph packages present ($(ceph --version 2>/dev/null | awk '{print $3}'))"
 fi
