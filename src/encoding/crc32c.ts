@@ -108,6 +108,16 @@ try {
 }
 
 /**
+ * What a worker thread needs to run the same kernel (src/encoding/crc32c-workers.ts): the
+ * WebAssembly bytes, the tables to place at address 0, and where input chunks go. Undefined
+ * where WebAssembly is not usable.
+ */
+export function crc32cKernel(): { wasm: Uint8Array; tables: Int32Array; buf: number; chunk: number } | undefined {
+  if (wasmRun === null) return undefined;
+  return { wasm: Buffer.from(WASM_SLICE16, 'base64'), tables: T, buf: BUF, chunk: CHUNK };
+}
+
+/**
  * ceph_crc32c(seed, data[start..end)): CRC-32C with the register starting at `seed` and
  * no final inversion. Returns an unsigned 32-bit number.
  */
