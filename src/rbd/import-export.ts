@@ -239,9 +239,7 @@ export async function exportImage(image: Image, dest: string | Writable, opts: E
   const out: Writable = dest === '-' ? process.stdout : (dest as Writable);
   try {
     for await (const buf of rs as AsyncIterable<Buffer>) {
-      if (!out.write(buf)) {
-        await Promise.race([once(out, 'drain'), once(out, 'error').then(([e]) => Promise.reject(e))]);
-      }
+      if (!out.write(buf)) await untilEvent(out, 'drain');
       done += buf.length;
       opts.onProgress?.(done, size);
     }
@@ -251,7 +249,17 @@ export async function exportImage(image: Image, dest: string | Writable, opts: E
   }
   if (out !== process.stdout) {
     out.end();
-    if (!out.writableFinished) await Promise.race([once(out, 'finish'), once(out, 'error').then(([e]) => Promise.reject(e))]);
+    if (!out.writableFinished) await untilEvent(out, 'finish');
   }
   return done;
+}
+
+/** Resolves on `event`, rejects on 'error'; leaves no listener behind either way. */
+async function untilEvent(out: Writable, event: string): Promise<void> {
+  const ac = new AbortController();
+  try {
+    await Promise.race([once(out, event, { signal: ac.signal }), once(out, 'error', { signal: ac.signal }).then(([e]) => Promise.reject(e))]);
+  } finally {
+    ac.abort();
+  }
 }

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, openSync, closeSync, writeSync, ftruncateSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { CephError } from '../../src/encoding/errno.js';
@@ -318,6 +319,31 @@ test.serial('streams: pipeline(createReadStream, file) equals rbd export; a slow
   } finally {
     await image.close();
   }
+});
+
+test.serial('export to a slow Writable: every byte, backpressure waits leave no listener behind', async (t) => {
+  const size = 24 * MiB + 7;
+  const img = name('slowout');
+  await mustRbd(['create', '--size', `${size}B`, img]);
+  await librbdWrites(img, unalignedExtents(size, 11, 12), 901);
+  const chunks: Buffer[] = [];
+  // 64 KiB high-water mark and an asynchronous write: every 4 MiB chunk waits for 'drain'
+  const out = new Writable({
+    highWaterMark: 64 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      setTimeout(cb, 2);
+    },
+  });
+  const before = { error: out.listenerCount('error'), drain: out.listenerCount('drain') };
+  const image = await Image.open(io, img, { readOnly: true });
+  try {
+    t.is(await RBD.export(image, out), size);
+  } finally {
+    await image.close();
+  }
+  t.is(md5(Buffer.concat(chunks)), (await rbdCmd(['export', img, '-'])).md5);
+  t.deepEqual({ error: out.listenerCount('error'), drain: out.listenerCount('drain') }, before);
 });
 
 test.serial('streams: createWriteStream with odd chunk sizes writes what librbd reads, bounded in flight', async (t) => {
