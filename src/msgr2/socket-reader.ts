@@ -1,15 +1,17 @@
-// Exact-length reads from a socket that reads into one reused buffer (net.connect's
-// `onread`): the kernel hands over up to READ_BUFFER bytes per read, and no buffer is
-// allocated per read. Bytes a pending large read is waiting for are copied straight from
-// the read buffer into the buffer that read returns (one copy, however many reads it took);
-// other bytes are copied out into chunks of their own, from which small reads are served
-// without a further copy. Optionally records every byte read (the rxlog that AUTH_SIGNATURE
-// signs).
+// Exact-length reads from a socket that reads into buffers this reader chooses (net.connect's
+// `onread`): normally one reused buffer, READ_BUFFER bytes at most per read, and no buffer
+// allocated per read. A pending large read is assembled in the buffer it will return: the
+// bytes already here are copied in, and the socket then reads straight into the part still
+// missing (no copy at all for most of a multi-MiB data segment). Other bytes are copied out
+// into chunks of their own, from which small reads are served without a further copy.
+// Optionally records every byte read (the rxlog that AUTH_SIGNATURE signs).
 
 import type { OnReadOpts, Socket } from 'node:net';
 
 /** bytes the kernel may hand over per read */
 export const READ_BUFFER = 1 << 20;
+/** a pending read missing at least this many bytes has the socket read straight into it */
+const DIRECT_MIN = 64 * 1024;
 
 interface Waiter {
   n: number;
@@ -33,11 +35,19 @@ export class SocketReader {
   /** called on every read from the socket */
   onBytes: (() => void) | undefined;
 
-  /** The `onread` option for net.connect: the reused buffer and the callback that drains it. */
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER);
+  /** the part of a pending read's buffer handed to the socket for its next read */
+  private direct: Buffer | undefined;
+
+  /**
+   * The `onread` option for net.connect: where the next read goes (asked after every read)
+   * and the callback that takes what it brought.
+   */
   readonly onread: OnReadOpts = {
-    buffer: Buffer.allocUnsafe(READ_BUFFER),
+    buffer: (): Uint8Array => this.nextBuffer(),
     callback: (nread: number, buf: Uint8Array): boolean => {
-      this.consume(buf as Buffer, nread);
+      if (buf === this.direct) this.landed(nread);
+      else this.consume(buf as Buffer, nread);
       return !this.paused;
     },
   };
@@ -47,18 +57,36 @@ export class SocketReader {
     this.socket = socket;
   }
 
+  /** The pending large read's missing part when it is worth a read of its own, else the reused buffer. */
+  private nextBuffer(): Uint8Array {
+    const w = this.waiter;
+    this.direct = w?.target && w.n - w.filled! >= DIRECT_MIN ? w.target.subarray(w.filled!, w.n) : undefined;
+    return this.direct ?? this.readBuffer;
+  }
+
+  /** `n` bytes arrived straight in the pending read's buffer. */
+  private landed(n: number): void {
+    this.onBytes?.();
+    this.direct = undefined;
+    const w = this.waiter;
+    if (this.error || n <= 0 || !w?.target) return;
+    w.filled! += n;
+    if (w.filled === w.n) {
+      this.waiter = undefined;
+      this.deliver(w, w.target);
+    }
+  }
+
   /** Take `n` bytes of `buf` (valid only during this call). */
   consume(buf: Buffer, n: number): void {
     this.onBytes?.();
     if (this.error || n <= 0) return;
     let at = 0;
     const w = this.waiter;
-    if (w && this.buffered + n < w.n && w.n - this.buffered > READ_BUFFER) {
+    if (w && !w.target && this.buffered + n < w.n && w.n - this.buffered > READ_BUFFER) {
       // a large read that this buffer does not complete: assemble it in place
-      if (!w.target) {
-        w.target = Buffer.allocUnsafe(w.n);
-        w.filled = this.drainInto(w.target);
-      }
+      w.target = Buffer.allocUnsafe(w.n);
+      w.filled = this.drainInto(w.target);
     }
     if (w?.target) {
       const k = Math.min(n, w.n - w.filled!);
