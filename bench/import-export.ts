@@ -1,6 +1,8 @@
 // Import and export throughput: rbd-ts (`rbd-ts import` / `rbd-ts export`, compiled) against python3-rbd
 // (one process, image.aio_write / aio_read with 16 in flight, 4 MiB each) and `rbd import` /
-// `rbd export`, in the same run, on files of non-zero data. Each tool runs as its own process
+// `rbd export`, in the same run, on files of non-zero data; exports both to a file and to
+// stdout = /dev/null (op `export -`: what the client itself costs, without the file system,
+// whose page allocation on this kind of VM swings by several times between runs). Each tool runs as its own process
 // under /usr/bin/time: wall seconds, MB/s, CPU seconds (user+sys of the process and its
 // children) and peak RSS; the median of 3 rounds that interleave the tools. Standalone: `npx tsx bench/import-export.ts [256M,1G]` starts (and
 // stops) a one-OSD cluster with a 6 GiB memstore unless CEPH_CONF is set. Never asserted.
@@ -17,7 +19,8 @@ const MiB = 1 << 20;
 
 export interface TransferRow {
   tool: 'rbd-ts' | 'python3-rbd aio' | 'rbd';
-  op: 'import' | 'export';
+  /** export: to a file in the temp directory; export -: to stdout, which is /dev/null (the client's own cost) */
+  op: 'import' | 'export' | 'export -';
   bytes: number;
   seconds: number;
   MBs: number;
@@ -75,7 +78,8 @@ while off < size:
     img.aio_read(off, n, lambda comp, buf, at=off: done(comp, buf, at))
     off += n
 for _ in range(inflight): sem.acquire()
-os.ftruncate(fd, size); os.close(fd)
+if os.path.isfile(path): os.ftruncate(fd, size)
+os.close(fd)
 img.close(); io.close(); c.shutdown()
 sys.exit(1 if err else 0)
 `;
@@ -134,21 +138,22 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
       const src = join(dir, 'src.bin');
       makeSource(src, bytes);
       const out = join(dir, 'out.bin');
-      const tools: Array<{ tool: TransferRow['tool']; imp: (img: string) => [string, string[]]; exp: (img: string) => [string, string[]] }> = [
+      // exp(img, dest): dest a file, or '-' for stdout (/dev/null under timed())
+      const tools: Array<{ tool: TransferRow['tool']; imp: (img: string) => [string, string[]]; exp: (img: string, dest: string) => [string, string[]] }> = [
         {
           tool: 'rbd-ts',
           imp: (img) => [tsCli[0]!, [...tsCli.slice(1), 'import', '--no-progress', src, `${pool}/${img}`]],
-          exp: (img) => [tsCli[0]!, [...tsCli.slice(1), 'export', '--no-progress', `${pool}/${img}`, out]],
+          exp: (img, dest) => [tsCli[0]!, [...tsCli.slice(1), 'export', '--no-progress', `${pool}/${img}`, dest]],
         },
         {
           tool: 'python3-rbd aio',
           imp: (img) => ['/usr/bin/python3', ['-c', PY_IMPORT, conf, pool, img, src, '16']],
-          exp: (img) => ['/usr/bin/python3', ['-c', PY_EXPORT, conf, pool, img, out, '16']],
+          exp: (img, dest) => ['/usr/bin/python3', ['-c', PY_EXPORT, conf, pool, img, dest === '-' ? '/dev/stdout' : dest, '16']],
         },
         {
           tool: 'rbd',
           imp: (img) => ['rbd', ['-c', conf, 'import', '--no-progress', src, `${pool}/${img}`]],
-          exp: (img) => ['rbd', ['-c', conf, 'export', '--no-progress', `${pool}/${img}`, out]],
+          exp: (img, dest) => ['rbd', ['-c', conf, 'export', '--no-progress', `${pool}/${img}`, dest]],
         },
       ];
       // rounds interleave the tools (a loaded machine slows them alike); each figure is the median round's
@@ -164,12 +169,16 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
           const i = await timed(ic, ia);
           keep({ tool: t.tool, op: 'import', bytes, ...i, MBs: Math.round(bytes / 1e6 / i.seconds) });
           rmSync(out, { force: true });
-          const [ec, ea] = t.exp(img);
+          const [ec, ea] = t.exp(img, out);
           const e = await timed(ec, ea);
           keep({ tool: t.tool, op: 'export', bytes, ...e, MBs: Math.round(bytes / 1e6 / e.seconds) });
           // the export must be the source's bytes (cmp exits non-zero otherwise)
           execFileSync('cmp', [src, out]);
           rmSync(out, { force: true });
+          // the same to /dev/null: no file system in the figure
+          const [nc, na] = t.exp(img, '-');
+          const n = await timed(nc, na);
+          keep({ tool: t.tool, op: 'export -', bytes, ...n, MBs: Math.round(bytes / 1e6 / n.seconds) });
           rm(img);
         }
       }
