@@ -5,26 +5,48 @@
 // "standard" CRC-32C, which is ceph_crc32c(0xFFFFFFFF, d) ^ 0xFFFFFFFF. Because nothing is
 // inverted, crc32c(crc32c(s, a), b) === crc32c(s, a ‖ b).
 //
-// It runs over every msgr2 frame segment (up to several MiB), so the implementation was
-// chosen by measurement (bench/crc32c.ts; the losing candidates are kept in
-// bench/crc32c-candidates.ts). On the 2-core AMD EPYC dev machine, Node 20:
-//  - inputs of SMALL bytes or fewer: slicing-by-8 in plain JS, ~0.95 GB/s at 41 B (a call
-//    into WebAssembly plus the copy into its memory costs more than it saves below ~100 B);
-//  - longer inputs: slicing-by-16 in WebAssembly, the input copied into the module's
-//    linear memory CHUNK bytes at a time: ~2.9 GB/s at 4 KiB, ~3.0 GB/s at 64 KiB and
-//    4 MiB. The copy runs at ~40 GB/s, so it costs ~7%. The best plain-JS loop (slicing-by-16
-//    over an aligned Int32Array view) does ~1.5 GB/s, the best npm packages without a
-//    native addon ~1.2 GB/s (crc-32, JS) and ~2.2 GB/s (hash-wasm, WebAssembly);
+// It runs over every byte of every msgr2 frame segment, and without the CPU's crc32
+// instruction it is the largest CPU cost of bulk I/O, so each size range has the method that
+// measured fastest (bench/crc32c.ts; losing candidates in bench/crc32c-candidates.ts). On the
+// 2-core AMD EPYC dev machine, Node 20:
+//  - up to SMALL bytes: slicing-by-8 in plain JS, ~0.95 GB/s at 41 B (a call into
+//    WebAssembly plus the copy into its memory costs more than it saves below ~100 B);
+//  - up to SPARSE_MIN: slicing-by-16 in WebAssembly (crc32c.wat `crc`), the input copied
+//    into the module's memory: ~2.8 GB/s;
+//  - larger: the sparse-multiple method below, in WebAssembly SIMD: ~3.7 GB/s at 8 KiB,
+//    ~8.6 at 64 KiB, ~11.7 at 1-4 MiB, against 2.8-3.0 for slicing-by-16 there;
 //  - where WebAssembly cannot be instantiated (node --jitless), plain JS for everything.
+//
+// The sparse-multiple method. The CRC depends on the message M(x) only modulo P(x), and
+// Q(x) = y^209 + y^144 + y^54 + y^39 + y^14 + 1 with y = x^128 is a multiple of P (found by
+// a meet-in-the-middle search, bench/crc32c-sparse-search.ts; checked by a unit test). So M
+// can be replaced by M mod Q, of the same length, without changing the CRC. Working in
+// 16-byte blocks from the start of M (block k = bits 128k..128k+127 in transmission order),
+// clearing block k by adding the right multiple of Q xors it into blocks k+65, k+155, k+170,
+// k+195 and k+209 (209 minus each lower exponent of Q). Cleared in order, the value each
+// block has when its turn comes is
+//     e[k] = m[k] ^ e[k-65] ^ e[k-155] ^ e[k-170] ^ e[k-195] ^ e[k-209]
+// (e = 0 before the start): six 16-byte loads and xors and one store per block, no table
+// lookups. Every block but the last 209 (and a partial one) can be cleared; those keep
+// m[k] ^ (the e[k-d] of cleared blocks) and go through slicing-by-16: the CRC of M is the CRC
+// of that tail (the cleared part is all zeros, and a register seed is folded in beforehand by
+// xoring it into the first 4 bytes, which is the same thing for a CRC without inversion).
 
 const POLY = 0x82f63b78;
 
 /** inputs up to this many bytes stay in JS */
 const SMALL = 96;
+/** inputs of at least this many bytes take the sparse-multiple method */
+const SPARSE_MIN = 8192;
 /** bytes copied into the WebAssembly memory per call */
-const CHUNK = 65536;
-/** where the input chunk goes in the WebAssembly memory: after the 16 KiB of tables */
-const BUF = 16384;
+const CHUNK = 262144;
+/** Q's degree in 16-byte blocks, and the distances a cleared block is xored forward by */
+const Q_BLOCKS = 209;
+const Q_DISTANCES = [65, 155, 170, 195, 209] as const;
+/** WebAssembly memory: 16 KiB of tables, then the e values of the last Q_BLOCKS blocks, then the chunk */
+const HIST = 16384;
+const HIST_LEN = 16 * Q_BLOCKS;
+const BUF = HIST + HIST_LEN;
 
 /**
  * Slicing tables, flat: entry [k * 256 + b] is the register after feeding byte b and then
@@ -66,18 +88,14 @@ function crcJs(crc: number, d: Uint8Array, i: number, end: number): number {
   return crc;
 }
 
-// The WebAssembly module: memory exported, tables at 0 (written below), and
-//   crc(seed: i32, ptr: i32, len: i32) -> i32
-// over [ptr, ptr + len): 16-byte blocks, then one byte at a time. Per block, bytes 4..15
-// are i32.load8_u'd and looked up in tables 11..0, xored into a local; then the first
-// 32-bit word is xored with the register and its four bytes looked up in tables 15..12.
-// (Looking up the register-independent bytes first keeps V8 from spilling and lets them
-// run ahead of the previous block.) The text is crcWat(16, 'linear') in
-// bench/crc32c-candidates.ts; these are the bytes wat2wasm (npm package wabt) makes of it.
-const WASM_SLICE16 =
-  'AGFzbQEAAAABCAFgA39/fwF/AwIBAAUDAQABBxACBm1lbW9yeQIAA2NyYwAACsgCAcUCAQR/IAEgAmohAwJAIAJBEEkNACADQRBrIQQDQCABLQAEQQJ0KAKAWCABLQAFQQJ0KAKAUHMgAS0ABkECdCgCgEhzIAEtAAdBAnQoAoBAcyABLQAIQQJ0KAKAOHMgAS0ACUECdCgCgDBzIAEtAApBAnQoAoAocyABLQALQQJ0KAKAIHMgAS0ADEECdCgCgBhzIAEtAA1BAnQoAoAQcyABLQAOQQJ0KAKACHMgAS0AD0ECdCgCAHMhBiAAIAEoAgBzIQUgBiAFQf8BcUECdCgCgHggBUEGdkH8B3EoAoBwcyAFQQ52QfwHcSgCgGggBUEYdkECdCgCgGBzc3MhACABQRBqIQEgASAETQ0ACwsCQCABIANPDQADQCAAIAEtAABzQf8BcUECdCgCACAAQQh2cyEAIAFBAWohASABIANJDQALCyAACw==';
+// The WebAssembly module: the bytes wat2wasm makes of crc32c.wat (its functions are
+// described there).
+const WASM_KERNEL =
+  'AGFzbQEAAAABEwNgA39/fwF/YAJ/fwBgA39/fwADBAMAAQIFAwEAAQclBAZtZW1vcnkCAANjcmMAAAZyZWR1Y2UAAQl4b3JCbG9ja3MAAgrzAwPFAgEEfyABIAJqIQMCQCACQRBJDQAgA0EQayEEA0AgAS0ABEECdCgCgFggAS0ABUECdCgCgFBzIAEtAAZBAnQoAoBIcyABLQAHQQJ0KAKAQHMgAS0ACEECdCgCgDhzIAEtAAlBAnQoAoAwcyABLQAKQQJ0KAKAKHMgAS0AC0ECdCgCgCBzIAEtAAxBAnQoAoAYcyABLQANQQJ0KAKAEHMgAS0ADkECdCgCgAhzIAEtAA9BAnQoAgBzIQYgACABKAIAcyEFIAYgBUH/AXFBAnQoAoB4IAVBBnZB/AdxKAKAcHMgBUEOdkH8B3EoAoBoIAVBGHZBAnQoAoBgc3NzIQAgAUEQaiEBIAEgBE0NAAsLAkAgASADTw0AA0AgACABLQAAc0H/AXFBAnQoAgAgAEEIdnMhACABQQFqIQEgASADSQ0ACwsgAAtnAQJ/IAAgAUEEdGohAgJAIAFFDQADQCAAQZAaayEDIAAgAP0ABAAgA/0ABIASIAP9AATgBv1R/VEgA/0ABPAEIAP9AATgASAD/QAEAP1R/VH9Uf0LBAAgAEEQaiEAIAAgAkkNAAsLC0IBAX8gACACQQR0aiEDAkAgAkUNAANAIAAgAP0ABAAgAf0ABAD9Uf0LBAAgAEEQaiEAIAFBEGohASAAIANJDQALCws=';
 
 type WasmCrc = (crc: number, ptr: number, len: number) => number;
+type WasmReduce = (ptr: number, blocks: number) => void;
+type WasmXorBlocks = (dst: number, src: number, blocks: number) => void;
 
 // The bits of the WebAssembly JS API used here (the project's TS libs do not declare it);
 // absent under node --jitless.
@@ -91,30 +109,43 @@ interface WasmMemory {
 }
 
 let wasmRun: WasmCrc | null = null;
+let wasmReduce: WasmReduce = () => undefined;
+let wasmXorBlocks: WasmXorBlocks = () => undefined;
 let heap = new Uint8Array(0);
+let heap32 = new Int32Array(0);
 try {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasm) {
-    const instance = new wasm.Instance(new wasm.Module(Buffer.from(WASM_SLICE16, 'base64')), {});
+    const instance = new wasm.Instance(new wasm.Module(Buffer.from(WASM_KERNEL, 'base64')), {});
     const memory = instance.exports['memory'] as WasmMemory;
     const pages = Math.ceil((BUF + CHUNK) / 65536) - memory.buffer.byteLength / 65536;
     if (pages > 0) memory.grow(pages);
     new Int32Array(memory.buffer, 0, T.length).set(T);
     heap = new Uint8Array(memory.buffer);
+    heap32 = new Int32Array(memory.buffer);
+    wasmReduce = instance.exports['reduce'] as WasmReduce;
+    wasmXorBlocks = instance.exports['xorBlocks'] as WasmXorBlocks;
     wasmRun = instance.exports['crc'] as WasmCrc;
   }
 } catch {
-  wasmRun = null; // no usable WebAssembly: JS for everything
+  wasmRun = null; // no usable WebAssembly (or no SIMD): JS for everything
 }
 
-/**
- * What a worker thread needs to run the same kernel (src/encoding/crc32c-workers.ts): the
- * WebAssembly bytes, the tables to place at address 0, and where input chunks go. Undefined
- * where WebAssembly is not usable.
- */
-export function crc32cKernel(): { wasm: Uint8Array; tables: Int32Array; buf: number; chunk: number } | undefined {
-  if (wasmRun === null) return undefined;
-  return { wasm: Buffer.from(WASM_SLICE16, 'base64'), tables: T, buf: BUF, chunk: CHUNK };
+/** The sparse-multiple method (header comment) over data[start, end), end - start >= SPARSE_MIN. */
+function crcSparse(seed: number, data: Uint8Array, start: number, end: number): number {
+  const cleared = 16 * (((end - start) >>> 4) - Q_BLOCKS); // bytes of the blocks to clear
+  heap.fill(0, HIST, BUF);
+  for (let off = 0; off < cleared; off += CHUNK) {
+    const n = Math.min(CHUNK, cleared - off);
+    heap.set(data.subarray(start + off, start + off + n), BUF);
+    if (off === 0) heap32[BUF >> 2] = heap32[BUF >> 2]! ^ seed; // the seed, as the first 4 bytes (little-endian)
+    wasmReduce(BUF, n >>> 4);
+    heap.copyWithin(HIST, BUF + n - HIST_LEN, BUF + n); // the last Q_BLOCKS e values
+  }
+  // the tail: block i takes e[first + i - d] for each distance d > i, i.e. tail[0, d) ^= e[last d]
+  heap.set(data.subarray(start + cleared, end), BUF);
+  for (const d of Q_DISTANCES) wasmXorBlocks(BUF, HIST + 16 * (Q_BLOCKS - d), d);
+  return wasmRun!(0, BUF, end - start - cleared);
 }
 
 /**
@@ -127,6 +158,7 @@ export function crc32c(seed: number, data: Uint8Array, start = 0, end = data.len
   }
   let crc = seed | 0;
   if (end - start <= SMALL || wasmRun === null) return crcJs(crc, data, start, end) >>> 0;
+  if (end - start >= SPARSE_MIN) return crcSparse(crc, data, start, end) >>> 0;
   const run = wasmRun;
   while (start < end) {
     const n = end - start < CHUNK ? end - start : CHUNK;

@@ -74,14 +74,14 @@ test('every length around the JS / WebAssembly switch and the 8- and 16-byte ste
 });
 
 test('large inputs: several WebAssembly chunks, ragged ends', (t) => {
-  const big = randomBytes(3 * 65536 + 1000);
+  const big = randomBytes(3 * 262144 + 1000);
   for (const [a, b] of [
     [0, big.length],
     [1, big.length - 1],
     [7, 65536 + 7],
     [65535, 2 * 65536 + 2],
-    [13, 13 + 65536 * 2],
-    [100, 100 + 65536 * 3 - 17],
+    [13, 13 + 262144 * 2],
+    [100, 100 + 262144 * 3 - 17],
   ] as const) {
     t.is(crc32c(0, big, a, b), crc32cBitwise(0, big, a, b), `[${a}, ${b})`);
   }
@@ -91,6 +91,37 @@ test('large inputs: several WebAssembly chunks, ragged ends', (t) => {
   let ref = seed;
   for (let i = 0; i < huge.length; i += 1 << 20) ref = crc32cBitwise(ref, huge, i, Math.min(huge.length, i + (1 << 20)));
   t.is(crc32c(seed, huge), ref);
+});
+
+test('sparse-multiple method: lengths around its threshold, its 209-block tail and its 256 KiB chunks', (t) => {
+  const CHUNK = 262144;
+  const TAIL = 16 * 209;
+  const buf = randomBytes(2 * CHUNK + TAIL + 64);
+  const lengths: number[] = [];
+  for (let d = -40; d <= 40; d++) lengths.push(8192 + d);
+  for (const cleared of [CHUNK, 2 * CHUNK]) for (let d = -33; d <= 33; d += 3) lengths.push(cleared + TAIL + d);
+  for (const n of lengths) {
+    for (const [off, seed] of [[0, 0], [5, 0xffffffff], [13, 0x12345678]] as const) {
+      // the reference, in two halves (the incremental property is tested on its own below)
+      const mid = off + (n >> 1);
+      const ref = crc32cBitwise(crc32cBitwise(seed, buf, off, mid), buf, mid, off + n);
+      t.is(crc32c(seed, buf, off, off + n), ref, `len ${n} at ${off}`);
+    }
+  }
+});
+
+test('Q = y^209 + y^144 + y^54 + y^39 + y^14 + 1, y = x^128, is a multiple of the Castagnoli polynomial', (t) => {
+  // normal bit order: P = x^32 + 0x1EDC6F41; x^e mod P by repeated multiplication by x
+  const P = 0x1edc6f41;
+  const xPow = (e: number): number => {
+    let r = 1;
+    for (let i = 0; i < e; i++) r = ((r << 1) ^ (r & 0x80000000 ? P : 0)) >>> 0;
+    return r;
+  };
+  const q = [209, 144, 54, 39, 14, 0].reduce((acc, k) => (acc ^ xPow(128 * k)) >>> 0, 0);
+  t.is(q, 0);
+  // and not by accident: dropping a term leaves a non-zero remainder
+  t.not([209, 144, 54, 39, 0].reduce((acc, k) => (acc ^ xPow(128 * k)) >>> 0, 0), 0);
 });
 
 test('incremental: crc32c(crc32c(s, a), b) === crc32c(s, a ‖ b)', (t) => {
