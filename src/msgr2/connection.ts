@@ -184,9 +184,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private async readFrame(): Promise<Frame> {
     for (;;) {
-      const block = await this.reader.read(this.codec.preambleBlockLen);
-      const { preamble, inline } = this.codec.readPreamble(block);
-      const rest = await this.reader.read(this.codec.restLen(preamble));
+      // the preamble is parsed as soon as it is here, so the rest is read into its own buffer
+      let first: ReturnType<FrameCodec['readPreamble']> | undefined;
+      const [, rest] = await this.reader.readRecord(this.codec.preambleBlockLen, (block) => {
+        first = this.codec.readPreamble(block);
+        return this.codec.restLen(first.preamble);
+      });
+      const { preamble, inline } = first!;
       const segments = this.codec.readRest(preamble, rest, inline);
       if (segments) return { tag: preamble.tag, segments };
       // aborted by the sender: discard and read the next one
@@ -323,14 +327,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return f;
   }
 
+  /**
+   * Read and dispatch frames until closed, each dispatched synchronously as its last byte
+   * arrives (and the next frame's read set up before the socket reads again).
+   */
   private readLoop(): void {
-    const loop = async () => {
-      while (!this.closed) {
-        const f = await this.readFrame();
-        this.dispatch(f);
-      }
-    };
-    loop().catch((e: unknown) => this.fault(e instanceof Error ? e : new Error(String(e))));
+    let first: ReturnType<FrameCodec['readPreamble']> | undefined;
+    this.reader.readRecords(
+      () => this.codec.preambleBlockLen,
+      (block) => {
+        first = this.codec.readPreamble(block);
+        return this.codec.restLen(first.preamble);
+      },
+      (_block, rest) => {
+        const { preamble, inline } = first!;
+        const segments = this.codec.readRest(preamble, rest, inline);
+        // an aborted frame (undefined) is discarded
+        if (segments && !this.closed) this.dispatch({ tag: preamble.tag, segments });
+      },
+      (e) => this.fault(e),
+    );
   }
 
   private dispatch(f: Frame): void {

@@ -4,20 +4,28 @@
 // bytes already here are copied in, and the socket then reads straight into the part still
 // missing (no copy at all for most of a multi-MiB data segment). Other bytes are copied out
 // into chunks of their own, from which small reads are served without a further copy.
+//
+// readRecord() reads a header and then the body whose length the header gives, the second
+// read set up synchronously as the header completes: the rest of the socket read that
+// brought the header already goes to the body's own buffer, and the next socket read
+// straight into it (a msgr2 frame: preamble, then segments and epilogue). readRecords()
+// does that for record after record, each next header read set up as a body completes.
+//
 // Optionally records every byte read (the rxlog that AUTH_SIGNATURE signs).
 
 import type { OnReadOpts, Socket } from 'node:net';
 
 /** bytes the kernel may hand over per read */
 export const READ_BUFFER = 1 << 20;
-/** a pending read missing at least this many bytes has the socket read straight into it */
+/** a read missing at least this many bytes is assembled in its own buffer */
 const DIRECT_MIN = 64 * 1024;
 
 interface Waiter {
   n: number;
+  /** called synchronously with exactly n bytes */
   resolve: (b: Buffer) => void;
   reject: (e: Error) => void;
-  /** the answer being filled straight from the read buffer */
+  /** the answer being assembled in place */
   target?: Buffer;
   filled?: number;
 }
@@ -57,7 +65,7 @@ export class SocketReader {
     this.socket = socket;
   }
 
-  /** The pending large read's missing part when it is worth a read of its own, else the reused buffer. */
+  /** The pending read's missing part when it is worth a read of its own, else the reused buffer. */
   private nextBuffer(): Uint8Array {
     const w = this.waiter;
     this.direct = w?.target && w.n - w.filled! >= DIRECT_MIN ? w.target.subarray(w.filled!, w.n) : undefined;
@@ -71,40 +79,32 @@ export class SocketReader {
     const w = this.waiter;
     if (this.error || n <= 0 || !w?.target) return;
     w.filled! += n;
-    if (w.filled === w.n) {
-      this.waiter = undefined;
-      this.deliver(w, w.target);
-    }
+    if (w.filled === w.n) this.complete(w, w.target);
   }
 
   /** Take `n` bytes of `buf` (valid only during this call). */
   consume(buf: Buffer, n: number): void {
     this.onBytes?.();
-    if (this.error || n <= 0) return;
     let at = 0;
-    const w = this.waiter;
-    if (w && !w.target && this.buffered + n < w.n && w.n - this.buffered > READ_BUFFER) {
-      // a large read that this buffer does not complete: assemble it in place
-      w.target = Buffer.allocUnsafe(w.n);
-      w.filled = this.drainInto(w.target);
-    }
-    if (w?.target) {
-      const k = Math.min(n, w.n - w.filled!);
-      buf.copy(w.target, w.filled!, 0, k);
-      w.filled! += k;
-      at = k;
-      if (w.filled === w.n) {
-        this.waiter = undefined;
-        this.deliver(w, w.target);
+    while (at < n && !this.error) {
+      const w = this.waiter;
+      if (w?.target) {
+        const k = Math.min(n - at, w.n - w.filled!);
+        buf.copy(w.target, w.filled!, at, at + k);
+        w.filled! += k;
+        at += k;
+        if (w.filled === w.n) this.complete(w, w.target); // may set up the next read
+        continue;
       }
+      // a small read this buffer completes takes just its part; anything else is kept
+      const k = w && this.buffered + (n - at) >= w.n ? w.n - this.buffered : n - at;
+      this.chunks.push(Buffer.from(buf.subarray(at, at + k)));
+      this.buffered += k;
+      at += k;
+      if (w) this.satisfy();
     }
-    if (at < n) {
-      this.chunks.push(Buffer.from(buf.subarray(at, n)));
-      this.buffered += n - at;
-      // flow control: stop reading from the kernel while nobody consumes
-      if (this.buffered > 64 * 1024 * 1024 && !this.waiter) this.pause();
-      this.satisfy();
-    }
+    // flow control: stop reading from the kernel while nobody consumes
+    if (this.buffered > 64 * 1024 * 1024 && !this.waiter) this.pause();
   }
 
   /** Fail the pending and all future reads. */
@@ -130,11 +130,11 @@ export class SocketReader {
   private satisfy(): void {
     const w = this.waiter;
     if (!w || this.buffered < w.n) return;
-    this.waiter = undefined;
-    this.deliver(w, this.take(w.n));
+    this.complete(w, this.take(w.n));
   }
 
-  private deliver(w: Waiter, out: Buffer): void {
+  private complete(w: Waiter, out: Buffer): void {
+    this.waiter = undefined;
     if (this.log) this.log.push(Buffer.from(out));
     w.resolve(out);
   }
@@ -184,19 +184,96 @@ export class SocketReader {
     return out;
   }
 
+  /** Ask for n bytes; `resolve` is called synchronously when they are here. */
+  private want(n: number, resolve: (b: Buffer) => void, reject: (e: Error) => void): void {
+    if (this.error) return reject(this.error);
+    if (this.waiter) return reject(new Error('SocketReader: concurrent read'));
+    if (n === 0) return resolve(Buffer.alloc(0));
+    const w: Waiter = { n, resolve, reject };
+    if (this.buffered >= n) return this.complete(w, this.take(n));
+    if (n - this.buffered >= DIRECT_MIN) {
+      // large: assembled in place, what is here copied in now
+      w.target = Buffer.allocUnsafe(n);
+      w.filled = this.drainInto(w.target);
+    }
+    this.waiter = w;
+    this.resume();
+  }
+
   /** Resolves with exactly n bytes. One read at a time. */
   read(n: number): Promise<Buffer> {
-    if (this.error) return Promise.reject(this.error);
-    if (this.waiter) return Promise.reject(new Error('SocketReader: concurrent read'));
-    if (n === 0) return Promise.resolve(Buffer.alloc(0));
-    if (this.buffered >= n) {
-      const out = this.take(n);
-      if (this.log) this.log.push(Buffer.from(out));
-      return Promise.resolve(out);
-    }
-    return new Promise((resolve, reject) => {
-      this.waiter = { n, resolve, reject };
-      this.resume();
-    });
+    return new Promise((resolve, reject) => this.want(n, resolve, reject));
+  }
+
+  /**
+   * Read records one after another until the reader fails: a header of first() bytes, then
+   * the body of bodyLen(header) bytes, then onRecord(header, body), called synchronously as
+   * the body completes so that the next header read is set up before the socket reads again
+   * (no read lands where nobody waits). An error thrown by a callback, or the reader's
+   * failure, goes to onError, and reading stops.
+   */
+  readRecords(first: () => number, bodyLen: (header: Buffer) => number, onRecord: (header: Buffer, body: Buffer) => void, onError: (e: Error) => void): void {
+    let stopped = false;
+    const stop = (e: unknown) => {
+      if (stopped) return;
+      stopped = true;
+      onError(e instanceof Error ? e : new Error(String(e)));
+    };
+    const onHeader = (header: Buffer) => {
+      let n: number;
+      try {
+        n = bodyLen(header);
+      } catch (e) {
+        return stop(e);
+      }
+      this.want(n, (body) => {
+        try {
+          onRecord(header, body);
+        } catch (e) {
+          return stop(e);
+        }
+        next();
+      }, stop);
+    };
+    // records already here complete synchronously: loop rather than recurse
+    let running = false;
+    let again = false;
+    const next = () => {
+      if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      do {
+        again = false;
+        this.want(first(), onHeader, stop);
+      } while (again && !stopped);
+      running = false;
+    };
+    next();
+  }
+
+  /**
+   * Resolves with a header of `first` bytes and the body of `bodyLen(header)` bytes that
+   * follows it; bodyLen runs as soon as the header is here (an error it throws rejects).
+   */
+  readRecord(first: number, bodyLen: (header: Buffer) => number): Promise<[Buffer, Buffer]> {
+    return new Promise((resolve, reject) =>
+      this.want(
+        first,
+        (header) => {
+          let n: number;
+          try {
+            n = bodyLen(header);
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+            return;
+          }
+          this.want(n, (body) => resolve([header, body]), reject);
+        },
+        reject,
+      ),
+    );
   }
 }

@@ -199,8 +199,12 @@ test('watch/notify between rbd-ts and `rados watch` / `rados notify`, both direc
     t.regex(out, /NOTIFY cookie \d+ notify_id \d+/);
     t.true(out.includes(me), out);
   } finally {
-    child.stdin.end('\n'); // "press enter to exit": unwatches cleanly
-    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    // "press enter to exit": unwatches cleanly; wait for it to be gone (killed after 3 s)
+    const exited = new Promise((res) => child.once('exit', res));
+    child.stdin.end('\n');
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(kill);
   }
   // no watchers: the notify completes with no acks
   const none = await io.notify(oid, 'anyone?', { timeoutMs: 2000 });
