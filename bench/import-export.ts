@@ -4,7 +4,8 @@
 // stdout = /dev/null (op `export -`: what the client itself costs, without the file system,
 // whose page allocation on this kind of VM swings by several times between runs). Each tool runs as its own process
 // under /usr/bin/time: wall seconds, MB/s, CPU seconds (user+sys of the process and its
-// children) and peak RSS; the median of 3 rounds that interleave the tools. Standalone: `npx tsx bench/import-export.ts [256M,1G]` starts (and
+// children) and peak RSS; the median of 3 rounds that interleave the tools, each round
+// starting with the next tool. Standalone: `npx tsx bench/import-export.ts [256M,1G]` starts (and
 // stops) a one-OSD cluster with a 6 GiB memstore unless CEPH_CONF is set. Never asserted.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -163,7 +164,8 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
         runs.set(k, [...(runs.get(k) ?? []), r]);
       };
       for (let round = 0; round < repeats; round++) {
-        for (const t of tools) {
+        // each round starts with another tool (the first import after a removal can be slower)
+        for (const t of tools.map((_, i) => tools[(i + round) % tools.length]!)) {
           const img = `bench-xfer-${tag}-${bytes}-${round}-${t.tool.replace(/\W+/g, '')}`;
           const [ic, ia] = t.imp(img);
           const i = await timed(ic, ia);
