@@ -451,6 +451,242 @@ export function makeWasm(
   };
 }
 
+// ---------------------------------------------------------------------------------------
+// WebAssembly, reduction by a sparse multiple of the polynomial ("Chorba", S. Russell 2024,
+// arXiv:2412.16398; here in a form that fits a scratch copy of the input in linear memory)
+//
+// Ceph's register after the bytes d[0..n) from seed s is (for n >= 4) the CRC from a zero
+// register of d with s xored into its first four bytes. With d read as a polynomial (byte 0,
+// least significant bit first, has the highest degree), that is d(x)·x^32 mod P. Any
+// multiple M of P may be subtracted (xored) without changing it. CHORBA_TERMS lists the
+// byte positions b of a sparse multiple M(x) = Σ x^(8b) (checked by chorbaTermsOk()); its
+// top term Z = the last entry. The top term of M lined up under byte i of d cancels that
+// byte and xors it into bytes i + (Z - b) for the other terms b. Doing that for every byte
+// of d, in order, leaves d(x)·x^(8Z) mod M in the Z bytes after the end: with Z zero bytes
+// appended, "pull" form, one step per word, no tables:
+//   v[i] = d[i] ^ v[i - (Z - b1)] ^ ... ^ v[i - (Z - b5)]      (v = 0 before the start)
+// over the input and the Z zero bytes after it, the latter without their own sources of
+// course being eliminated (they are done last word first, into zeros). Those Z bytes are
+// then run through slicing-by-16 from a zero register, which gives crc·x^(8Z) mod P, and a
+// multiplication by the constant x^(-8Z) mod P (four lookups in 4 KiB of tables, like the
+// slicing tables) gives the CRC. Words of 8 (i64) or 16 (v128, plain SIMD xor; no clmul
+// needed) bytes work as long as every offset Z - b is at least a word, since then all the
+// bytes a word pulls in are final. The input is made a whole number of words by zero bytes
+// in front, which change nothing once the seed is in the data.
+//
+// The multiple has to have an even number of terms (x + 1 divides P) and CRC-32C has
+// Hamming distance 6 up to 5243 bits, so six terms is the least; a birthday search
+// (1 ^ y^a ^ y^b == y^c ^ y^d ^ y^e, y = x^8 mod P) finds the smallest one at Z = 209 bytes,
+// but its shortest offset, 65 bytes, makes the loads hit words still in the store buffer,
+// and an unaligned load over two pending stores cannot be forwarded: it waits. The smallest
+// multiple with all offsets >= 256 bytes (Z = 437) avoids that.
+//
+// Per 16 bytes the loop does 6 loads, 5 xors and 1 store instead of 16 table lookups.
+
+const X2N = (() => {
+  const t = [0x40000000]; // x^1, reflected
+  for (let k = 1; k < 32; k++) t.push(mulmodP(t[k - 1]!, t[k - 1]!));
+  return t;
+})();
+
+/** a(x)·b(x) mod P, both reflected (bit 31 is x^0), as in zlib's multmodp() */
+export function mulmodP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^e mod P, reflected, 0 <= e < 2^53 */
+export function xpowP(e: number): number {
+  let p = 0x80000000;
+  for (let k = 0; e > 0; k++, e = Math.floor(e / 2)) if (e % 2) p = mulmodP(X2N[k & 31]!, p);
+  return p;
+}
+
+/** byte positions of sparse multiples of P (see above); the last entry is Z */
+export const CHORBA_TERMS = {
+  z209: [0, 14, 39, 54, 144, 209],
+  z437: [0, 58, 171, 176, 177, 437],
+} as const;
+export type ChorbaTerms = keyof typeof CHORBA_TERMS;
+
+/** true if Σ x^(8b) over the terms is a multiple of P */
+export function chorbaTermsOk(terms: readonly number[]): boolean {
+  return terms.reduce((acc, b) => acc ^ xpowP(8 * b), 0) === 0;
+}
+
+/**
+ * The tables for multiplying by x^(-8Z) mod P: entry [k * 256 + v] is (v << 8k)·x^(-8Z).
+ * x has order 2^31 - 1 modulo P (P = (x + 1)·a primitive polynomial of degree 31), so
+ * x^(-8Z) = x^(2^31 - 1 - 8Z); checked here.
+ */
+export function chorbaInverseTables(z: number): Int32Array {
+  const inv = xpowP(2 ** 31 - 1 - 8 * z);
+  if (mulmodP(inv, xpowP(8 * z)) !== 0x80000000) throw new Error('x^(-8Z) mod P is wrong');
+  const t = new Int32Array(1024);
+  for (let k = 0; k < 4; k++) for (let v = 0; v < 256; v++) t[k * 256 + v] = mulmodP(inv, (v << (8 * k)) >>> 0);
+  return t;
+}
+
+/** where chorbaWat() expects its inverse tables; the slicing-by-16 tables go at 0 */
+export const CHORBA_INV = 16384;
+/** where the input goes; [CHORBA_INV + 4096, CHORBA_BUF) stays zero: >= Z + 15 zero bytes before the input */
+export const CHORBA_BUF = 22528;
+/** scratch bytes the kernel writes after the input (Z rounded up to words, plus a word) */
+export const chorbaScratch = (z: number): number => (Math.ceil(z / 16) + 1) * 16;
+
+export type ChorbaWord = 'i64' | 'v128';
+
+/**
+ * The WebAssembly text of the Chorba kernel: same export as crcWat(),
+ *   crc(seed: i32, ptr: i32, len: i32) -> i32,
+ * inputs of len >= minLen by the reduction above (the input bytes are overwritten), shorter
+ * ones and the Z-byte remainder by crcWat(16, 'linear')'s loop.
+ */
+export function chorbaWat(termsName: ChorbaTerms, word: ChorbaWord, minLen: number): string {
+  const terms = CHORBA_TERMS[termsName];
+  const z = terms[terms.length - 1]!;
+  const W = word === 'v128' ? 16 : 8;
+  const zr = Math.ceil(z / W) * W;
+  if (minLen < 4) throw new Error('minLen < 4: the seed goes into the first four bytes');
+  // slicing-by-16, 'linear' shape, as in crcWat()
+  const look = (k: number, idx: string): string => `(i32.load${k === 0 ? '' : ` offset=${k * 1024}`} ${idx})`;
+  const byteOf = (w: string, b: number): string =>
+    b === 0
+      ? `(i32.shl (i32.and ${w} (i32.const 255)) (i32.const 2))`
+      : b === 3
+        ? `(i32.shl (i32.shr_u ${w} (i32.const 24)) (i32.const 2))`
+        : `(i32.and (i32.shr_u ${w} (i32.const ${8 * b - 2})) (i32.const 1020))`;
+  const xorAll = (xs: string[], op: string): string => xs.reduce((a, t) => (a ? `(${op} ${a} ${t})` : t), '');
+  const indep: string[] = [];
+  for (let j = 4; j < 16; j++) indep.push(look(15 - j, `(i32.shl (i32.load8_u offset=${j} (local.get $p)) (i32.const 2))`));
+  const regTerms = [0, 1, 2, 3].map((b) => look(15 - b, byteOf('(local.get $w)', b)));
+  // the reduction: $s runs Z bytes behind the word being finished, so its sources are at
+  // $s + b for the terms b below Z and the word itself at $s + Z
+  const X = `${word}.xor`;
+  const ld = (off: number): string => `(${word}.load${off ? ` offset=${off}` : ''} (local.get $s))`;
+  const sources = xorAll(terms.slice(0, -1).map(ld), X);
+  const zero = word === 'v128' ? '(v128.const i64x2 0 0)' : '(i64.const 0)';
+  const inv = [0, 1, 2, 3].map((b) => `(i32.load offset=${CHORBA_INV + 1024 * b} ${byteOf('(local.get $crc)', b)})`);
+  return `(module
+  (memory (export "memory") 1)
+  (func (export "crc") (param $crc i32) (param $p i32) (param $n i32) (result i32)
+    (local $end i32) (local $last i32) (local $w i32) (local $x i32) (local $s i32) (local $e i32) (local $big i32)
+    (if (i32.ge_u (local.get $n) (i32.const ${minLen}))
+      (then
+        (local.set $big (i32.const 1))
+        ;; the seed into the first four bytes
+        (i32.store (local.get $p) (i32.xor (i32.load (local.get $p)) (local.get $crc)))
+        ;; zeros after the input: the remainder's place
+        (local.set $e (i32.add (local.get $p) (local.get $n)))
+        (local.set $s (local.get $e))
+        (local.set $last (i32.add (local.get $e) (i32.const ${zr + W})))
+        (loop $zero
+          (${word}.store (local.get $s) ${zero})
+          (local.set $s (i32.add (local.get $s) (i32.const ${W})))
+          (br_if $zero (i32.lt_u (local.get $s) (local.get $last))))
+        ;; reduce the input, word by word from the zero-padded start (p - (-n mod W))
+        (local.set $s (i32.sub (i32.sub (local.get $p) (i32.and (i32.sub (i32.const 0) (local.get $n)) (i32.const ${W - 1}))) (i32.const ${z})))
+        (local.set $last (i32.sub (local.get $e) (i32.const ${z})))
+        (loop $pull
+          (${word}.store offset=${z} (local.get $s) (${X} ${ld(z)} ${sources}))
+          (local.set $s (i32.add (local.get $s) (i32.const ${W})))
+          (br_if $pull (i32.lt_u (local.get $s) (local.get $last))))
+        ;; the remainder [e, e + Z), last word first so that its words never feed each other
+        (local.set $s (i32.add (local.get $last) (i32.const ${zr - W})))
+        (loop $rem
+          (${word}.store offset=${z} (local.get $s) ${sources})
+          (local.set $s (i32.sub (local.get $s) (i32.const ${W})))
+          (br_if $rem (i32.ge_s (local.get $s) (local.get $last))))
+        ;; then its CRC from a zero register, below
+        (local.set $crc (i32.const 0))
+        (local.set $p (local.get $e))
+        (local.set $n (i32.const ${z}))))
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    (block $blocksDone
+      (br_if $blocksDone (i32.lt_u (local.get $n) (i32.const 16)))
+      (local.set $last (i32.sub (local.get $end) (i32.const 16)))
+      (loop $blocks
+        (local.set $x ${xorAll(indep, 'i32.xor')})
+        (local.set $w (i32.xor (local.get $crc) (i32.load (local.get $p))))
+        (local.set $crc (i32.xor (local.get $x) ${xorAll(regTerms, 'i32.xor')}))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $blocks (i32.le_u (local.get $p) (local.get $last)))))
+    (block $tailDone
+      (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+      (loop $tail
+        (local.set $crc
+          (i32.xor
+            (i32.load (i32.shl (i32.and (i32.xor (local.get $crc) (i32.load8_u (local.get $p))) (i32.const 255)) (i32.const 2)))
+            (i32.shr_u (local.get $crc) (i32.const 8))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br_if $tail (i32.lt_u (local.get $p) (local.get $end)))))
+    ;; times x^(-8Z) mod P
+    (if (local.get $big) (then (local.set $crc ${xorAll(inv, 'i32.xor')})))
+    (local.get $crc)))
+`;
+}
+
+/** the chorbaWat() variants embedded below, as `${terms}-${word}-${minLen}` */
+export const CHORBA_VARIANTS: Array<[ChorbaTerms, ChorbaWord, number]> = [
+  ['z209', 'i64', 1024],
+  ['z209', 'v128', 1024],
+  ['z437', 'i64', 1024],
+  ['z437', 'v128', 1024],
+];
+
+/** wat2wasm output of chorbaWat(terms, word, minLen), base64 */
+export const WASM_CHORBA: Record<string, string> = {
+  'z209-i64-1024':
+    'AGFzbQEAAAABCAFgA39/fwF/AwIBAAUDAQABBxACBm1lbW9yeQIAA2NyYwAACu0EAeoEAQd/IAJBgAhPBEBBASEJIAEgASgCACAAczYCACABIAJqIQggCCEHIAhB4AFqIQQDQCAHQgA3AwAgB0EIaiEHIAcgBEkNAAsgAUEAIAJrQQdxa0HRAWshByAIQdEBayEEA0AgByAHKQPRASAHKQMAIAcpAw6FIAcpAyeFIAcpAzaFIAcpA5ABhYU3A9EBIAdBCGohByAHIARJDQALIARB0AFqIQcDQCAHIAcpAwAgBykDDoUgBykDJ4UgBykDNoUgBykDkAGFNwPRASAHQQhrIQcgByAETg0AC0EAIQAgCCEBQdEBIQILIAEgAmohAwJAIAJBEEkNACADQRBrIQQDQCABLQAEQQJ0KAKAWCABLQAFQQJ0KAKAUHMgAS0ABkECdCgCgEhzIAEtAAdBAnQoAoBAcyABLQAIQQJ0KAKAOHMgAS0ACUECdCgCgDBzIAEtAApBAnQoAoAocyABLQALQQJ0KAKAIHMgAS0ADEECdCgCgBhzIAEtAA1BAnQoAoAQcyABLQAOQQJ0KAKACHMgAS0AD0ECdCgCAHMhBiAAIAEoAgBzIQUgBiAFQf8BcUECdCgCgHggBUEGdkH8B3EoAoBwcyAFQQ52QfwHcSgCgGhzIAVBGHZBAnQoAoBgc3MhACABQRBqIQEgASAETQ0ACwsCQCABIANPDQADQCAAIAEtAABzQf8BcUECdCgCACAAQQh2cyEAIAFBAWohASABIANJDQALCyAJBEAgAEH/AXFBAnQoAoCAASAAQQZ2QfwHcSgCgIgBcyAAQQ52QfwHcSgCgJABcyAAQRh2QQJ0KAKAmAFzIQALIAAL',
+  'z209-v128-1024':
+    'AGFzbQEAAAABCAFgA39/fwF/AwIBAAUDAQABBxACBm1lbW9yeQIAA2NyYwAACpQFAZEFAQd/IAJBgAhPBEBBASEJIAEgASgCACAAczYCACABIAJqIQggCCEHIAhB8AFqIQQDQCAH/QwAAAAAAAAAAAAAAAAAAAAA/QsEACAHQRBqIQcgByAESQ0ACyABQQAgAmtBD3FrQdEBayEHIAhB0QFrIQQDQCAHIAf9AATRASAH/QAEACAH/QAEDv1RIAf9AAQn/VEgB/0ABDb9USAH/QAEkAH9Uf1R/QsE0QEgB0EQaiEHIAcgBEkNAAsgBEHQAWohBwNAIAcgB/0ABAAgB/0ABA79USAH/QAEJ/1RIAf9AAQ2/VEgB/0ABJAB/VH9CwTRASAHQRBrIQcgByAETg0AC0EAIQAgCCEBQdEBIQILIAEgAmohAwJAIAJBEEkNACADQRBrIQQDQCABLQAEQQJ0KAKAWCABLQAFQQJ0KAKAUHMgAS0ABkECdCgCgEhzIAEtAAdBAnQoAoBAcyABLQAIQQJ0KAKAOHMgAS0ACUECdCgCgDBzIAEtAApBAnQoAoAocyABLQALQQJ0KAKAIHMgAS0ADEECdCgCgBhzIAEtAA1BAnQoAoAQcyABLQAOQQJ0KAKACHMgAS0AD0ECdCgCAHMhBiAAIAEoAgBzIQUgBiAFQf8BcUECdCgCgHggBUEGdkH8B3EoAoBwcyAFQQ52QfwHcSgCgGhzIAVBGHZBAnQoAoBgc3MhACABQRBqIQEgASAETQ0ACwsCQCABIANPDQADQCAAIAEtAABzQf8BcUECdCgCACAAQQh2cyEAIAFBAWohASABIANJDQALCyAJBEAgAEH/AXFBAnQoAoCAASAAQQZ2QfwHcSgCgIgBcyAAQQ52QfwHcSgCgJABcyAAQRh2QQJ0KAKAmAFzIQALIAAL',
+  'z437-i64-1024':
+    'AGFzbQEAAAABCAFgA39/fwF/AwIBAAUDAQABBxACBm1lbW9yeQIAA2NyYwAACvEEAe4EAQd/IAJBgAhPBEBBASEJIAEgASgCACAAczYCACABIAJqIQggCCEHIAhBwANqIQQDQCAHQgA3AwAgB0EIaiEHIAcgBEkNAAsgAUEAIAJrQQdxa0G1A2shByAIQbUDayEEA0AgByAHKQO1AyAHKQMAIAcpAzqFIAcpA6sBhSAHKQOwAYUgBykDsQGFhTcDtQMgB0EIaiEHIAcgBEkNAAsgBEGwA2ohBwNAIAcgBykDACAHKQM6hSAHKQOrAYUgBykDsAGFIAcpA7EBhTcDtQMgB0EIayEHIAcgBE4NAAtBACEAIAghAUG1AyECCyABIAJqIQMCQCACQRBJDQAgA0EQayEEA0AgAS0ABEECdCgCgFggAS0ABUECdCgCgFBzIAEtAAZBAnQoAoBIcyABLQAHQQJ0KAKAQHMgAS0ACEECdCgCgDhzIAEtAAlBAnQoAoAwcyABLQAKQQJ0KAKAKHMgAS0AC0ECdCgCgCBzIAEtAAxBAnQoAoAYcyABLQANQQJ0KAKAEHMgAS0ADkECdCgCgAhzIAEtAA9BAnQoAgBzIQYgACABKAIAcyEFIAYgBUH/AXFBAnQoAoB4IAVBBnZB/AdxKAKAcHMgBUEOdkH8B3EoAoBocyAFQRh2QQJ0KAKAYHNzIQAgAUEQaiEBIAEgBE0NAAsLAkAgASADTw0AA0AgACABLQAAc0H/AXFBAnQoAgAgAEEIdnMhACABQQFqIQEgASADSQ0ACwsgCQRAIABB/wFxQQJ0KAKAgAEgAEEGdkH8B3EoAoCIAXMgAEEOdkH8B3EoAoCQAXMgAEEYdkECdCgCgJgBcyEACyAACw==',
+  'z437-v128-1024':
+    'AGFzbQEAAAABCAFgA39/fwF/AwIBAAUDAQABBxACBm1lbW9yeQIAA2NyYwAACpgFAZUFAQd/IAJBgAhPBEBBASEJIAEgASgCACAAczYCACABIAJqIQggCCEHIAhB0ANqIQQDQCAH/QwAAAAAAAAAAAAAAAAAAAAA/QsEACAHQRBqIQcgByAESQ0ACyABQQAgAmtBD3FrQbUDayEHIAhBtQNrIQQDQCAHIAf9AAS1AyAH/QAEACAH/QAEOv1RIAf9AASrAf1RIAf9AASwAf1RIAf9AASxAf1R/VH9CwS1AyAHQRBqIQcgByAESQ0ACyAEQbADaiEHA0AgByAH/QAEACAH/QAEOv1RIAf9AASrAf1RIAf9AASwAf1RIAf9AASxAf1R/QsEtQMgB0EQayEHIAcgBE4NAAtBACEAIAghAUG1AyECCyABIAJqIQMCQCACQRBJDQAgA0EQayEEA0AgAS0ABEECdCgCgFggAS0ABUECdCgCgFBzIAEtAAZBAnQoAoBIcyABLQAHQQJ0KAKAQHMgAS0ACEECdCgCgDhzIAEtAAlBAnQoAoAwcyABLQAKQQJ0KAKAKHMgAS0AC0ECdCgCgCBzIAEtAAxBAnQoAoAYcyABLQANQQJ0KAKAEHMgAS0ADkECdCgCgAhzIAEtAA9BAnQoAgBzIQYgACABKAIAcyEFIAYgBUH/AXFBAnQoAoB4IAVBBnZB/AdxKAKAcHMgBUEOdkH8B3EoAoBocyAFQRh2QQJ0KAKAYHNzIQAgAUEQaiEBIAEgBE0NAAsLAkAgASADTw0AA0AgACABLQAAc0H/AXFBAnQoAgAgAEEIdnMhACABQQFqIQEgASADSQ0ACwsgCQRAIABB/wFxQQJ0KAKAgAEgAEEGdkH8B3EoAoCIAXMgAEEOdkH8B3EoAoCQAXMgAEEYdkECdCgCgJgBcyEACyAACw==',
+};
+
+/**
+ * A Chorba candidate: like makeWasm(), the input copied into linear memory `chunk` bytes at
+ * a time (at CHORBA_BUF, after the tables and the zero gap).
+ */
+export function makeChorba(termsName: ChorbaTerms, word: ChorbaWord, minLen: number, chunk: number): Crc32cFn {
+  const key = `${termsName}-${word}-${minLen}`;
+  const b64 = WASM_CHORBA[key];
+  if (!b64) throw new Error(`no embedded wasm for ${key}`);
+  const terms = CHORBA_TERMS[termsName];
+  const z = terms[terms.length - 1]!;
+  if (!chorbaTermsOk(terms)) throw new Error(`${termsName} is not a multiple of P`);
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wasm) throw new Error('no WebAssembly in this runtime');
+  const inst = new wasm.Instance(new wasm.Module(Buffer.from(b64, 'base64')), {});
+  const memory = inst.exports['memory'] as { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  const run = inst.exports['crc'] as (crc: number, p: number, n: number) => number;
+  const need = Math.ceil((CHORBA_BUF + chunk + chorbaScratch(z)) / 65536) - memory.buffer.byteLength / 65536;
+  if (need > 0) memory.grow(need);
+  new Int32Array(memory.buffer, 0, 16 * 256).set(T);
+  new Int32Array(memory.buffer, CHORBA_INV, 1024).set(chorbaInverseTables(z));
+  const heap = new Uint8Array(memory.buffer);
+  return (crc, d, start, end) => {
+    while (start < end) {
+      const n = end - start < chunk ? end - start : chunk;
+      heap.set(d.subarray(start, start + n), CHORBA_BUF);
+      crc = run(crc, CHORBA_BUF, n);
+      start += n;
+    }
+    return crc >>> 0;
+  };
+}
+
 export function candidates(): Candidate[] {
   const list: Candidate[] = [
     { name: 'js bytewise', fn: bytewise },
@@ -479,6 +715,13 @@ export function candidates(): Candidate[] {
       list.push({ name: `hybrid js slice8 <= ${upTo} B, wasm16`, fn: makeWasm(16, 'linear', 65536, upTo, slice8) });
     }
     list.push({ name: `hybrid js slice16-last <= 96 B, wasm16`, fn: makeWasm(16, 'linear', 65536, 96, slice16Last) });
+    for (const [terms, word, minLen] of CHORBA_VARIANTS) {
+      if (!WASM_CHORBA[`${terms}-${word}-${minLen}`]) continue;
+      list.push({ name: `wasm chorba ${terms} ${word} >= ${minLen} B, 64K chunks`, fn: makeChorba(terms, word, minLen, 65536) });
+    }
+    // the fixed cost per call (zeroing, remainder, Z bytes of slicing) against the chunk size
+    list.push({ name: 'wasm chorba z437 v128 >= 1024 B, 16K chunks', fn: makeChorba('z437', 'v128', 1024, 16384) });
+    list.push({ name: 'wasm chorba z437 v128 >= 1024 B, 256K chunks', fn: makeChorba('z437', 'v128', 1024, 262144) });
   }
   return list;
 }

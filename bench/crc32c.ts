@@ -31,7 +31,10 @@ import {
   candidates,
   crc32cBitwiseRef,
   crcWat,
+  chorbaWat,
   WASM,
+  WASM_CHORBA,
+  CHORBA_VARIANTS,
   type WasmShape,
   type Candidate,
   type Crc32cFn,
@@ -53,7 +56,8 @@ const CHILD = args.get('candidate');
 const SAME_PROCESS = args.has('same-process');
 /** what src/encoding/crc32c.ts does; kept in step with it by hand (and by the check below) */
 const SHIPPED =
-  'hybrid: JS slicing-by-8 up to 96 B, WebAssembly slicing-by-16 "linear" (64K chunks) above';
+  'hybrid: JS slicing-by-8 up to 96 B, WebAssembly slicing-by-16 "linear" up to 8 KiB, ' +
+  'sparse multiple of P in y = x^128 (WebAssembly SIMD, 256K chunks) from 8 KiB';
 
 const SIZES = (args.get('sizes') ?? '41,4096,65536,4194304').split(',').map(Number);
 
@@ -137,6 +141,13 @@ async function checkWasmBytes(): Promise<void> {
     mod.destroy();
     console.log(`wabt: embedded ${key} wasm ${bin === WASM[key] ? 'matches' : 'DIFFERS FROM'} crcWat()`);
   }
+  for (const [terms, word, minLen] of CHORBA_VARIANTS) {
+    const key = `${terms}-${word}-${minLen}`;
+    const mod = wabt.parseWat(`${key}.wat`, chorbaWat(terms, word, minLen));
+    const bin = Buffer.from(mod.toBinary({}).buffer as Uint8Array).toString('base64');
+    mod.destroy();
+    console.log(`wabt: embedded chorba ${key} wasm ${bin === WASM_CHORBA[key] ? 'matches' : 'DIFFERS FROM'} chorbaWat()`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -163,13 +174,27 @@ function correct(c: Candidate & { seedless?: boolean }): string | null {
     if (got !== want) return `seed ${seed} len ${d.length}: got ${got}, want ${want}`;
   }
   const big = randomBytes(300_000);
+  const randomSeed = () => (c.seedless ? 0xffffffff : Math.floor(Math.random() * 2 ** 32));
+  // every length 0..300 and lengths around the size thresholds and chunk sizes, from random
+  // starts (so unaligned) with random seeds
+  const lengths = Array.from({ length: 301 }, (_, i) => i);
+  for (const t of [512, 1024, 2048, 4096, 16384, 65536, 262144]) lengths.push(t - 17, t - 1, t, t + 1, t + 7, t + 437);
+  for (const len of lengths) {
+    for (let r = 0; r < 3; r++) {
+      const a = Math.floor(Math.random() * (big.length - len + 1));
+      const seed = randomSeed();
+      const got = c.fn(seed, big, a, a + len);
+      const want = crc32cBitwiseRef(seed, big, a, a + len);
+      if (got !== want) return `random [${a}, ${a + len}) seed ${seed}: got ${got}, want ${want}`;
+    }
+  }
   for (const [a, b] of [
     [0, big.length],
     [1, 70_001],
     [3, 200_003],
     [7, 7 + 65_536 * 2 + 5],
   ] as const) {
-    const seed = c.seedless ? 0xffffffff : 0x12345678;
+    const seed = randomSeed();
     const got = c.fn(seed, big, a, b);
     const want = crc32cBitwiseRef(seed, big, a, b);
     if (got !== want) return `random [${a}, ${b}): got ${got}, want ${want}`;
