@@ -14,6 +14,7 @@
 // Optionally records every byte read (the rxlog that AUTH_SIGNATURE signs).
 
 import type { OnReadOpts, Socket } from 'node:net';
+import { POOLED_MIN, takeReadBuffer } from './read-buffers.js';
 
 /** bytes the kernel may hand over per read */
 export const READ_BUFFER = 1 << 20;
@@ -192,8 +193,8 @@ export class SocketReader {
     const w: Waiter = { n, resolve, reject };
     if (this.buffered >= n) return this.complete(w, this.take(n));
     if (n - this.buffered >= DIRECT_MIN) {
-      // large: assembled in place, what is here copied in now
-      w.target = Buffer.allocUnsafe(n);
+      // large: assembled in place, what is here copied in now (bulk data in a reusable buffer)
+      w.target = n >= POOLED_MIN ? takeReadBuffer(n) : Buffer.allocUnsafe(n);
       w.filled = this.drainInto(w.target);
     }
     this.waiter = w;

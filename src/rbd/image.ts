@@ -4,7 +4,7 @@
 
 import { CephError, DecodeError, errnoNumber, ignoring } from '../encoding/errno.js';
 import { utimeToDate, type UTime } from '../encoding/types.js';
-import type { CallOptions, IoCtx } from '../rados/ioctx.js';
+import { recycleReadBuffer, type CallOptions, type IoCtx } from '../rados/ioctx.js';
 import { ReadOp, WriteOp } from '../rados/op-builder.js';
 import { Throttle } from '../rados/throttle.js';
 import { CEPH_NOSNAP } from '../rados/osd-ops.js';
@@ -656,6 +656,7 @@ export class Image {
           if (at < data.length) data.copy(out(), imgOff - offset, at, Math.min(data.length, at + l));
           at += l;
         }
+        recycleReadBuffer(data); // copied out: its memory can take another read
         return;
       }
       const parent = overlap > 0 ? this.openParent() : undefined;
@@ -664,7 +665,9 @@ export class Image {
       for (const [imgOff, l] of ex.imageExtents) {
         const n = Math.min(l, overlap - imgOff);
         if (n <= 0) continue;
-        (await p.read(imgOff, n, opts)).copy(out(), imgOff - offset);
+        const from = await p.read(imgOff, n, opts);
+        from.copy(out(), imgOff - offset);
+        recycleReadBuffer(from);
       }
     };
     await this.eachObject(extents, readOne, opts);

@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
-import type { CallOptions, IoCtx } from '../rados/ioctx.js';
+import { recycleReadBuffer, type CallOptions, type IoCtx } from '../rados/ioctx.js';
 import { Image } from './image.js';
 import { RBD } from './rbd.js';
 import { ImageWriteStream, isZero, stripePeriod } from './stream.js';
@@ -228,6 +228,7 @@ export async function exportImage(image: Image, dest: string | Writable, opts: E
           while (at < buf.length) at += (await fh.write(buf, at, buf.length - at, done + at)).bytesWritten;
         }
         done += buf.length;
+        recycleReadBuffer(buf); // written: its memory can take a later read
         opts.onProgress?.(done, size);
       }
       await fh.truncate(done);
@@ -237,9 +238,11 @@ export async function exportImage(image: Image, dest: string | Writable, opts: E
     return done;
   }
   const out: Writable = dest === '-' ? process.stdout : (dest as Writable);
+  // stdout is done with a chunk when its write calls back; a caller's Writable may keep chunks
+  const recycleAfter = out === process.stdout ? (buf: Buffer) => () => recycleReadBuffer(buf) : undefined;
   try {
     for await (const buf of rs as AsyncIterable<Buffer>) {
-      if (!out.write(buf)) await untilEvent(out, 'drain');
+      if (!out.write(buf, recycleAfter?.(buf))) await untilEvent(out, 'drain');
       done += buf.length;
       opts.onProgress?.(done, size);
     }
