@@ -1,6 +1,8 @@
 // RADOS write throughput, rbd-ts against `rados bench` on the same cluster in the same run:
 // 4 MiB and 4 KiB writes with 16 in flight. Each side runs as its own process so CPU
-// seconds and peak memory are its own.
+// seconds and peak memory are its own. Both stop after `seconds` or MAX_BYTES of new
+// objects, whichever comes first (`rados bench --max-objects`): a memstore OSD holds every
+// byte in RAM, and at ~1 GB/s ten seconds of new objects outgrow it.
 //
 //   node --import=tsx bench/rados-write.ts -c ceph.conf [--seconds 10] [--pool rbd]
 //   (child mode) node --import=tsx bench/rados-write.ts --child -c ceph.conf --size N --depth 16 --seconds S --pool P
@@ -11,6 +13,10 @@ import { promisify } from 'node:util';
 import { Rados } from '../src/rados/rados.js';
 
 const run = promisify(execFile);
+
+/** new-object bytes one run may write */
+const MAX_BYTES = 4 * 1024 ** 3;
+const maxObjects = (size: number): number => Math.floor(MAX_BYTES / size);
 
 function arg(name: string, dflt?: string): string {
   const i = process.argv.indexOf(name);
@@ -52,7 +58,7 @@ async function child(): Promise<void> {
   let n = 0;
   await Promise.all(
     Array.from({ length: depth }, async () => {
-      while (performance.now() < end) {
+      while (performance.now() < end && n < maxObjects(size)) {
         const s = performance.now();
         // a WRITE at offset 0 of a new object, as `rados bench write` does
         await io.write(`${prefix}${n++}`, data);
@@ -112,7 +118,7 @@ async function onePair(conf: string, pool: string, seconds: number, size: number
   };
   if (!radosFirst) await mineRun();
   {
-    const rb = await timed('rados', ['-c', conf, '-p', pool, 'bench', String(seconds), 'write', '-t', String(depth), '-b', String(size), '--no-hints']);
+    const rb = await timed('rados', ['-c', conf, '-p', pool, 'bench', String(seconds), 'write', '-t', String(depth), '-b', String(size), '--no-hints', '--max-objects', String(maxObjects(size))]);
     const get = (re: RegExp) => Number(re.exec(rb.stdout)?.[1] ?? NaN);
     const ops = get(/Total writes made:\s+(\d+)/);
     const dt = get(/Total time run:\s+([\d.]+)/);

@@ -80,7 +80,7 @@ export function renderReport(r: CloneCopyResults, charts: string[] = []): string
     `${r.env.date} · ${r.env.cluster} · ${r.env.cpu} (${r.env.cores} cores, ${r.env.memGiB} GiB) · Linux ${r.env.kernel} · Node ${r.env.node} · ${r.env.ceph}\n`,
   );
   md.push(
-    `Preset ${o.preset}: pool \`${o.pool}\`, parents ${o.sizes.map(sizeLabel).join(', ')}; ${o.clones} timed clones per size, format and implementation (after ${o.warmup} warm-up clones each), interleaved; ${o.repeats} bulk copies per size and implementation, ${sizeLabel(o.objectBytes)} objects, ${o.depth} in flight; RADOS ceiling ${o.radosRepeats} × ${o.radosSeconds} s. Run took ${f(r.elapsedSeconds, 0)} s. Figures with repeats read median (min–max).\n`,
+    `Preset ${o.preset}: pool \`${o.pool}\`, parents ${o.sizes.map(sizeLabel).join(', ')}; ${o.clones} timed clones per size, format and implementation (after ${o.warmup} warm-up clones each), interleaved; ${o.repeats} bulk copies per size and implementation, ${sizeLabel(o.objectBytes)} objects, ${o.depth} in flight; RADOS ceiling ${o.radosRepeats} × ${o.radosSeconds} s or 4 GiB of new objects, whichever ends first. Run took ${f(r.elapsedSeconds, 0)} s. Figures with repeats read median (min–max).\n`,
   );
 
   md.push(`## Goals\n`);
