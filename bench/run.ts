@@ -105,11 +105,11 @@ const SUITES: Suite[] = [
     },
   },
   {
-    // rbd-ts import/export vs python3-rbd aio and rbd import/export (--transfer-sizes 256M,1G)
+    // rbd-ts import/export vs python3-rbd aio and rbd import/export (--transfer-sizes 256M,1G, --repeats 3)
     name: 'import-export',
     byDefault: false,
     async run(ctx) {
-      const rows = await benchImportExport(ctx.conf, parseTransferSizes(arg(ctx.argv, '--transfer-sizes') ?? '256M,1G'), arg(ctx.argv, '--pool') ?? 'rbd');
+      const rows = await benchImportExport(ctx.conf, parseTransferSizes(arg(ctx.argv, '--transfer-sizes') ?? '256M,1G'), arg(ctx.argv, '--pool') ?? 'rbd', Number(arg(ctx.argv, '--repeats') ?? 3));
       for (const l of formatRows(rows).split('\n')) ctx.log(l);
       writeFileSync(join(ctx.outDir('import-export'), 'results.json'), JSON.stringify({ node: process.version, cluster: ctx.cluster, rows }, null, 2) + '\n');
     },
