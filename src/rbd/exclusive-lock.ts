@@ -45,6 +45,8 @@ export interface ExclusiveLockHost {
   idle(): boolean;
   /** the lock is ours: the header may have changed, cached object-map knowledge is stale */
   onAcquired(opts: CallOptions): Promise<void>;
+  /** the lock is about to be given up (in-flight I/O done, the header still locked) */
+  beforeRelease?(opts: CallOptions): Promise<void>;
   /** the lock is gone: stop trusting the head object map */
   onReleased(): void;
   /** a HEADER_UPDATE arrived (also recorded in `headerUpdated`) */
@@ -428,6 +430,7 @@ export class ExclusiveLock {
       if (this.host.idle() && seen === this.admissions) break;
     }
     const cookie = this.cookie;
+    await this.host.beforeRelease?.(opts).catch(() => undefined);
     this.host.onReleased();
     try {
       if (cookie) {

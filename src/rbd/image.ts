@@ -18,6 +18,8 @@ import { ImageReadStream, ImageWriteStream, type ImageReadStreamOptions, type Im
 import { OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, OBJECT_NONEXISTENT, OBJECT_PENDING, ObjectMap } from './object-map.js';
 import type { ChildInfo, ImageStat, ParentInfo, RbdInfoJson, SnapInfo } from './types.js';
 import { ExclusiveLock } from './exclusive-lock.js';
+import { guardedMapOp, lockObjectMap, unlockObjectMap } from './object-map-lock.js';
+import type { ClsCall } from './cls/rbd.js';
 import { HEADER_UPDATE_NOTIFY } from './watch-notify.js';
 
 /** NotifyMessage{HEADER_UPDATE}: ENC(7,1) { u32 op 3 } */
@@ -370,7 +372,7 @@ export class Image {
           // the snapshot's object map is a copy of the head map; the head's EXISTS become EXISTS_CLEAN
           const head = await this.io.read(objectMapObject(this.id), 0).catch(() => undefined);
           if (head) await this.io.writeFull(objectMapObject(this.id, snapId), head, opts);
-          if (this.features & Feature.FAST_DIFF) await call(this.io, objectMapObject(this.id), R.objectMapSnapAdd(), opts).catch(() => undefined);
+          if (this.features & Feature.FAST_DIFF) await this.headMap(R.objectMapSnapAdd(), opts).catch(() => undefined);
         }
         await this.refresh(opts);
         await this.notifyUpdate();
@@ -412,7 +414,8 @@ export class Image {
       // that changed before this snapshot stay marked changed (EXISTS) for diffs from older snapshots
       const map = await call(this.io, objectMapObject(this.id, s.id), R.objectMapLoad(), opts).catch(ignoring('ENOENT'));
       const next = this.snaps.find((x) => x.id > s.id); // snaps are sorted by id
-      if (map) await call(this.io, objectMapObject(this.id, next?.id), R.objectMapSnapRemove(map), opts);
+      if (map && next) await call(this.io, objectMapObject(this.id, next.id), R.objectMapSnapRemove(map), opts);
+      else if (map) await this.headMap(R.objectMapSnapRemove(map), opts);
     }
     await call(this.io, this.headerOid, R.snapshotRemove(s.id), opts);
     if (this.features & Feature.OBJECT_MAP) await this.io.remove(objectMapObject(this.id, s.id), opts).catch(() => undefined);
@@ -493,7 +496,7 @@ export class Image {
       if (this.features & Feature.OBJECT_MAP) {
         // the head's object map becomes the snapshot's (librbd object_map::SnapshotRollbackRequest)
         const map = await this.io.read(objectMapObject(this.id, s.id), 0, 0, opts).catch(() => undefined);
-        if (map) await this.io.writeFull(objectMapObject(this.id), map, opts);
+        if (map) await this.io.operate(objectMapObject(this.id), this.objectMapLocked ? guardedMapOp([]).writeFull(map) : new WriteOp().writeFull(map), opts);
       }
       await this.refresh(opts);
       await this.notifyUpdate();
@@ -553,7 +556,7 @@ export class Image {
       if (size === this.size) return;
       const newCount = objectCount(this.layout, size);
       if (size > this.size) {
-        if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
+        if (this.features & Feature.OBJECT_MAP) await this.headMap(R.objectMapResize(newCount, 0), opts);
         await call(this.io, this.headerOid, R.setSize(size), opts);
       } else {
         if (opts.allowShrink === false) throw rbdError('EINVAL', 'shrinking is not allowed', this.name, 'resize');
@@ -561,15 +564,15 @@ export class Image {
         // (librbd TrimRequest); object_map_resize refuses (ESTALE) to drop entries that are not NONEXISTENT
         const oldCount = objectCount(this.layout, this.size);
         const om = !!(this.features & Feature.OBJECT_MAP) && newCount < oldCount;
-        if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount, oldCount, 2, 1), opts);
+        if (om) await this.headMap(R.objectMapUpdate(newCount, oldCount, 2, 1), opts);
         // the object truncated at the new end is written: EXISTS_CLEAN → EXISTS (fast-diff sees the change)
         if (this.features & Feature.OBJECT_MAP && this.layout.stripeCount === 1 && size % this.layout.objectSize !== 0) {
-          await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount - 1, newCount, 1, 1), opts);
+          await this.headMap(R.objectMapUpdate(newCount - 1, newCount, 1, 1), opts);
         }
         await this.trim(size, opts);
-        if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(newCount, oldCount, 0, 2), opts);
+        if (om) await this.headMap(R.objectMapUpdate(newCount, oldCount, 0, 2), opts);
         await call(this.io, this.headerOid, R.setSize(size), opts);
-        if (this.features & Feature.OBJECT_MAP) await call(this.io, objectMapObject(this.id), R.objectMapResize(newCount, 0), opts);
+        if (this.features & Feature.OBJECT_MAP) await this.headMap(R.objectMapResize(newCount, 0), opts);
       }
       await this.refresh(opts);
       await this.notifyUpdate();
@@ -683,7 +686,7 @@ export class Image {
     if (!(this.features & Feature.OBJECT_MAP) || this.mapped.has(objno)) return;
     if (this.objectMap?.get(objno) !== OBJECT_EXISTS) {
       // before the data: a crash leaves the map saying "may exist", never the reverse
-      await call(this.io, objectMapObject(this.id), R.objectMapUpdate(objno, objno + 1, OBJECT_EXISTS), opts);
+      await this.headMap(R.objectMapUpdate(objno, objno + 1, OBJECT_EXISTS), opts);
       this.objectMap?.set(objno, OBJECT_EXISTS);
     }
     this.mapped.add(objno);
@@ -712,16 +715,35 @@ export class Image {
     }
   }
 
+  /** whether this handle holds the head object map's own lock (object-map-lock.ts) */
+  private objectMapLocked = false;
+
+  /** A change to the head object map: guarded by its lock while this handle holds it. */
+  private async headMap(c: ClsCall<unknown>, opts: CallOptions): Promise<void> {
+    const oid = objectMapObject(this.id);
+    if (this.objectMapLocked) await this.io.operate(oid, guardedMapOp([c]), opts);
+    else await call(this.io, oid, c, opts);
+  }
+
   /** Called by the exclusive lock once this handle owns it: the head map is now ours to trust. */
   async onLockAcquired(opts: CallOptions = {}): Promise<void> {
     this.mapped.clear();
     await this.refresh(opts);
+    if (this.features & Feature.OBJECT_MAP) this.objectMapLocked = await lockObjectMap(this.io, this.id, opts);
     await this.loadObjectMap(opts);
   }
 
-  /** Called when the exclusive lock is given up: others may now change the head map. */
+  /** Called by the exclusive lock before it unlocks the header: the map's lock goes first. */
+  async beforeLockRelease(opts: CallOptions = {}): Promise<void> {
+    if (!this.objectMapLocked) return;
+    this.objectMapLocked = false;
+    await unlockObjectMap(this.io, this.id, opts).catch(() => undefined);
+  }
+
+  /** Called when the exclusive lock is given up (or lost): others may now change the head map. */
   onLockReleased(): void {
     this.mapped.clear();
+    this.objectMapLocked = false;
     if (this.snapId === CEPH_NOSNAP) this.objectMap = undefined;
   }
 
@@ -778,9 +800,9 @@ export class Image {
       if (whole && !parentData) {
         // PENDING before, NONEXISTENT after (object map)
         const om = this.features & Feature.OBJECT_MAP;
-        if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(ex.objno, ex.objno + 1, OBJECT_PENDING, OBJECT_EXISTS), opts).catch(() => undefined);
+        if (om) await this.headMap(R.objectMapUpdate(ex.objno, ex.objno + 1, OBJECT_PENDING, OBJECT_EXISTS), opts).catch(() => undefined);
         await dio.remove(dataObject(this.objectPrefix, ex.objno), opts).catch(ignoring('ENOENT'));
-        if (om) await call(this.io, objectMapObject(this.id), R.objectMapUpdate(ex.objno, ex.objno + 1, 0, OBJECT_PENDING), opts).catch(() => undefined);
+        if (om) await this.headMap(R.objectMapUpdate(ex.objno, ex.objno + 1, 0, OBJECT_PENDING), opts).catch(() => undefined);
         this.objectMap?.set(ex.objno, OBJECT_NONEXISTENT);
         this.mapped.delete(ex.objno);
         return;
@@ -1011,6 +1033,7 @@ export class Image {
         this.exclusiveLock!.headerUpdated = false;
         await this.onLockAcquired(o); // refresh + object map; clears this.mapped
       },
+      beforeRelease: (o) => this.beforeLockRelease(o),
       onReleased: () => this.onLockReleased(),
     });
     const lock = this.exclusiveLock;

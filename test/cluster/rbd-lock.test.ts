@@ -70,6 +70,67 @@ test('an rbd-ts write takes rbd_lock as librbd does (cookie "auto <watch handle>
   }
 });
 
+interface RadosLockInfo {
+  type: string;
+  tag: string;
+  lockers: Array<{ name: string; cookie: string }>;
+}
+
+async function radosLockInfo(c: { conf: string }, oid: string): Promise<RadosLockInfo> {
+  const r = await rados(c, ['-p', 'rbd', 'lock', 'info', oid, 'rbd_lock', '--format', 'json']);
+  if (r.code !== 0) throw new Error(`rados lock info ${oid}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as RadosLockInfo;
+}
+
+test('the head object map has its own lock while rbd-ts owns the image, as with librbd; head-map changes assert it (EBUSY once someone else took it)', async (t) => {
+  const c = await sharedCluster();
+  const { cluster, io } = await connect(c.conf);
+  const img = name('omlock');
+  try {
+    await RBD.create(io, img, 16 * MiB);
+    const h = await Image.open(io, img);
+    const om = `rbd_object_map.${h.id}`;
+    t.deepEqual((await radosLockInfo(c, om)).lockers, [], 'opening takes no lock');
+    await h.write(Buffer.alloc(4096, 1), 0);
+    const held = await radosLockInfo(c, om);
+    t.is(held.type, 'exclusive');
+    t.is(held.tag, '');
+    t.deepEqual(held.lockers.map((l) => [l.name, l.cookie]), [[cluster.instanceName, '']]);
+
+    // someone else takes the map's lock behind our back (what a new image owner does)
+    t.is((await rados(c, ['-p', 'rbd', 'lock', 'break', om, 'rbd_lock', cluster.instanceName, '--lock-cookie', ''])).code, 0);
+    t.is((await rados(c, ['-p', 'rbd', 'lock', 'get', om, 'rbd_lock', '--lock-cookie', '', '--lock-type', 'exclusive'])).code, 0);
+    const other = (await radosLockInfo(c, om)).lockers[0]!.name;
+    t.not(other, cluster.instanceName);
+    // a write to an object not yet in the map needs a head-map change first: refused, nothing written
+    const err = await t.throwsAsync(h.write(Buffer.alloc(4096, 2), 8 * MiB));
+    t.true(err instanceof CephError && err.code === 'EBUSY', String(err));
+    const ls = await rados(c, ['-p', 'rbd', 'ls']);
+    t.false(ls.stdout.includes(`${h.id}.0000000000000002`), 'no data object written past the refused map update');
+    // an object already marked in the map takes writes (no map change needed)
+    await h.write(Buffer.alloc(4096, 3), 4096);
+
+    t.is((await rados(c, ['-p', 'rbd', 'lock', 'break', om, 'rbd_lock', other, '--lock-cookie', ''])).code, 0);
+    await h.close();
+    t.deepEqual((await radosLockInfo(c, om)).lockers, [], 'close() leaves the map unlocked');
+    t.deepEqual(await lockLs(c.conf, img), [], 'and the image');
+
+    // a fresh owner takes it again, and librbd takes it from rbd-ts (rbd-ts releases both locks)
+    const h2 = await Image.open(io, img);
+    await h2.write(Buffer.alloc(4096, 4), 12 * MiB);
+    t.deepEqual((await radosLockInfo(c, om)).lockers.map((l) => l.name), [cluster.instanceName]);
+    await librbd(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    img.write(b'L' * 4096, 4 * 1048576)\nfinally:\n    img.close()`, { name: img });
+    t.deepEqual((await radosLockInfo(c, om)).lockers, [], 'librbd took the map lock after rbd-ts released it, and released it on close');
+    await h2.close();
+    const check = await rbd(c, ['object-map', 'check', `rbd/${img}`]);
+    t.is(check.code, 0, check.stderr);
+    t.notRegex(check.stdout + check.stderr, /invalid|fix/i);
+  } finally {
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
 test('rbd-ts and a librbd writer take turns through the lock and lose no write', async (t) => {
   const c = await sharedCluster();
   const { cluster, io } = await connect(c.conf);
