@@ -1,6 +1,7 @@
 // IoCtx: the per-pool object API (python-rados names in camelCase). Each call builds the
 // sub-ops of one MOSDOp (src/rados/op-builder.ts) and hands it to the objecter.
 
+import type { ResolvedConfig } from '../config/client-config.js';
 import { Decoder } from '../encoding/decoder.js';
 import { CephError, errnoNumber } from '../encoding/errno.js';
 import { addrToString, decodeEntityAddr, decodeEntityNameT, decodeUTime, entityTypeName, utimeToDate } from '../encoding/types.js';
@@ -51,6 +52,8 @@ export interface ClusterView {
   requireMinCompatClient(): number;
   /** a mon command (rc 0 or a negative errno), e.g. `osd blocklist add` when breaking a dead owner's lock */
   monCommand(cmd: object, opts?: CallOptions): Promise<{ rc: number; outs: string; outbl: Buffer }>;
+  /** the client's configuration (options given to connect > environment > conf file) */
+  readonly config: Pick<ResolvedConfig, 'get' | 'getBool' | 'getInteger'>;
 }
 
 export interface WatcherInfo {

@@ -266,6 +266,7 @@ export class Rados {
       poolIds: () => [...(tracker.current?.poolNames.keys() ?? [])],
       requireMinCompatClient: () => tracker.current?.requireMinCompatClient ?? 0,
       monCommand: (cmd, o) => this.monCommand(cmd, o),
+      config: this.config,
     };
   }
 

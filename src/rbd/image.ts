@@ -1035,6 +1035,10 @@ export class Image {
       },
       beforeRelease: (o) => this.beforeLockRelease(o),
       onReleased: () => this.onLockReleased(),
+    }, {
+      // librbd's options for a dead owner's lock (the client's configuration, else their defaults)
+      blocklistOnBreakLock: this.io.cluster.config.getBool('rbd_blocklist_on_break_lock') ?? true,
+      blocklistExpireSeconds: this.io.cluster.config.getInteger('rbd_blocklist_expire_seconds') ?? 0,
     });
     const lock = this.exclusiveLock;
     await lock.ensureWatch(opts);

@@ -309,6 +309,30 @@ test("a dead owner's lock (librbd cookie, no watch) is broken as librbd does: bl
   }
 });
 
+test("rbd_blocklist_on_break_lock = false (client configuration): a dead owner's lock is broken without blocklisting it", async (t) => {
+  const c = await sharedCluster();
+  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000, options: { rbd_blocklist_on_break_lock: 'false' } });
+  const io = await cluster.openIoctx('rbd');
+  const img = name('dead-nobl');
+  try {
+    await RBD.create(io, img, 16 * MiB);
+    const h = await Image.open(io, img);
+    const dead = await connect(c.conf);
+    await call(dead.io, h.headerOid, L.lock({ name: 'rbd_lock', type: L.LockType.EXCLUSIVE, cookie: 'auto 654321', tag: 'internal' }));
+    dead.cluster.shutdown();
+    const held = await lockLs(c.conf, img);
+    t.is(held.length, 1);
+    await h.write(Buffer.alloc(4096, 9), 0, { timeoutMs: 30_000 });
+    t.deepEqual((await lockLs(c.conf, img)).map((l) => l.locker), [cluster.instanceName]);
+    const bl = await ceph(c, ['osd', 'blocklist', 'ls']);
+    t.false((bl.stdout + bl.stderr).includes(held[0]!.address), `${held[0]!.address} not blocklisted: ${bl.stdout}`);
+    await h.close();
+  } finally {
+    await RBD.remove(io, img).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
+
 test("a lock that is not librbd's (other tag) is never broken: EBUSY", async (t) => {
   const c = await sharedCluster();
   const { cluster, io } = await connect(c.conf);
