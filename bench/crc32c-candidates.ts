@@ -335,6 +335,18 @@ export const WASM_BUF = 16384;
 
 export type WasmShape = 'tree' | 'linear';
 
+
+/** WAT: the bytes [$p, $end) one at a time into $crc (table 0 at address 0); shared by the generators */
+const WAT_BYTE_TAIL = `    (block $tailDone
+      (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+      (loop $tail
+        (local.set $crc
+          (i32.xor
+            (i32.load (i32.shl (i32.and (i32.xor (local.get $crc) (i32.load8_u (local.get $p))) (i32.const 255)) (i32.const 2)))
+            (i32.shr_u (local.get $crc) (i32.const 8))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br_if $tail (i32.lt_u (local.get $p) (local.get $end)))))`;
+
 /** The WebAssembly text of slicing-by-`slices` (8 or 16) in the given shape. */
 export function crcWat(slices: 8 | 16, shape: WasmShape): string {
   const look = (k: number, idx: string): string =>
@@ -387,15 +399,7 @@ export function crcWat(slices: 8 | 16, shape: WasmShape): string {
         ${step.join('\n        ')}
         (local.set $p (i32.add (local.get $p) (i32.const ${slices})))
         (br_if $blocks (i32.le_u (local.get $p) (local.get $last)))))
-    (block $tailDone
-      (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
-      (loop $tail
-        (local.set $crc
-          (i32.xor
-            (i32.load (i32.shl (i32.and (i32.xor (local.get $crc) (i32.load8_u (local.get $p))) (i32.const 255)) (i32.const 2)))
-            (i32.shr_u (local.get $crc) (i32.const 8))))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br_if $tail (i32.lt_u (local.get $p) (local.get $end)))))
+${WAT_BYTE_TAIL}
     (local.get $crc)))
 `;
 }
@@ -620,15 +624,7 @@ export function chorbaWat(termsName: ChorbaTerms, word: ChorbaWord, minLen: numb
         (local.set $crc (i32.xor (local.get $x) ${xorAll(regTerms, 'i32.xor')}))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br_if $blocks (i32.le_u (local.get $p) (local.get $last)))))
-    (block $tailDone
-      (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
-      (loop $tail
-        (local.set $crc
-          (i32.xor
-            (i32.load (i32.shl (i32.and (i32.xor (local.get $crc) (i32.load8_u (local.get $p))) (i32.const 255)) (i32.const 2)))
-            (i32.shr_u (local.get $crc) (i32.const 8))))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br_if $tail (i32.lt_u (local.get $p) (local.get $end)))))
+${WAT_BYTE_TAIL}
     ;; times x^(-8Z) mod P
     (if (local.get $big) (then (local.set $crc ${xorAll(inv, 'i32.xor')})))
     (local.get $crc)))

@@ -182,18 +182,32 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.write(this.codec.encode(tag, segs, aligns));
   }
 
-  private async readFrame(): Promise<Frame> {
-    for (;;) {
-      // the preamble is parsed as soon as it is here, so the rest is read into its own buffer
-      let first: ReturnType<FrameCodec['readPreamble']> | undefined;
-      const [, rest] = await this.reader.readRecord(this.codec.preambleBlockLen, (block) => {
+  /**
+   * A frame as a record for the reader: `restLen` parses the preamble as soon as it is here
+   * (so the rest is read into its own buffer), `frame` checks and splits the rest (undefined
+   * for a frame the sender aborted, which is discarded).
+   */
+  private frameRecord(): { restLen: (block: Buffer) => number; frame: (rest: Buffer) => Frame | undefined } {
+    let first: ReturnType<FrameCodec['readPreamble']> | undefined;
+    return {
+      restLen: (block) => {
         first = this.codec.readPreamble(block);
         return this.codec.restLen(first.preamble);
-      });
-      const { preamble, inline } = first!;
-      const segments = this.codec.readRest(preamble, rest, inline);
-      if (segments) return { tag: preamble.tag, segments };
-      // aborted by the sender: discard and read the next one
+      },
+      frame: (rest) => {
+        const { preamble, inline } = first!;
+        const segments = this.codec.readRest(preamble, rest, inline);
+        return segments && { tag: preamble.tag, segments };
+      },
+    };
+  }
+
+  private async readFrame(): Promise<Frame> {
+    const r = this.frameRecord();
+    for (;;) {
+      const [, rest] = await this.reader.readRecord(this.codec.preambleBlockLen, r.restLen);
+      const f = r.frame(rest);
+      if (f) return f;
     }
   }
 
@@ -332,18 +346,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * arrives (and the next frame's read set up before the socket reads again).
    */
   private readLoop(): void {
-    let first: ReturnType<FrameCodec['readPreamble']> | undefined;
+    const r = this.frameRecord();
     this.reader.readRecords(
       () => this.codec.preambleBlockLen,
-      (block) => {
-        first = this.codec.readPreamble(block);
-        return this.codec.restLen(first.preamble);
-      },
+      r.restLen,
       (_block, rest) => {
-        const { preamble, inline } = first!;
-        const segments = this.codec.readRest(preamble, rest, inline);
-        // an aborted frame (undefined) is discarded
-        if (segments && !this.closed) this.dispatch({ tag: preamble.tag, segments });
+        const f = r.frame(rest);
+        if (f && !this.closed) this.dispatch(f);
       },
       (e) => this.fault(e),
     );

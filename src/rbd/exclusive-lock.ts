@@ -5,7 +5,7 @@
 // handle) is blocklisted and its lock broken; we give the lock up when asked, after
 // flushing, and announce ACQUIRED_LOCK / RELEASED_LOCK.
 
-import { AbortError, CephError, errnoNumber, TimeoutError } from '../encoding/errno.js';
+import { AbortError, CephError, errnoNumber, ignoring, TimeoutError } from '../encoding/errno.js';
 import type { CallOptions, IoCtx, Watch } from '../rados/ioctx.js';
 import { call } from './cls/exec.js';
 import * as L from './cls/lock.js';
@@ -434,9 +434,7 @@ export class ExclusiveLock {
     this.host.onReleased();
     try {
       if (cookie) {
-        await call(this.host.io, this.host.headerOid, L.unlock(RBD_LOCK_NAME, cookie), opts).catch((e: unknown) => {
-          if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
-        });
+        await call(this.host.io, this.host.headerOid, L.unlock(RBD_LOCK_NAME, cookie), opts).catch(ignoring('ENOENT'));
       }
     } finally {
       if (this.state === 'releasing') this.state = 'unlocked';

@@ -737,7 +737,7 @@ export class Image {
   async beforeLockRelease(opts: CallOptions = {}): Promise<void> {
     if (!this.objectMapLocked) return;
     this.objectMapLocked = false;
-    await unlockObjectMap(this.io, this.id, opts).catch(() => undefined);
+    await unlockObjectMap(this.io, this.id, opts); // a failure is not fatal (the lock release goes on)
   }
 
   /** Called when the exclusive lock is given up (or lost): others may now change the head map. */

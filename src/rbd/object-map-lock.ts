@@ -5,7 +5,7 @@
 // op: a client that lost the image lock to someone who has since taken the map's lock cannot
 // change the map any more (EBUSY). Snapshot maps are not guarded.
 
-import { CephError } from '../encoding/errno.js';
+import { CephError, ignoring } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import { WriteOp } from '../rados/op-builder.js';
 import { call } from './cls/exec.js';
@@ -43,9 +43,7 @@ export async function lockObjectMap(io: IoCtx, imageId: string, opts: CallOption
 
 /** Give the map's lock up (not held any more: fine). */
 export async function unlockObjectMap(io: IoCtx, imageId: string, opts: CallOptions = {}): Promise<void> {
-  await call(io, objectMapObject(imageId), L.unlock(NAME, COOKIE), opts).catch((e: unknown) => {
-    if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
-  });
+  await call(io, objectMapObject(imageId), L.unlock(NAME, COOKIE), opts).catch(ignoring('ENOENT'));
 }
 
 /** A write op on the head map: assert_locked first, then `calls`. */

@@ -38,6 +38,15 @@ async function connect(conf: string) {
   return { cluster, io };
 }
 
+/** Take the header lock as a librbd owner would (cookie, tag internal) from a client that then goes away without a watch. */
+async function lockAsDeadOwner(conf: string, headerOid: string, cookie: string): Promise<string> {
+  const dead = await connect(conf);
+  await call(dead.io, headerOid, L.lock({ name: 'rbd_lock', type: L.LockType.EXCLUSIVE, cookie, tag: 'internal' }));
+  const name = dead.cluster.instanceName;
+  dead.cluster.shutdown();
+  return name;
+}
+
 test('an rbd-ts write takes rbd_lock as librbd does (cookie "auto <watch handle>", tag internal); close releases it', async (t) => {
   const c = await sharedCluster();
   const { cluster, io } = await connect(c.conf);
@@ -287,10 +296,7 @@ test("a dead owner's lock (librbd cookie, no watch) is broken as librbd does: bl
     await RBD.create(io, img, 16 * MiB);
     const h = await Image.open(io, img);
     // another client takes the lock the way librbd would, then vanishes without a watch
-    const dead = await connect(c.conf);
-    await call(dead.io, h.headerOid, L.lock({ name: 'rbd_lock', type: L.LockType.EXCLUSIVE, cookie: 'auto 123456', tag: 'internal' }));
-    const deadName = dead.cluster.instanceName;
-    dead.cluster.shutdown();
+    const deadName = await lockAsDeadOwner(c.conf, h.headerOid, 'auto 123456');
     const held = await lockLs(c.conf, img);
     t.deepEqual(held.map((l) => [l.id, l.locker]), [['auto 123456', deadName]]);
     const data = randomBytes(8192);
@@ -317,9 +323,7 @@ test("rbd_blocklist_on_break_lock = false (client configuration): a dead owner's
   try {
     await RBD.create(io, img, 16 * MiB);
     const h = await Image.open(io, img);
-    const dead = await connect(c.conf);
-    await call(dead.io, h.headerOid, L.lock({ name: 'rbd_lock', type: L.LockType.EXCLUSIVE, cookie: 'auto 654321', tag: 'internal' }));
-    dead.cluster.shutdown();
+    await lockAsDeadOwner(c.conf, h.headerOid, 'auto 654321');
     const held = await lockLs(c.conf, img);
     t.is(held.length, 1);
     await h.write(Buffer.alloc(4096, 9), 0, { timeoutMs: 30_000 });
