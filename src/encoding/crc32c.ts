@@ -15,6 +15,8 @@
 //    into the module's memory: ~2.8 GB/s;
 //  - larger: the sparse-multiple method below, in WebAssembly SIMD: ~3.7 GB/s at 8 KiB,
 //    ~8.6 at 64 KiB, ~11.7 at 1-4 MiB, against 2.8-3.0 for slicing-by-16 there;
+//  - input in a buffer from allocCrcBuffer (large frames received, import's chunks) is read
+//    where it lies, without the copy: ~15.5 GB/s at 1-4 MiB;
 //  - where WebAssembly cannot be instantiated (node --jitless), plain JS for everything.
 //
 // The sparse-multiple method. The CRC depends on the message M(x) only modulo P(x), and
@@ -91,61 +93,136 @@ function crcJs(crc: number, d: Uint8Array, i: number, end: number): number {
 // The WebAssembly module: the bytes wat2wasm makes of crc32c.wat (its functions are
 // described there).
 const WASM_KERNEL =
-  'AGFzbQEAAAABEwNgA39/fwF/YAJ/fwBgA39/fwADBAMAAQIFAwEAAQclBAZtZW1vcnkCAANjcmMAAAZyZWR1Y2UAAQl4b3JCbG9ja3MAAgrzAwPFAgEEfyABIAJqIQMCQCACQRBJDQAgA0EQayEEA0AgAS0ABEECdCgCgFggAS0ABUECdCgCgFBzIAEtAAZBAnQoAoBIcyABLQAHQQJ0KAKAQHMgAS0ACEECdCgCgDhzIAEtAAlBAnQoAoAwcyABLQAKQQJ0KAKAKHMgAS0AC0ECdCgCgCBzIAEtAAxBAnQoAoAYcyABLQANQQJ0KAKAEHMgAS0ADkECdCgCgAhzIAEtAA9BAnQoAgBzIQYgACABKAIAcyEFIAYgBUH/AXFBAnQoAoB4IAVBBnZB/AdxKAKAcHMgBUEOdkH8B3EoAoBoIAVBGHZBAnQoAoBgc3NzIQAgAUEQaiEBIAEgBE0NAAsLAkAgASADTw0AA0AgACABLQAAc0H/AXFBAnQoAgAgAEEIdnMhACABQQFqIQEgASADSQ0ACwsgAAtnAQJ/IAAgAUEEdGohAgJAIAFFDQADQCAAQZAaayEDIAAgAP0ABAAgA/0ABIASIAP9AATgBv1R/VEgA/0ABPAEIAP9AATgASAD/QAEAP1R/VH9Uf0LBAAgAEEQaiEAIAAgAkkNAAsLC0IBAX8gACACQQR0aiEDAkAgAkUNAANAIAAgAP0ABAAgAf0ABAD9Uf0LBAAgAEEQaiEAIAFBEGohASAAIANJDQALCws=';
+  'AGFzbQEAAAABDgJgA39/fwF/YAN/f38AAg8BA2VudgZtZW1vcnkCAAEDBAMAAQEHHAMDY3JjAAAGcmVkdWNlAAEJeG9yQmxvY2tzAAIK+gMDxQIBBH8gASACaiEDAkAgAkEQSQ0AIANBEGshBANAIAEtAARBAnQoAoBYIAEtAAVBAnQoAoBQcyABLQAGQQJ0KAKASHMgAS0AB0ECdCgCgEBzIAEtAAhBAnQoAoA4cyABLQAJQQJ0KAKAMHMgAS0ACkECdCgCgChzIAEtAAtBAnQoAoAgcyABLQAMQQJ0KAKAGHMgAS0ADUECdCgCgBBzIAEtAA5BAnQoAoAIcyABLQAPQQJ0KAIAcyEGIAAgASgCAHMhBSAGIAVB/wFxQQJ0KAKAeCAFQQZ2QfwHcSgCgHBzIAVBDnZB/AdxKAKAaCAFQRh2QQJ0KAKAYHNzcyEAIAFBEGohASABIARNDQALCwJAIAEgA08NAANAIAAgAS0AAHNB/wFxQQJ0KAIAIABBCHZzIQAgAUEBaiEBIAEgA0kNAAsLIAALbgECfyABIAJBBHRqIQMCQCACRQ0AA0AgAUGQGmshBCABIAD9AAQAIAT9AASAEiAE/QAE4Ab9Uf1RIAT9AATwBCAE/QAE4AEgBP0ABAD9Uf1R/VH9CwQAIABBEGohACABQRBqIQEgASADSQ0ACwsLQgEBfyAAIAJBBHRqIQMCQCACRQ0AA0AgACAA/QAEACAB/QAEAP1R/QsEACAAQRBqIQAgAUEQaiEBIAAgA0kNAAsLCw==';
 
 type WasmCrc = (crc: number, ptr: number, len: number) => number;
-type WasmReduce = (ptr: number, blocks: number) => void;
+type WasmReduce = (src: number, dst: number, blocks: number) => void;
 type WasmXorBlocks = (dst: number, src: number, blocks: number) => void;
 
 // The bits of the WebAssembly JS API used here (the project's TS libs do not declare it);
 // absent under node --jitless.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
 }
 
-let wasmRun: WasmCrc | null = null;
-let wasmReduce: WasmReduce = () => undefined;
-let wasmXorBlocks: WasmXorBlocks = () => undefined;
-let heap = new Uint8Array(0);
-let heap32 = new Int32Array(0);
+/**
+ * One instance of the module and its memory: tables at 0, the e values of the last Q_BLOCKS
+ * blocks at HIST, a work area from BUF to `work` (input copied in, or e values computed
+ * from input that lies in the memory already), and in a buffer's own memory, the buffer.
+ */
+interface Kernel {
+  heap: Uint8Array;
+  heap32: Int32Array;
+  /** end of the work area */
+  work: number;
+  crc: WasmCrc;
+  reduce: WasmReduce;
+  xorBlocks: WasmXorBlocks;
+}
+
+const PAGE = 65536;
+let wasmModule: object | null = null;
+let shared: Kernel | null = null; // the kernel inputs are copied into
 try {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasm) {
-    const instance = new wasm.Instance(new wasm.Module(Buffer.from(WASM_KERNEL, 'base64')), {});
-    const memory = instance.exports['memory'] as WasmMemory;
-    const pages = Math.ceil((BUF + CHUNK) / 65536) - memory.buffer.byteLength / 65536;
-    if (pages > 0) memory.grow(pages);
-    new Int32Array(memory.buffer, 0, T.length).set(T);
-    heap = new Uint8Array(memory.buffer);
-    heap32 = new Int32Array(memory.buffer);
-    wasmReduce = instance.exports['reduce'] as WasmReduce;
-    wasmXorBlocks = instance.exports['xorBlocks'] as WasmXorBlocks;
-    wasmRun = instance.exports['crc'] as WasmCrc;
+    wasmModule = new wasm.Module(Buffer.from(WASM_KERNEL, 'base64'));
+    shared = instantiate(Math.ceil((BUF + CHUNK) / PAGE), BUF + CHUNK);
   }
 } catch {
-  wasmRun = null; // no usable WebAssembly (or no SIMD): JS for everything
+  wasmModule = shared = null; // no usable WebAssembly (or no SIMD): JS for everything
 }
 
-/** The sparse-multiple method (header comment) over data[start, end), end - start >= SPARSE_MIN. */
-function crcSparse(seed: number, data: Uint8Array, start: number, end: number): number {
+function instantiate(pages: number, work: number): Kernel {
+  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  const memory = new wasm.Memory({ initial: pages, maximum: pages }); // never grown: views stay valid
+  const { exports } = new wasm.Instance(wasmModule!, { env: { memory } });
+  const heap32 = new Int32Array(memory.buffer);
+  heap32.set(T);
+  return {
+    heap: new Uint8Array(memory.buffer),
+    heap32,
+    work,
+    crc: exports['crc'] as WasmCrc,
+    reduce: exports['reduce'] as WasmReduce,
+    xorBlocks: exports['xorBlocks'] as WasmXorBlocks,
+  };
+}
+
+// Buffers in WebAssembly memory of their own (allocCrcBuffer): the CRC of bytes in them runs
+// where they lie, with no copy into the shared kernel's memory; a copy costs about as much as
+// the sparse-multiple reduction itself (~12 GB/s here). Each such memory reserves address space
+// (V8 surrounds a 32-bit memory with guard regions, ~10 GiB, under a process-wide budget of
+// about 1 TiB), so at most MAX_OWN_KERNELS are alive; beyond that buffers are ordinary.
+
+/** Bytes in front of a buffer in its own memory: tables, history and the work area. */
+const OWN_HEAD = 2 * PAGE;
+const MAX_OWN_KERNELS = 48;
+const kernelOf = new WeakMap<ArrayBufferLike, Kernel>();
+let ownKernels = 0;
+const collected = new FinalizationRegistry<null>(() => {
+  ownKernels--;
+});
+
+/**
+ * A buffer of `size` bytes (contents unspecified) for data whose CRC-32C will be computed,
+ * e.g. a large frame segment: when WebAssembly is available and fewer than MAX_OWN_KERNELS
+ * such buffers are alive, it lies in WebAssembly memory of its own and crc32c() reads it in
+ * place. Otherwise an ordinary buffer. Either way it does not share memory with anything else.
+ */
+export function allocCrcBuffer(size: number): Buffer {
+  if (wasmModule !== null && ownKernels < MAX_OWN_KERNELS && size >= SPARSE_MIN) {
+    try {
+      const k = instantiate(Math.ceil((OWN_HEAD + size) / PAGE), OWN_HEAD);
+      const ab = k.heap.buffer;
+      kernelOf.set(ab, k);
+      ownKernels++;
+      collected.register(ab, null);
+      return Buffer.from(ab, OWN_HEAD, size);
+    } catch {
+      // out of address space for WebAssembly memory: an ordinary buffer does as well
+    }
+  }
+  return Buffer.allocUnsafeSlow(size);
+}
+
+/** Whether crc32c() reads `view` in place (for tests). */
+export function crcInPlace(view: Uint8Array): boolean {
+  return kernelOf.has(view.buffer);
+}
+
+/**
+ * The sparse-multiple method (header comment) over data[start, end), end - start >= SPARSE_MIN:
+ * in place when data lies in k's memory, else copied into k's work area chunk by chunk.
+ */
+function crcSparse(k: Kernel, seed: number, data: Uint8Array, start: number, end: number): number {
+  const { heap } = k;
+  const inPlace = data.buffer === heap.buffer;
   const cleared = 16 * (((end - start) >>> 4) - Q_BLOCKS); // bytes of the blocks to clear
+  const step = (k.work - BUF) & ~15;
+  // e before the start: zeros, but the seed, as the first 4 bytes (little-endian) of block -209:
+  // only block 0 looks that far back, so it becomes m[0] ^ seed
   heap.fill(0, HIST, BUF);
-  for (let off = 0; off < cleared; off += CHUNK) {
-    const n = Math.min(CHUNK, cleared - off);
-    heap.set(data.subarray(start + off, start + off + n), BUF);
-    if (off === 0) heap32[BUF >> 2] = heap32[BUF >> 2]! ^ seed; // the seed, as the first 4 bytes (little-endian)
-    wasmReduce(BUF, n >>> 4);
+  k.heap32[HIST >> 2] = seed;
+  for (let off = 0; off < cleared; off += step) {
+    const n = Math.min(step, cleared - off);
+    if (inPlace) {
+      k.reduce(data.byteOffset + start + off, BUF, n >>> 4);
+    } else {
+      heap.set(data.subarray(start + off, start + off + n), BUF);
+      k.reduce(BUF, BUF, n >>> 4);
+    }
     heap.copyWithin(HIST, BUF + n - HIST_LEN, BUF + n); // the last Q_BLOCKS e values
   }
   // the tail: block i takes e[first + i - d] for each distance d > i, i.e. tail[0, d) ^= e[last d]
   heap.set(data.subarray(start + cleared, end), BUF);
-  for (const d of Q_DISTANCES) wasmXorBlocks(BUF, HIST + 16 * (Q_BLOCKS - d), d);
-  return wasmRun!(0, BUF, end - start - cleared);
+  for (const d of Q_DISTANCES) k.xorBlocks(BUF, HIST + 16 * (Q_BLOCKS - d), d);
+  return k.crc(0, BUF, end - start - cleared);
 }
 
 /**
@@ -157,13 +234,15 @@ export function crc32c(seed: number, data: Uint8Array, start = 0, end = data.len
     throw new RangeError(`crc32c: bad range [${start}, ${end}) of ${data.length} bytes`);
   }
   let crc = seed | 0;
-  if (end - start <= SMALL || wasmRun === null) return crcJs(crc, data, start, end) >>> 0;
-  if (end - start >= SPARSE_MIN) return crcSparse(crc, data, start, end) >>> 0;
-  const run = wasmRun;
+  if (end - start <= SMALL || shared === null) return crcJs(crc, data, start, end) >>> 0;
+  const own = kernelOf.get(data.buffer);
+  if (end - start >= SPARSE_MIN) return crcSparse(own ?? shared, crc, data, start, end) >>> 0;
+  if (own) return own.crc(crc, data.byteOffset + start, end - start) >>> 0;
+  const k = shared;
   while (start < end) {
     const n = end - start < CHUNK ? end - start : CHUNK;
-    heap.set(data.subarray(start, start + n), BUF);
-    crc = run(crc, BUF, n);
+    k.heap.set(data.subarray(start, start + n), BUF);
+    crc = k.crc(crc, BUF, n);
     start += n;
   }
   return crc >>> 0;

@@ -1,13 +1,15 @@
 ;; The WebAssembly module embedded (base64) in crc32c.ts. Rebuild after a change with
 ;;   npx -p wabt wat2wasm src/encoding/crc32c.wat -o /tmp/crc32c.wasm && base64 -w0 /tmp/crc32c.wasm
-;; Memory: 16 KiB of slicing tables at 0 (written by crc32c.ts), then buffers crc32c.ts places.
+;; Memory, imported (crc32c.ts gives each instance its own): 16 KiB of slicing tables at 0
+;; (written by crc32c.ts), then the areas crc32c.ts places.
 ;;
 ;; crc(seed, p, n) -> register: slicing-by-16 over [p, p + n), Ceph's register convention.
-;; reduce(p, n): the in-place recurrence of the sparse-multiple method over n 16-byte blocks
-;;   at p; the 209 blocks before p hold the previous e values (zeros at the start).
+;; reduce(s, p, n): the recurrence of the sparse-multiple method over n 16-byte blocks: the
+;;   message blocks at s, the e values stored at p (p = s: in place); the 209 blocks before p
+;;   hold the previous e values.
 ;; xorBlocks(d, s, n): n 16-byte blocks at d ^= those at s.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
   (func (export "crc") (param $crc i32) (param $p i32) (param $n i32) (result i32)
     (local $end i32) (local $last i32) (local $w i32) (local $x i32)
     (local.set $end (i32.add (local.get $p) (local.get $n)))
@@ -30,7 +32,7 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br_if $tail (i32.lt_u (local.get $p) (local.get $end)))))
     (local.get $crc))
-  (func (export "reduce") (param $p i32) (param $n i32)
+  (func (export "reduce") (param $s i32) (param $p i32) (param $n i32)
     (local $end i32) (local $q i32)
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 4))))
     (block $done
@@ -41,10 +43,11 @@
         ;; ($q = the address of e[k-209]; e[k-d] is at $q + 16 * (209 - d))
         (v128.store (local.get $p)
           (v128.xor
-            (v128.xor (v128.load (local.get $p))
+            (v128.xor (v128.load (local.get $s))
                       (v128.xor (v128.load offset=2304 (local.get $q)) (v128.load offset=864 (local.get $q))))
             (v128.xor (v128.load offset=624 (local.get $q))
                       (v128.xor (v128.load offset=224 (local.get $q)) (v128.load (local.get $q))))))
+        (local.set $s (i32.add (local.get $s) (i32.const 16)))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br_if $blocks (i32.lt_u (local.get $p) (local.get $end))))))
   (func (export "xorBlocks") (param $d i32) (param $s i32) (param $n i32)

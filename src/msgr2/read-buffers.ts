@@ -6,6 +6,11 @@
 //
 // A buffer may be given back only when nothing reads it, or any other view of the same
 // memory, afterwards: the next large frame is received into it.
+//
+// They come from allocCrcBuffer: where WebAssembly allows, each lies in memory whose CRC-32C
+// is computed in place, so checking the frame's data crc copies nothing.
+
+import { allocCrcBuffer } from '../encoding/crc32c.js';
 
 /** Frames at least this large are received into pooled buffers. */
 export const POOLED_MIN = 1 << 20;
@@ -14,24 +19,24 @@ const STEP = 64 * 1024;
 /** Free bytes kept at most. */
 const KEEP = 64 * 1024 * 1024;
 
-/** capacity of every buffer this pool made */
-const made = new WeakMap<ArrayBufferLike, number>();
+/** every buffer this pool made, whole (its capacity), by its memory */
+const made = new WeakMap<ArrayBufferLike, Buffer>();
 /** buffers free for reuse, by capacity */
-const free = new Map<number, ArrayBufferLike[]>();
+const free = new Map<number, Buffer[]>();
 const isFree = new WeakSet<ArrayBufferLike>();
 let freeBytes = 0;
 
 /** A buffer of exactly n bytes (n >= POOLED_MIN), reused when one is free. */
 export function takeReadBuffer(n: number): Buffer {
   const cap = Math.ceil(n / STEP) * STEP;
-  const ab = free.get(cap)?.pop();
-  if (ab) {
-    isFree.delete(ab);
+  const reused = free.get(cap)?.pop();
+  if (reused) {
+    isFree.delete(reused.buffer);
     freeBytes -= cap;
-    return Buffer.from(ab, 0, n);
+    return reused.subarray(0, n);
   }
-  const b = Buffer.allocUnsafeSlow(cap); // its own ArrayBuffer, not a slice of Node's pool
-  made.set(b.buffer, cap);
+  const b = allocCrcBuffer(cap); // memory of its own, not a slice of Node's pool
+  made.set(b.buffer, b);
   return b.subarray(0, n);
 }
 
@@ -41,13 +46,13 @@ export function takeReadBuffer(n: number): Buffer {
  */
 export function recycle(view: Uint8Array): void {
   const ab = view.buffer;
-  const cap = made.get(ab);
-  if (cap === undefined || isFree.has(ab) || freeBytes + cap > KEEP) return;
+  const whole = made.get(ab);
+  if (whole === undefined || isFree.has(ab) || freeBytes + whole.length > KEEP) return;
   isFree.add(ab);
-  freeBytes += cap;
-  const list = free.get(cap);
-  if (list) list.push(ab);
-  else free.set(cap, [ab]);
+  freeBytes += whole.length;
+  const list = free.get(whole.length);
+  if (list) list.push(whole);
+  else free.set(whole.length, [whole]);
 }
 
 /** Bytes free in the pool (for tests). */

@@ -13,6 +13,7 @@ import { once, setMaxListeners } from 'node:events';
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { allocCrcBuffer } from '../encoding/crc32c.js';
 import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
 import { recycleReadBuffer, type CallOptions, type IoCtx } from '../rados/ioctx.js';
 import { Image } from './image.js';
@@ -88,7 +89,8 @@ async function openSource(source: ImportSource, chunk: number, name: string): Pr
 /**
  * A regular file into a fresh image: positional reads into a fixed pool of period-sized
  * buffers (no allocation per chunk), each chunk written as soon as it is read, at most
- * `concurrency` in flight; a buffer is reused once its write is acknowledged.
+ * `concurrency` in flight; a buffer is reused once its write is acknowledged. The buffers
+ * are allocCrcBuffer's, so the messenger's data crc reads them in place.
  */
 async function copyFile(
   img: Image,
@@ -100,7 +102,7 @@ async function copyFile(
   const signal = o.signal && AbortSignal.any([o.signal]);
   if (signal) setMaxListeners(0, signal); // every write in flight listens on it
   const fh = await openFile(path, 'r');
-  const free = Array.from({ length: Math.min(o.concurrency + 1, Math.ceil(size / period) || 1) }, () => Buffer.allocUnsafe(period));
+  const free = Array.from({ length: Math.min(o.concurrency + 1, Math.ceil(size / period) || 1) }, () => allocCrcBuffer(period));
   const inFlight = new Set<Promise<void>>();
   let failed: unknown;
   let done = 0;

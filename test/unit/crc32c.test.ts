@@ -1,6 +1,6 @@
 import test from 'ava';
 import { randomBytes, randomInt } from 'node:crypto';
-import { crc32c } from '../../src/encoding/crc32c.js';
+import { allocCrcBuffer, crc32c, crcInPlace } from '../../src/encoding/crc32c.js';
 
 /** one bit at a time, straight from the definition: the reference the fast code must match */
 function crc32cBitwise(seed: number, data: Uint8Array, start = 0, end = data.length): number {
@@ -152,4 +152,42 @@ test('a bad range throws RangeError', (t) => {
   t.throws(() => crc32c(0, d, 6, 5), { instanceOf: RangeError });
   t.throws(() => crc32c(0, d, 0, 11), { instanceOf: RangeError });
   t.is(crc32c(7, d, 10, 10), 7);
+});
+
+test('buffers from allocCrcBuffer: read in place, same CRC as a copy elsewhere, contents untouched', (t) => {
+  const WORK = 111344; // the work area of a buffer's own memory: the reduction runs in steps of this
+  const TAIL = 16 * 209;
+  const src = randomBytes(3 * WORK + TAIL + 64);
+  const buf = allocCrcBuffer(src.length);
+  t.true(crcInPlace(buf), 'WebAssembly available: the buffer has its own memory');
+  t.false(crcInPlace(src));
+  buf.set(src);
+  const lengths = [97, 1000, 8191, 8192, 8193, 50000];
+  for (const cleared of [WORK, 2 * WORK, 3 * WORK]) for (const d of [-17, -1, 0, 1, 16, 33]) lengths.push(cleared + TAIL + d);
+  for (const n of lengths) {
+    for (const [off, seed] of [[0, 0], [5, 0xffffffff], [13, 0x12345678]] as const) {
+      if (off + n > src.length) continue;
+      const mid = off + (n >> 1);
+      const ref = crc32cBitwise(crc32cBitwise(seed, src, off, mid), src, mid, off + n);
+      t.is(crc32c(seed, buf, off, off + n), ref, `len ${n} at ${off}`);
+      // a view that starts inside the buffer: addresses come from its byteOffset
+      t.is(crc32c(seed, buf.subarray(off, off + n)), ref, `view of len ${n} at ${off}`);
+    }
+  }
+  t.true(buf.equals(src), 'the CRC did not write into the buffer');
+});
+
+test('allocCrcBuffer: past the bound on WebAssembly memories, ordinary buffers with the same CRC', (t) => {
+  const held: Buffer[] = [];
+  for (let i = 0; i < 60; i++) held.push(allocCrcBuffer(65536));
+  const own = held.filter((b) => crcInPlace(b)).length;
+  t.true(own >= 1 && own <= 48, `${own} in their own memory`);
+  t.true(held.some((b) => !crcInPlace(b)), 'the bound holds');
+  const data = randomBytes(65536);
+  const want = crc32cBitwise(7, data);
+  for (const b of held) {
+    t.is(b.length, 65536);
+    b.set(data);
+    t.is(crc32c(7, b), want);
+  }
 });
