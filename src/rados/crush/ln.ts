@@ -173,16 +173,16 @@ export function crushLn(u: number): number {
   return iexpon * TWO_44 + Math.floor((lh + LL[index2]!) / 16);
 }
 
-let lnTable: Float64Array | undefined;
+/** crush_ln(u) - 2^48 by u, filled in as draws need it; 0 = not yet (every value is < 0) */
+const LN_MINUS_2_48 = new Float64Array(0x10000);
 
 /**
- * crush_ln(u) - 2^48 for every u in [0, 0xffff] (the `ln` of
- * generate_exponential_distribution, always ≤ 0), built on first use (512 KiB).
+ * crush_ln(u) - 2^48 for u in [0, 0xffff]: the `ln` of generate_exponential_distribution,
+ * always < 0. Memoized per u (a placement touches a handful of values; building all 65536
+ * up front cost ~5 ms of every command's start-up).
  */
-export function straw2LnTable(): Float64Array {
-  if (lnTable) return lnTable;
-  const t = new Float64Array(0x10000);
-  for (let u = 0; u < 0x10000; u++) t[u] = crushLn(u) - TWO_48;
-  lnTable = t;
-  return t;
+export function straw2Ln(u: number): number {
+  let v = LN_MINUS_2_48[u]!;
+  if (v === 0) v = LN_MINUS_2_48[u] = crushLn(u) - TWO_48;
+  return v;
 }

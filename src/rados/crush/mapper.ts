@@ -17,7 +17,7 @@
 
 import { CephError, errnoNumber } from '../../encoding/errno.js';
 import { crushHash32_2s, crushHash32_3s, crushHash32_4s } from './hash.js';
-import { straw2LnTable } from './ln.js';
+import { straw2Ln } from './ln.js';
 import {
   CRUSH_HASH_RJENKINS1,
   CRUSH_ITEM_NONE,
@@ -193,7 +193,6 @@ function straw2Choose(b: CrushBucket, x: number, r: number, position: number): n
       if (arg.ids !== undefined) ids = arg.ids;
     }
   }
-  const ln = LN ?? (LN = straw2LnTable());
   const rj = b.hash === CRUSH_HASH_RJENKINS1;
   let high = 0;
   let highDraw = 0;
@@ -202,7 +201,7 @@ function straw2Choose(b: CrushBucket, x: number, r: number, position: number): n
     let draw: number;
     if (w !== 0) {
       const u = rj ? crushHash32_3s(x, ids[i]!, r) & 0xffff : 0;
-      draw = Math.trunc(ln[u]! / (w | 0));
+      draw = Math.trunc(straw2Ln(u) / (w | 0));
     } else {
       draw = -Infinity; // S64_MIN: below every real draw
     }
@@ -213,7 +212,6 @@ function straw2Choose(b: CrushBucket, x: number, r: number, position: number): n
   }
   return b.items[high]!;
 }
-let LN: Float64Array | undefined;
 
 /** crush_bucket_choose (the bucket is not empty) */
 function bucketChoose(b: CrushBucket, x: number, r: number, position: number): number {
