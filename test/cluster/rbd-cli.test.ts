@@ -12,8 +12,10 @@
 // pool, images named with the run's random tag.
 
 import test, { type ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ceph, rbd, sharedCluster, type CommandResult, type TestCluster } from '../helpers/cluster.js';
@@ -27,14 +29,19 @@ const MiB = 1 << 20;
 
 let c: TestCluster;
 
-function runTs(args: string[]): Promise<CommandResult> {
+/** rbd-ts from the sources (tsx), or `cli` (a built file) when given; stdout as bytes too */
+function runTs(args: string[], cli?: string): Promise<CommandResult & { bytes: Buffer }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import=tsx', join(ROOT, 'src/cli/main.ts'), '-c', c.conf, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = cli ? [cli] : ['--import=tsx', join(ROOT, 'src/cli/main.ts')];
+    const child = spawn(process.execPath, [...argv, '-c', c.conf, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code: code ?? 128 }));
+    child.on('close', (code) => {
+      const bytes = Buffer.concat(out);
+      resolve({ stdout: bytes.toString(), bytes, stderr: Buffer.concat(err).toString(), code: code ?? 128 });
+    });
   });
 }
 
@@ -125,6 +132,32 @@ for (const [title, args] of CREATE_CASES) {
     }
   });
 }
+
+test.serial('the bundled command (npm run build: scripts/bundle-cli.ts) imports, exports and reads as rbd does', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-bundle-'));
+  try {
+    const cli = join(dir, 'rbd-ts.js');
+    execFileSync(process.execPath, ['--import=tsx', join(ROOT, 'scripts/bundle-cli.ts'), cli], { cwd: ROOT });
+    const img = `${P1}/${n('bundled')}`;
+    const data = randomBytes(5 * MiB + 12345);
+    const file = join(dir, 'data.bin');
+    writeFileSync(file, data);
+    const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+    const imp = await runTs(['import', '--no-progress', file, img], cli);
+    t.is(imp.code, 0, imp.stderr);
+    await ok(t, ['export', '--no-progress', img, join(dir, 'theirs.bin')]);
+    t.is(md5(readFileSync(join(dir, 'theirs.bin'))), md5(data), 'rbd reads what the bundled rbd-ts imported');
+    const exp = await runTs(['export', '--no-progress', img, '-'], cli);
+    t.is(exp.code, 0, exp.stderr);
+    t.is(md5(exp.bytes), md5(data));
+    const info = await runTs(['info', img, '--format', 'json'], cli);
+    t.is(info.stdout, await ok(t, ['info', img, '--format', 'json']));
+    const bad = await runTs(['info', `${P1}/${n('no-such-image')}`], cli);
+    t.is(bad.code, 2); // ENOENT, as rbd
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test.serial('create in the default pool and in a namespace; --pool, --namespace, --image', async (t) => {
   const img = n('dflt');
