@@ -165,18 +165,21 @@ const OWN_HEAD = 2 * PAGE;
 const MAX_OWN_KERNELS = 48;
 const kernelOf = new WeakMap<ArrayBufferLike, Kernel>();
 let ownKernels = 0;
+/** lowered to the number alive when a memory could not be had (e.g. under ulimit -v) */
+let maxOwnKernels = MAX_OWN_KERNELS;
 const collected = new FinalizationRegistry<null>(() => {
   ownKernels--;
 });
 
 /**
  * A buffer of `size` bytes (contents unspecified) for data whose CRC-32C will be computed,
- * e.g. a large frame segment: when WebAssembly is available and fewer than MAX_OWN_KERNELS
- * such buffers are alive, it lies in WebAssembly memory of its own and crc32c() reads it in
- * place. Otherwise an ordinary buffer. Either way it does not share memory with anything else.
+ * e.g. a large frame segment: when WebAssembly is available, fewer than MAX_OWN_KERNELS
+ * such buffers are alive and the address space allows, it lies in WebAssembly memory of its
+ * own and crc32c() reads it in place. Otherwise an ordinary buffer. Either way it shares
+ * memory with nothing else.
  */
 export function allocCrcBuffer(size: number): Buffer {
-  if (wasmModule !== null && ownKernels < MAX_OWN_KERNELS && size >= SPARSE_MIN) {
+  if (wasmModule !== null && ownKernels < maxOwnKernels && size >= SPARSE_MIN) {
     try {
       const k = instantiate(Math.ceil((OWN_HEAD + size) / PAGE), OWN_HEAD);
       const ab = k.heap.buffer;
@@ -185,7 +188,9 @@ export function allocCrcBuffer(size: number): Buffer {
       collected.register(ab, null);
       return Buffer.from(ab, OWN_HEAD, size);
     } catch {
-      // out of address space for WebAssembly memory: an ordinary buffer does as well
+      // out of address space for WebAssembly memory: an ordinary buffer does as well, and
+      // trying again costs V8 a last-resort garbage collection each time
+      maxOwnKernels = ownKernels;
     }
   }
   return Buffer.allocUnsafeSlow(size);
