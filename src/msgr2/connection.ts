@@ -187,13 +187,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * (so the rest is read into its own buffer), `frame` checks and splits the rest (undefined
    * for a frame the sender aborted, which is discarded).
    */
-  private frameRecord(): { restLen: (block: Buffer) => number; frame: (rest: Buffer) => Frame | undefined } {
+  private frameRecord(): { restLen: (block: Buffer) => number; bulkOffset: () => number; frame: (rest: Buffer) => Frame | undefined } {
     let first: ReturnType<FrameCodec['readPreamble']> | undefined;
     return {
       restLen: (block) => {
         first = this.codec.readPreamble(block);
         return this.codec.restLen(first.preamble);
       },
+      bulkOffset: () => this.codec.bulkOffset(first!.preamble),
       frame: (rest) => {
         const { preamble, inline } = first!;
         const segments = this.codec.readRest(preamble, rest, inline);
@@ -355,6 +356,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         if (f && !this.closed) this.dispatch(f);
       },
       (e) => this.fault(e),
+      r.bulkOffset,
     );
   }
 

@@ -258,6 +258,24 @@ export class FrameCodec {
   }
 
   /**
+   * Where in the rest of the frame its largest segment starts (crc mode; the data segment of
+   * a bulk read reply), for the receiver to place at a page boundary. 0 in secure mode, whose
+   * segments are decrypted into buffers of their own.
+   */
+  bulkOffset(p: Preamble): number {
+    if (this.rx || p.numSegments < 2) return 0;
+    const lens = p.segments.map((s) => s.length);
+    let off = lens[0]! > 0 ? lens[0]! + 4 : 0;
+    let best = 0;
+    let bestLen = lens[0]!;
+    for (let i = 1; i < p.numSegments; i++) {
+      if (lens[i]! > bestLen) [best, bestLen] = [off, lens[i]!];
+      off += lens[i]!;
+    }
+    return best;
+  }
+
+  /**
    * Verify and split the rest of the frame into segments. Returns undefined for a frame
    * the sender aborted (late_status ABORTED), which the receiver discards.
    */

@@ -185,8 +185,11 @@ export class SocketReader {
     return out;
   }
 
-  /** Ask for n bytes; `resolve` is called synchronously when they are here. */
-  private want(n: number, resolve: (b: Buffer) => void, reject: (e: Error) => void): void {
+  /**
+   * Ask for n bytes; `resolve` is called synchronously when they are here. A large read's
+   * byte `alignAt` goes to a page boundary (takeReadBuffer).
+   */
+  private want(n: number, resolve: (b: Buffer) => void, reject: (e: Error) => void, alignAt = 0): void {
     if (this.error) return reject(this.error);
     if (this.waiter) return reject(new Error('SocketReader: concurrent read'));
     if (n === 0) return resolve(Buffer.alloc(0));
@@ -194,7 +197,7 @@ export class SocketReader {
     if (this.buffered >= n) return this.complete(w, this.take(n));
     if (n - this.buffered >= DIRECT_MIN) {
       // large: assembled in place, what is here copied in now (bulk data in a reusable buffer)
-      w.target = n >= POOLED_MIN ? takeReadBuffer(n) : Buffer.allocUnsafe(n);
+      w.target = n >= POOLED_MIN ? takeReadBuffer(n, alignAt) : Buffer.allocUnsafe(n);
       w.filled = this.drainInto(w.target);
     }
     this.waiter = w;
@@ -211,9 +214,16 @@ export class SocketReader {
    * the body of bodyLen(header) bytes, then onRecord(header, body), called synchronously as
    * the body completes so that the next header read is set up before the socket reads again
    * (no read lands where nobody waits). An error thrown by a callback, or the reader's
-   * failure, goes to onError, and reading stops.
+   * failure, goes to onError, and reading stops. bodyAlign(header), when given, names the
+   * byte of a large body to receive at a page boundary.
    */
-  readRecords(first: () => number, bodyLen: (header: Buffer) => number, onRecord: (header: Buffer, body: Buffer) => void, onError: (e: Error) => void): void {
+  readRecords(
+    first: () => number,
+    bodyLen: (header: Buffer) => number,
+    onRecord: (header: Buffer, body: Buffer) => void,
+    onError: (e: Error) => void,
+    bodyAlign?: (header: Buffer) => number,
+  ): void {
     let stopped = false;
     const stop = (e: unknown) => {
       if (stopped) return;
@@ -222,8 +232,10 @@ export class SocketReader {
     };
     const onHeader = (header: Buffer) => {
       let n: number;
+      let alignAt: number;
       try {
         n = bodyLen(header);
+        alignAt = bodyAlign?.(header) ?? 0;
       } catch (e) {
         return stop(e);
       }
@@ -234,7 +246,7 @@ export class SocketReader {
           return stop(e);
         }
         next();
-      }, stop);
+      }, stop, alignAt);
     };
     // records already here complete synchronously: loop rather than recurse
     let running = false;

@@ -71,6 +71,29 @@ function roundTrip(t: import('ava').ExecutionContext, secret?: Buffer) {
 test('crc mode frames round-trip, with scattered data segments', (t) => roundTrip(t));
 test('secure mode frames round-trip (AES-128-GCM, nonce counters)', (t) => roundTrip(t, randomBytes(64)));
 
+test('bulkOffset: where the largest segment starts in the rest of a crc-mode frame; 0 in secure mode', (t) => {
+  const tx = new FrameCodec();
+  const rx = new FrameCodec();
+  for (const sizes of [[41, 213, 0, 4 << 20], [41, 5000, 0, 100], [41, 0, 0, 4096], [0, 7, 9, 3]]) {
+    const segs = sizes.map((n) => randomBytes(n));
+    const wire = Buffer.concat(tx.encode(Tag.MESSAGE, segs, [8, 8, 8, 4096]));
+    const { preamble } = rx.readPreamble(wire.subarray(0, rx.preambleBlockLen));
+    const rest = wire.subarray(rx.preambleBlockLen);
+    const at = rx.bulkOffset(preamble);
+    const big = sizes.indexOf(Math.max(...sizes.slice(1)));
+    t.true(rest.subarray(at, at + sizes[big]!).equals(segs[big]!), `${sizes}: offset ${at}`);
+  }
+  const one = Buffer.concat(tx.encode(Tag.MESSAGE, [randomBytes(41)]));
+  t.is(rx.bulkOffset(rx.readPreamble(one.subarray(0, rx.preambleBlockLen)).preamble), 0, 'a single segment: nothing to place');
+  const secret = randomBytes(64);
+  const stx = new FrameCodec();
+  const srx = new FrameCodec();
+  stx.enableSecure(secret);
+  srx.enableSecure(Buffer.concat([secret.subarray(0, 16), secret.subarray(28, 40), secret.subarray(16, 28), secret.subarray(40)]));
+  const wire = Buffer.concat(stx.encode(Tag.MESSAGE, [41, 213, 0, 8192].map((n) => randomBytes(n)), [8, 8, 8, 4096]));
+  t.is(srx.bulkOffset(srx.readPreamble(wire.subarray(0, srx.preambleBlockLen)).preamble), 0);
+});
+
 test('secure mode sizes follow msgr2.rst: seg0 of 105 B is A(96) + B(64+16)', (t) => {
   const c = new FrameCodec();
   c.enableSecure(randomBytes(64));

@@ -1,5 +1,20 @@
 import test from 'ava';
+import { crcInPlace } from '../../src/encoding/crc32c.js';
 import { POOLED_MIN, pooledFreeBytes, recycle, takeReadBuffer } from '../../src/msgr2/read-buffers.js';
+
+// first: later tests here hold enough buffers to reach allocCrcBuffer's bound on WebAssembly memories
+test('byte alignAt of a pooled buffer starts a page (in WebAssembly memory, page-aligned); reused buffers too', (t) => {
+  for (const alignAt of [0, 1, 57, 4095, 4096, 4096 + 262, 3 * 4096 + 4000]) {
+    const b = takeReadBuffer((4 << 20) + alignAt, alignAt);
+    t.true(crcInPlace(b), 'the pool hands out buffers whose CRC runs in place');
+    t.is(b.length, (4 << 20) + alignAt);
+    t.is((b.byteOffset + alignAt) % 4096, 0, `alignAt ${alignAt}`);
+    recycle(b);
+    const again = takeReadBuffer((4 << 20) + alignAt, (alignAt + 100) % 4096);
+    t.is((again.byteOffset + ((alignAt + 100) % 4096)) % 4096, 0, `reused, alignAt ${alignAt + 100}`);
+    recycle(again);
+  }
+});
 
 test('a buffer given back backs the next read of its size class; until then it is not handed out twice', (t) => {
   const a = takeReadBuffer(POOLED_MIN + 100);
