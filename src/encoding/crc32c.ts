@@ -125,14 +125,14 @@ interface Kernel {
   xorBlocks: WasmXorBlocks;
 }
 
-const PAGE = 65536;
+const WASM_PAGE = 65536;
 let wasmModule: object | null = null;
 let shared: Kernel | null = null; // the kernel inputs are copied into
 try {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasm) {
     wasmModule = new wasm.Module(Buffer.from(WASM_KERNEL, 'base64'));
-    shared = instantiate(Math.ceil((BUF + CHUNK) / PAGE), BUF + CHUNK);
+    shared = instantiate(Math.ceil((BUF + CHUNK) / WASM_PAGE), BUF + CHUNK);
   }
 } catch {
   wasmModule = shared = null; // no usable WebAssembly (or no SIMD): JS for everything
@@ -161,7 +161,7 @@ function instantiate(pages: number, work: number): Kernel {
 // about 1 TiB), so at most MAX_OWN_KERNELS are alive; beyond that buffers are ordinary.
 
 /** Bytes in front of a buffer in its own memory: tables, history and the work area. */
-const OWN_HEAD = 2 * PAGE;
+const OWN_HEAD = 2 * WASM_PAGE;
 const MAX_OWN_KERNELS = 48;
 const kernelOf = new WeakMap<ArrayBufferLike, Kernel>();
 let ownKernels = 0;
@@ -181,7 +181,7 @@ const collected = new FinalizationRegistry<null>(() => {
 export function allocCrcBuffer(size: number): Buffer {
   if (wasmModule !== null && ownKernels < maxOwnKernels && size >= SPARSE_MIN) {
     try {
-      const k = instantiate(Math.ceil((OWN_HEAD + size) / PAGE), OWN_HEAD);
+      const k = instantiate(Math.ceil((OWN_HEAD + size) / WASM_PAGE), OWN_HEAD);
       const ab = k.heap.buffer;
       kernelOf.set(ab, k);
       ownKernels++;
@@ -240,7 +240,8 @@ export function crc32c(seed: number, data: Uint8Array, start = 0, end = data.len
   }
   let crc = seed | 0;
   if (end - start <= SMALL || shared === null) return crcJs(crc, data, start, end) >>> 0;
-  const own = kernelOf.get(data.buffer);
+  // in place only past the kernel's own areas (a view of the whole memory is copied)
+  const own = data.byteOffset + start >= OWN_HEAD ? kernelOf.get(data.buffer) : undefined;
   if (end - start >= SPARSE_MIN) return crcSparse(own ?? shared, crc, data, start, end) >>> 0;
   if (own) return own.crc(crc, data.byteOffset + start, end - start) >>> 0;
   const k = shared;

@@ -175,6 +175,11 @@ test('buffers from allocCrcBuffer: read in place, same CRC as a copy elsewhere, 
     }
   }
   t.true(buf.equals(src), 'the CRC did not write into the buffer');
+  // a view of the whole memory, the kernel's own areas included: right too (copied, not in place)
+  const whole = new Uint8Array(buf.buffer);
+  const wholeCopy = Buffer.from(whole);
+  t.is(crc32c(3, whole), crc32c(3, wholeCopy));
+  t.is(crc32c(3, whole, 100, 60000), crc32cBitwise(3, wholeCopy, 100, 60000));
 });
 
 test('allocCrcBuffer: past the bound on WebAssembly memories, ordinary buffers with the same CRC', (t) => {
