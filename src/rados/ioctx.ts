@@ -12,7 +12,7 @@ import type { NotifyResult, Objecter, WatchCallbacks } from './objecter.js';
 import { ReadOp, WriteOp, type ObjectOperation } from './op-builder.js';
 
 /** Give back the memory of a read's result for later reads (see src/msgr2/read-buffers.ts). */
-export { recycle as recycleReadBuffer } from '../msgr2/read-buffers.js';
+export { recycle as recycleReadBuffer, takeReadBuffer } from '../msgr2/read-buffers.js';
 
 export interface CallOptions {
   timeoutMs?: number;

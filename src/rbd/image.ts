@@ -15,6 +15,7 @@ import { makeLayout, objectCount, type Layout } from './layout.js';
 import { mapExtent, objectImageExtents, type ObjectExtent } from './striper.js';
 import { RBD_CHILDREN, RBD_DIRECTORY, dataObject, headerObject, idObject, objectMapObject } from './names.js';
 import { ImageReadStream, ImageWriteStream, type ImageReadStreamOptions, type ImageWriteStreamOptions } from './stream.js';
+import { managementOps } from './options.js';
 import { OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, OBJECT_NONEXISTENT, OBJECT_PENDING, ObjectMap } from './object-map.js';
 import type { ChildInfo, ImageStat, ParentInfo, RbdInfoJson, SnapInfo } from './types.js';
 import { ExclusiveLock } from './exclusive-lock.js';
@@ -929,7 +930,7 @@ export class Image {
         done++;
         opts.onProgress?.(done, total);
       };
-      await this.fanOut(objnos, new Throttle(10, Number.MAX_SAFE_INTEGER), () => 0, one, opts);
+      await this.fanOut(objnos, new Throttle(managementOps(this.io), Number.MAX_SAFE_INTEGER), () => 0, one, opts);
       // snapshots without deep-flatten still read through the parent: keep the child record
       if (this.features & Feature.DEEP_FLATTEN || this.snaps.length === 0) {
         await detachChild(this.io, this.id, spec, (this.opFeatures & OpFeature.CLONE_CHILD) !== 0, opts);
@@ -972,8 +973,18 @@ export class Image {
 
   // ---- in-flight bound, flush, lock hook, close ------------------------------------------------
 
-  /** image I/O budget: objects and bytes in flight per handle (librbd: rbd_concurrent_management_ops, objecter budget) */
-  readonly ioThrottle = new Throttle(16, 64 << 20);
+  private throttle: Throttle | undefined;
+  /**
+   * Image I/O budget: objects and bytes in flight per handle, 16 objects and 64 MiB, or more
+   * when rbd_concurrent_management_ops asks import / export / flatten for more.
+   */
+  get ioThrottle(): Throttle {
+    if (!this.throttle) {
+      const ops = Math.max(16, managementOps(this.io));
+      this.throttle = new Throttle(ops, Math.max(64 << 20, ops * (4 << 20)));
+    }
+    return this.throttle;
+  }
   private readonly inFlight = new Set<Promise<unknown>>();
 
   /** Run `fn` for every object extent, at most the throttle's budget at once; fails on the first error after all settle. */

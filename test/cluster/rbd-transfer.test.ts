@@ -413,3 +413,66 @@ test.serial('bad input: import into an existing name is EEXIST and leaves it int
   t.is(m.code, 2);
   t.regex(m.stderr, /error opening .*nope\.bin/);
 });
+
+/** Count the data-object ops (rbd_data.*) in flight at once through `cl`'s objecter; returns a reset-and-read handle. */
+async function dataOpsInFlight(cl: Rados): Promise<{ reset(): void; readonly most: number }> {
+  const objecter = await cl.objecter();
+  const submit = objecter.submit.bind(objecter);
+  let now = 0;
+  let most = 0;
+  objecter.submit = async (req) => {
+    const data = req.oid.startsWith('rbd_data.');
+    if (data) most = Math.max(most, ++now);
+    try {
+      return await submit(req);
+    } finally {
+      if (data) now--;
+    }
+  };
+  return {
+    reset: () => void (most = 0),
+    get most() {
+      return most;
+    },
+  };
+}
+
+test.serial('rbd_concurrent_management_ops bounds the objects in flight for import, export and flatten, as in librbd', async (t) => {
+  const file = join(tmp, 'ops.bin');
+  const data = randomBytes(24 * MiB);
+  writeFileSync(file, data);
+  const high: Record<string, number[]> = { import: [], export: [], flatten: [] };
+  for (const ops of [2, 12]) {
+    const cl = await Rados.connect({ conf: c.conf, timeoutMs: 20_000, options: { rbd_concurrent_management_ops: String(ops) } });
+    try {
+      const cio = await cl.openIoctx('rbd');
+      const inFlight = await dataOpsInFlight(cl);
+      const img = name(`ops${ops}`);
+      await RBD.import(cio, img, file, { objectSize: MiB }); // 24 objects
+      high['import']!.push(inFlight.most);
+      const opened = await Image.open(cio, img);
+      const chunks: Buffer[] = [];
+      inFlight.reset();
+      await RBD.export(opened, new Writable({ write: (b, _e, cb) => void (chunks.push(Buffer.from(b)), cb()) }));
+      high['export']!.push(inFlight.most);
+      t.is(md5(Buffer.concat(chunks)), md5(data));
+      await opened.createSnap('s');
+      await opened.protectSnap('s');
+      await opened.close();
+      await RBD.clone(cio, img, 's', cio, `${img}-c`);
+      const child = await Image.open(cio, `${img}-c`);
+      inFlight.reset();
+      await child.flatten();
+      high['flatten']!.push(inFlight.most);
+      await child.close();
+      t.is((await rbdCmd(['export', `${img}-c`, '-'])).md5, md5(data), 'the flattened child reads the parent bytes');
+    } finally {
+      cl.shutdown();
+    }
+  }
+  t.log(`most data-object ops in flight, option 2 then 12: ${JSON.stringify(high)}`);
+  for (const [what, [two, twelve]] of Object.entries(high)) {
+    t.true(two! >= 1 && two! <= 2, `${what} with 2: ${two} in flight`);
+    t.true(twelve! > 2 && twelve! <= 12, `${what} with 12: ${twelve} in flight`);
+  }
+});
