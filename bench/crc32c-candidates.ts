@@ -5,6 +5,8 @@
 // All of them follow Ceph's ceph_crc32c(seed, data) convention: reflected Castagnoli
 // polynomial 0x82F63B78, the register starts at `seed`, no inversion in or out.
 
+import { makeTables } from '../src/encoding/crc32c.js';
+
 export type Crc32cFn = (seed: number, data: Uint8Array, start: number, end: number) => number;
 
 export interface Candidate {
@@ -14,26 +16,8 @@ export interface Candidate {
 
 const POLY = 0x82f63b78;
 
-/**
- * Slicing tables, flat: entry [k * 256 + b] is the CRC register after feeding byte b
- * followed by k zero bytes into a zero register (k = 0 is the classic byte-wise table).
- */
-export function makeTables(slices: number): Int32Array {
-  const t = new Int32Array(256 * slices);
-  for (let b = 0; b < 256; b++) {
-    let c = b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-    t[b] = c;
-  }
-  for (let b = 0; b < 256; b++) {
-    let c = t[b]!;
-    for (let k = 1; k < slices; k++) {
-      c = t[c & 0xff]! ^ (c >>> 8);
-      t[k * 256 + b] = c;
-    }
-  }
-  return t;
-}
+// the slicing tables are the shipped module's (entry [k * 256 + b]: byte b, then k zero bytes)
+export { makeTables };
 
 const T = makeTables(16);
 // the same tables as separate arrays, to see whether V8 prefers that

@@ -54,7 +54,7 @@ const BUF = HIST + HIST_LEN;
  * Slicing tables, flat: entry [k * 256 + b] is the register after feeding byte b and then
  * k zero bytes into a zero register (k = 0 is the classic byte-at-a-time table).
  */
-function makeTables(slices: number): Int32Array {
+export function makeTables(slices: number): Int32Array {
   const t = new Int32Array(256 * slices);
   for (let b = 0; b < 256; b++) {
     let c = b;
