@@ -421,6 +421,15 @@ async function tsRemoveAll(pool: string, names: string[]): Promise<void> {
   }
 }
 
+/** A new image `name` in POOL (rbd-ts), open, with snapshot 's', protected unless told otherwise. */
+async function parentWithSnap(name: string, size: number, protect = true): Promise<Image> {
+  await RBD.create(io, name, size);
+  const img = await Image.open(io, name);
+  await img.createSnap('s');
+  if (protect) await img.protectSnap('s');
+  return img;
+}
+
 // ---- rbd-ts operations compared with librbd on a twin ------------------------------------------
 
 test('create with default features: the same image as librbd makes', async (t) => {
@@ -723,10 +732,7 @@ test('clone (formats 1 and 2, same pool and across pools, default and explicit l
 
 test('clone with a smaller order and no stripe unit: librbd refuses (EINVAL: it keeps the parent\'s 4 MiB stripe unit), rbd-ts makes a plain clone (divergence)', async (t) => {
   const p = n('ord-p');
-  await RBD.create(io, p, 8 * MiB);
-  const pimg = await Image.open(io, p);
-  await pimg.createSnap('s');
-  await pimg.protectSnap('s');
+  await parentWithSnap(p, 8 * MiB);
   const before = await poolState(POOL);
   t.is(await libClone(POOL, p, 's', POOL, n('ord-lib'), 2, { order: 20 }), EINVAL, 'librbd: stripe unit 4 MiB is not a factor of the 1 MiB object size');
   t.deepEqual(await poolState(POOL), before);
@@ -741,10 +747,7 @@ test('clone with a smaller order and no stripe unit: librbd refuses (EINVAL: it 
 
 test('clone into a pool no image was ever made in: the pool is set up for RBD as librbd does (rbd_info, self-managed snapshots)', async (t) => {
   const p = n('fresh-p');
-  await RBD.create(io, p, 4 * MiB);
-  const pimg = await Image.open(io, p);
-  await pimg.createSnap('s');
-  await pimg.protectSnap('s');
+  await parentWithSnap(p, 4 * MiB);
   const pools = { ts: `rbdts3-${TAG}`, lib: `rbdts4-${TAG}` };
   for (const pool of Object.values(pools)) {
     for (const args of [
@@ -956,9 +959,7 @@ return out
 
 test('clone format 2 of an unprotected snapshot: allowed, as in librbd; then the snapshot cannot be removed by rbd-ts while the child exists', async (t) => {
   const p = n('v2u-p');
-  await RBD.create(io, p, 8 * MiB);
-  const pimg = await Image.open(io, p);
-  await pimg.createSnap('s');
+  await parentWithSnap(p, 8 * MiB, false);
   await RBD.clone(io, p, 's', io, n('v2u-ts'), { cloneFormat: 2 });
   t.is(await libClone(POOL, p, 's', POOL, n('v2u-lib'), 2), 0);
   await sameAsTwin(t, 'v2 clone of an unprotected snapshot', { pool: POOL, name: n('v2u-ts') }, { pool: POOL, name: n('v2u-lib') });
@@ -1163,10 +1164,7 @@ test('EBUSY: protect twice, remove a protected snapshot, remove an image librbd 
 
 test('unprotect with clone-v2 children: rbd-ts refuses (EBUSY); librbd allows it (deliberate divergence)', async (t) => {
   const p = n('v2unprot');
-  await RBD.create(io, p, 4 * MiB);
-  const pimg = await Image.open(io, p);
-  await pimg.createSnap('s');
-  await pimg.protectSnap('s');
+  const pimg = await parentWithSnap(p, 4 * MiB);
   await RBD.clone(io, p, 's', io, n('v2unprot-c'), { cloneFormat: 2 });
   t.is(await tsErrno(pimg.unprotectSnap('s')), EBUSY, 'rbd-ts: EBUSY while a format 2 child exists');
   t.is((await rbdJson<any[]>('snap', 'ls', `${POOL}/${p}`))[0].protected, 'true');
@@ -1180,9 +1178,7 @@ test('unprotect with clone-v2 children: rbd-ts refuses (EBUSY); librbd allows it
 test('snapshot remove with clone-v2 children: the snapshot moves to the trash namespace (0), and goes when the last child does', async (t) => {
   // rbd-layering.md §6.7 step 4, §6.11 step 3
   const p = n('v2trash');
-  await RBD.create(io, p, 4 * MiB);
-  const pimg = await Image.open(io, p);
-  await pimg.createSnap('s');
+  const pimg = await parentWithSnap(p, 4 * MiB, false);
   await RBD.clone(io, p, 's', io, n('v2trash-c'), { cloneFormat: 2 });
   const [a] = [n('v2trash-lib')];
   await RBD.create(io, a, 4 * MiB);
