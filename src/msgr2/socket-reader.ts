@@ -20,6 +20,8 @@ import { POOLED_MIN, takeReadBuffer } from './read-buffers.js';
 export const READ_BUFFER = 1 << 20;
 /** a read missing at least this many bytes is assembled in its own buffer */
 const DIRECT_MIN = 64 * 1024;
+/** bytes read at most for a small read that follows a large one */
+const HEADER_WINDOW = 4096;
 
 interface Waiter {
   n: number;
@@ -45,6 +47,9 @@ export class SocketReader {
   onBytes: (() => void) | undefined;
 
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER);
+  private readonly headerWindow = this.readBuffer.subarray(0, HEADER_WINDOW);
+  /** the last read completed was assembled in a buffer of its own */
+  private afterLarge = false;
   /** the part of a pending read's buffer handed to the socket for its next read */
   private direct: Buffer | undefined;
 
@@ -66,11 +71,23 @@ export class SocketReader {
     this.socket = socket;
   }
 
-  /** The pending read's missing part when it is worth a read of its own, else the reused buffer. */
+  /**
+   * The pending read's missing part when it is worth a read of its own, else the reused
+   * buffer: all of it, or less in a bulk stream, where the next header is likely followed by
+   * another large body that should land in its own buffer rather than be copied there from
+   * this one: the last bytes of a large read plus HEADER_WINDOW, or HEADER_WINDOW for a small
+   * read right after a large one.
+   */
   private nextBuffer(): Uint8Array {
     const w = this.waiter;
-    this.direct = w?.target && w.n - w.filled! >= DIRECT_MIN ? w.target.subarray(w.filled!, w.n) : undefined;
-    return this.direct ?? this.readBuffer;
+    if (w?.target) {
+      const missing = w.n - w.filled!;
+      if (missing >= DIRECT_MIN) return (this.direct = w.target.subarray(w.filled!, w.n));
+      this.direct = undefined;
+      return this.readBuffer.subarray(0, Math.min(READ_BUFFER, missing + HEADER_WINDOW));
+    }
+    this.direct = undefined;
+    return this.afterLarge && w ? this.headerWindow : this.readBuffer;
   }
 
   /** `n` bytes arrived straight in the pending read's buffer. */
@@ -136,6 +153,7 @@ export class SocketReader {
 
   private complete(w: Waiter, out: Buffer): void {
     this.waiter = undefined;
+    this.afterLarge = w.target !== undefined;
     if (this.log) this.log.push(Buffer.from(out));
     w.resolve(out);
   }
