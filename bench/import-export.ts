@@ -129,10 +129,10 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
   const rows: TransferRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-bench-xfer-'));
   const tag = randomBytes(3).toString('hex');
-  // the shipped CLI as `npm run build` makes it (bundled into one file, scripts/bundle-cli.ts),
-  // built into a scratch directory from the current sources; not tsx's on-the-fly compile
-  const cliFile = join(dir, 'rbd-ts.js');
-  execFileSync(process.execPath, ['--import=tsx', join(ROOT, 'scripts/bundle-cli.ts'), cliFile], { cwd: ROOT, stdio: 'inherit' });
+  // the shipped CLI as `npm run build` makes it (one bundle and its code cache,
+  // scripts/bundle-cli.ts), built into a scratch directory from the current sources
+  execFileSync(process.execPath, ['--import=tsx', join(ROOT, 'scripts/bundle-cli.ts'), dir], { cwd: ROOT, stdio: 'inherit' });
+  const cliFile = join(dir, 'rbd-ts.cjs');
   const tsCli = [process.execPath, cliFile, '-c', conf];
   const rm = (image: string) => execFileSync('rbd', ['-c', conf, 'rm', '--no-progress', `${pool}/${image}`], { stdio: 'ignore' });
   try {

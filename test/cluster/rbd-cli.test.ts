@@ -29,11 +29,15 @@ const MiB = 1 << 20;
 
 let c: TestCluster;
 
-/** rbd-ts from the sources (tsx), or `cli` (a built file) when given; stdout as bytes too */
-function runTs(args: string[], cli?: string): Promise<CommandResult & { bytes: Buffer }> {
+/**
+ * rbd-ts from the sources (tsx), or `cli` (the built launcher) when given, which must then
+ * run from its code cache unless `codeCache` says otherwise; stdout as bytes too.
+ */
+function runTs(args: string[], cli?: string, codeCache = 'require'): Promise<CommandResult & { bytes: Buffer }> {
   return new Promise((resolve) => {
     const argv = cli ? [cli] : ['--import=tsx', join(ROOT, 'src/cli/main.ts')];
-    const child = spawn(process.execPath, [...argv, '-c', c.conf, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = cli ? { ...process.env, NODE_OPTIONS: '', RBD_TS_CODE_CACHE: codeCache } : process.env;
+    const child = spawn(process.execPath, [...argv, '-c', c.conf, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -133,11 +137,11 @@ for (const [title, args] of CREATE_CASES) {
   });
 }
 
-test.serial('the bundled command (npm run build: scripts/bundle-cli.ts) imports, exports and reads as rbd does', async (t) => {
+test.serial('the bundled command (npm run build: scripts/bundle-cli.ts) imports, exports and reads as rbd does, with its code cache', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-bundle-'));
   try {
-    const cli = join(dir, 'rbd-ts.js');
-    execFileSync(process.execPath, ['--import=tsx', join(ROOT, 'scripts/bundle-cli.ts'), cli], { cwd: ROOT });
+    execFileSync(process.execPath, ['--import=tsx', join(ROOT, 'scripts/bundle-cli.ts'), dir], { cwd: ROOT });
+    const cli = join(dir, 'rbd-ts.cjs');
     const img = `${P1}/${n('bundled')}`;
     const data = randomBytes(5 * MiB + 12345);
     const file = join(dir, 'data.bin');
@@ -154,6 +158,12 @@ test.serial('the bundled command (npm run build: scripts/bundle-cli.ts) imports,
     t.is(info.stdout, await ok(t, ['info', img, '--format', 'json']));
     const bad = await runTs(['info', `${P1}/${n('no-such-image')}`], cli);
     t.is(bad.code, 2); // ENOENT, as rbd
+    // a cache V8 does not accept (another node, a damaged file) only costs the compile
+    writeFileSync(join(dir, 'rbd-ts-cli.cjs.cache'), randomBytes(4096));
+    t.is((await runTs(['info', img, '--format', 'json'], cli, '')).stdout, info.stdout);
+    const strict = await runTs(['info', img], cli);
+    t.is(strict.code, 70);
+    t.regex(strict.stderr, /code cache rejected/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
