@@ -126,6 +126,7 @@ async function copyFile(
       const data = buf.subarray(0, len);
       // the spare buffer let this read overlap the writes; now at most `concurrency` of them
       while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
+      if (failed !== undefined) break;
       if (o.skipZeroes && isZero(data)) {
         // a fresh image reads zeros there already (rbd import skips zero blocks)
         free.push(buf);

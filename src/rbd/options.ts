@@ -1,5 +1,5 @@
-// librbd options rbd-ts honours, from the client's configuration (ceph.conf, CEPH_ARGS-style
-// overrides, `--<option> value` on the command line) with librbd's defaults.
+// librbd options rbd-ts honours, from the client's configuration (ceph.conf, connect's
+// `options`, `--<option> value` on the command line) with librbd's defaults.
 
 import type { IoCtx } from '../rados/ioctx.js';
 
