@@ -10,6 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
+import { recycleReadBuffer, takeReadBuffer } from '../rados/ioctx.js';
 import type { Image } from './image.js';
 import type { Layout } from './layout.js';
 import { mapExtent } from './striper.js';
@@ -188,6 +189,8 @@ export class ImageWriteStream extends Writable {
   private readonly period: number;
   private readonly concurrency: number;
   private buf: Buffer | undefined;
+  /** buf is this stream's (from the pooled buffers), not a caller's chunk */
+  private bufOwned = false;
   private bufStart = 0;
   private bufLen = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -255,8 +258,13 @@ export class ImageWriteStream extends Writable {
         // a whole aligned chunk arrived as is: no copy
         this.bufLen = n;
         this.buf = data;
+        this.bufOwned = false;
       } else {
-        this.buf ??= Buffer.allocUnsafe(Math.min(this.period, (Math.floor(this.bufStart / this.period) + 1) * this.period - this.bufStart));
+        if (!this.buf) {
+          // pooled: page-aligned, its crc computed in place, reused once its write is acknowledged
+          this.buf = takeReadBuffer(Math.min(this.period, (Math.floor(this.bufStart / this.period) + 1) * this.period - this.bufStart));
+          this.bufOwned = true;
+        }
         data.copy(this.buf, this.bufLen, at, at + n);
         this.bufLen += n;
       }
@@ -269,6 +277,7 @@ export class ImageWriteStream extends Writable {
   /** Send the gathered chunk (or skip it if all zeros); wait while `concurrency` are out. */
   private async dispatch(): Promise<void> {
     const data = this.buf!.subarray(0, this.bufLen);
+    const owned = this.bufOwned;
     const off = this.bufStart;
     this.buf = undefined;
     this.bufLen = 0;
@@ -276,6 +285,7 @@ export class ImageWriteStream extends Writable {
       this.stats.skipped++;
       this.done += data.length;
       this.options.onChunk?.(this.done);
+      if (owned) recycleReadBuffer(data); // never sent
       return;
     }
     while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
@@ -305,6 +315,9 @@ export class ImageWriteStream extends Writable {
           this.stats.bytes += data.length;
           this.done += data.length;
           this.options.onChunk?.(this.done);
+          // acknowledged: every byte was sent, the buffer can take other data (a failed write's
+          // bytes may still sit in a socket queue: that buffer is left to the garbage collector)
+          if (owned) recycleReadBuffer(data);
         },
         (e: unknown) => {
           this.failed ??= e instanceof Error ? e : new Error(String(e));

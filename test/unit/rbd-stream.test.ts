@@ -40,8 +40,11 @@ class MemImage {
     this.inFlight--;
     return fn();
   }
+  /** the memory behind each write's data */
+  writeMemory: ArrayBufferLike[] = [];
   write(b: Buffer, off: number): Promise<void> {
     this.writes.push([off, b.length]);
+    this.writeMemory.push(b.buffer);
     return this.op(() => {
       if (this.failAt !== undefined && off >= this.failAt) throw new CephError(errnoNumber('EIO'), 'injected', { op: 'write', image: this.name });
       if (off + b.length > this.size) throw new CephError(errnoNumber('EINVAL'), 'beyond', { op: 'write' });
@@ -97,6 +100,17 @@ test('write stream: odd pieces become period-aligned chunks, at most `concurrenc
   }
   t.is(ws.stats.bytes, 50_000);
   t.is(ws.stats.objects, Math.ceil(50_000 / 4096));
+});
+
+test('write stream: gathered chunks use pooled buffers, reused once their writes are done, never before', async (t) => {
+  const size = 12 << 20;
+  const m = new MemImage(size, makeLayout(20)); // 1 MiB objects: pooled buffers
+  const data = randomBytes(size);
+  await pipeline(pieces(data, [64 * 1024, 1000]), new ImageWriteStream(asImage(m), { concurrency: 2 }));
+  t.true(m.data.equals(data), 'no buffer was reused while its write was out');
+  t.is(m.writes.length, 12);
+  const distinct = new Set(m.writeMemory).size;
+  t.true(distinct <= 4, `${distinct} buffers for 12 chunks`);
 });
 
 test('write stream: an unaligned start writes up to the next boundary first', async (t) => {
