@@ -426,13 +426,17 @@ export function makeWasm(
   const need = Math.ceil((WASM_BUF + chunk) / 65536) - memory.buffer.byteLength / 65536;
   if (need > 0) memory.grow(need);
   new Int32Array(memory.buffer, 0, slices * 256).set(T.subarray(0, slices * 256));
-  const heap = new Uint8Array(memory.buffer);
+  const copying = copyingRunner(run, new Uint8Array(memory.buffer), WASM_BUF, chunk);
+  return (crc, d, start, end) => (end - start <= jsUpTo ? small(crc, d, start, end) : copying(crc, d, start, end));
+}
+
+/** `run` over d[start, end), copied into `heap` at `at`, `chunk` bytes at a time */
+function copyingRunner(run: (crc: number, p: number, n: number) => number, heap: Uint8Array, at: number, chunk: number): Crc32cFn {
   return (crc, d, start, end) => {
-    if (end - start <= jsUpTo) return small(crc, d, start, end);
     while (start < end) {
       const n = end - start < chunk ? end - start : chunk;
-      heap.set(d.subarray(start, start + n), WASM_BUF);
-      crc = run(crc, WASM_BUF, n);
+      heap.set(d.subarray(start, start + n), at);
+      crc = run(crc, at, n);
       start += n;
     }
     return crc >>> 0;
@@ -655,16 +659,7 @@ export function makeChorba(termsName: ChorbaTerms, word: ChorbaWord, minLen: num
   if (need > 0) memory.grow(need);
   new Int32Array(memory.buffer, 0, 16 * 256).set(T);
   new Int32Array(memory.buffer, CHORBA_INV, 1024).set(chorbaInverseTables(z));
-  const heap = new Uint8Array(memory.buffer);
-  return (crc, d, start, end) => {
-    while (start < end) {
-      const n = end - start < chunk ? end - start : chunk;
-      heap.set(d.subarray(start, start + n), CHORBA_BUF);
-      crc = run(crc, CHORBA_BUF, n);
-      start += n;
-    }
-    return crc >>> 0;
-  };
+  return copyingRunner(run, new Uint8Array(memory.buffer), CHORBA_BUF, chunk);
 }
 
 export function candidates(): Candidate[] {

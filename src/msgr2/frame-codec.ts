@@ -264,13 +264,14 @@ export class FrameCodec {
    */
   bulkOffset(p: Preamble): number {
     if (this.rx || p.numSegments < 2) return 0;
-    const lens = p.segments.map((s) => s.length);
-    let off = lens[0]! > 0 ? lens[0]! + 4 : 0;
+    const l0 = p.segments[0]!.length;
+    let off = l0 > 0 ? l0 + 4 : 0;
     let best = 0;
-    let bestLen = lens[0]!;
+    let bestLen = l0;
     for (let i = 1; i < p.numSegments; i++) {
-      if (lens[i]! > bestLen) [best, bestLen] = [off, lens[i]!];
-      off += lens[i]!;
+      const len = p.segments[i]!.length;
+      if (len > bestLen) [best, bestLen] = [off, len];
+      off += len;
     }
     return best;
   }

@@ -253,7 +253,7 @@ export class SocketReader {
       let alignAt: number;
       try {
         n = bodyLen(header);
-        alignAt = bodyAlign?.(header) ?? 0;
+        alignAt = n >= POOLED_MIN ? (bodyAlign?.(header) ?? 0) : 0; // only pooled bodies are placed
       } catch (e) {
         return stop(e);
       }

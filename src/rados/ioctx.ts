@@ -11,7 +11,7 @@ import { ALL_NSPACES, DEFAULT_HOBJECT, decodePgNlsResponse } from './messages/pg
 import type { NotifyResult, Objecter, WatchCallbacks } from './objecter.js';
 import { ReadOp, WriteOp, type ObjectOperation } from './op-builder.js';
 
-/** Give back the memory of a read's result for later reads (see src/msgr2/read-buffers.ts). */
+/** The messenger's pooled I/O buffers: take one, give back a read's result or a written chunk (src/msgr2/read-buffers.ts). */
 export { recycle as recycleReadBuffer, takeReadBuffer } from '../msgr2/read-buffers.js';
 
 export interface CallOptions {

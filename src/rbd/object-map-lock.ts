@@ -11,9 +11,9 @@ import { WriteOp } from '../rados/op-builder.js';
 import { call } from './cls/exec.js';
 import * as L from './cls/lock.js';
 import type { ClsCall } from './cls/rbd.js';
+import { RBD_LOCK_NAME as NAME } from './exclusive-lock.js';
 import { objectMapObject } from './names.js';
 
-const NAME = 'rbd_lock';
 const COOKIE = '';
 const TAG = '';
 

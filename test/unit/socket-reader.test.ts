@@ -47,6 +47,27 @@ test('small and large reads across reused read buffers return the stream, once, 
   }
 });
 
+/**
+ * readRecords over 8-byte headers (le32 body length first) until `count` records came, each
+ * header and body pushed to `out`; `check` may refuse a record (the read then fails).
+ */
+function collectRecords(r: SocketReader, out: Buffer[], count: number, check?: (header: Buffer, index: number) => string | undefined): Promise<number> {
+  let records = 0;
+  return new Promise<number>((resolve, reject) => {
+    r.readRecords(
+      () => 8,
+      (h) => h.readUInt32LE(0),
+      (h, body) => {
+        const bad = check?.(h, records);
+        if (bad) reject(new Error(bad));
+        out.push(Buffer.from(h), Buffer.from(body));
+        if (++records === count) resolve(records);
+      },
+      reject,
+    );
+  });
+}
+
 test('readRecords: headers, then the bodies whose lengths they give, read straight into their own buffers', async (t) => {
   // records: 8-byte header (le32 body length, le32 tag), then the body
   const bodies = [0, 10, 5 * READ_BUFFER + 3, 70, 3 * READ_BUFFER, 1, 200000].map((n) => randomBytes(n));
@@ -60,23 +81,9 @@ test('readRecords: headers, then the bodies whose lengths they give, read straig
   );
   for (const sizes of [[READ_BUFFER], [4093, 100000], [READ_BUFFER - 5, 9]]) {
     let records = 0;
-    const { got, log, direct } = await roundTrip(
-      data,
-      sizes,
-      (r, out) =>
-        new Promise<void>((resolve, reject) => {
-          r.readRecords(
-            () => 8,
-            (head) => head.readUInt32LE(0),
-            (h, body) => {
-              if (h.readUInt32LE(4) !== records) reject(new Error(`record ${h.readUInt32LE(4)} came as ${records}`));
-              out.push(Buffer.from(h), Buffer.from(body));
-              if (++records === bodies.length) resolve();
-            },
-            reject,
-          );
-        }),
-    );
+    const { got, log, direct } = await roundTrip(data, sizes, async (r, out) => {
+      records = await collectRecords(r, out, bodies.length, (h, i) => (h.readUInt32LE(4) !== i ? `record ${h.readUInt32LE(4)} came as ${i}` : undefined));
+    });
     t.is(records, bodies.length);
     t.true(got.equals(data), `pieces ${sizes.join(',')}`);
     t.true(log.equals(data), 'the rxlog holds every byte once');
@@ -96,23 +103,8 @@ test('readRecords: in a stream of large records, a header read after a large bod
       return [h, randomBytes(body)];
     }).flat(),
   );
-  let records = 0;
-  const { got, direct } = await roundTrip(
-    data,
-    [READ_BUFFER], // the kernel has plenty: every read fills the buffer it is given
-    (r, out) =>
-      new Promise<void>((resolve, reject) => {
-        r.readRecords(
-          () => 8,
-          (h) => h.readUInt32LE(0),
-          (h, b) => {
-            out.push(Buffer.from(h), Buffer.from(b));
-            if (++records === n) resolve();
-          },
-          reject,
-        );
-      }),
-  );
+  // the kernel has plenty: every read fills the buffer it is given
+  const { got, direct } = await roundTrip(data, [READ_BUFFER], async (r, out) => void (await collectRecords(r, out, n)));
   t.true(got.equals(data));
   // the first header read may take a whole read buffer; each later one at most 4 KiB
   const copied = n * body - direct;
