@@ -2,8 +2,9 @@
 # A real glance-api (Debian's, OpenStack Zed) on loopback, storing images in a cluster's RBD
 # pool, with sqlite and no Keystone (the settings of shared/reference/glance-notes.md §2).
 #
-#   bash scripts/glance.sh start CEPH_CONF [--pool images] [--port N]
-#       prints the state directory, then the URL, as the last two stdout lines
+#   bash scripts/glance.sh start CEPH_CONF [--pool images] [--port N] [--owner-pid PID]
+#       prints the state directory, then the URL, as the last two stdout lines;
+#       --owner-pid PID: a watchdog stops glance-api once PID has exited
 #   bash scripts/glance.sh stop DIR
 #       SIGTERM to the pid in DIR/glance-api.pid, waits for it, removes DIR
 #
@@ -22,16 +23,18 @@ conf_get() { # conf_get CONF NAME: a [global] value, via ceph-conf (as the daemo
 }
 
 start() {
-  local conf="" pool="images" port=""
+  local conf="" pool="images" port="" owner=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --pool) pool="$2"; shift 2 ;;
       --port) port="$2"; shift 2 ;;
+      --owner-pid) owner="$2"; shift 2 ;;
       -*) die "unknown option $1" ;;
       *) conf="$1"; shift ;;
     esac
   done
-  [[ -n "$conf" && -f "$conf" ]] || die "usage: glance.sh start CEPH_CONF [--pool P] [--port N]"
+  [[ -n "$conf" && -f "$conf" ]] || die "usage: glance.sh start CEPH_CONF [--pool P] [--port N] [--owner-pid PID]"
+  [[ -z "$owner" || "$owner" =~ ^[0-9]+$ ]] || die "--owner-pid must be a pid"
   command -v glance-api >/dev/null || die "glance-api is not installed (scripts/install-deps.sh --glance)"
   conf=$(readlink -f "$conf")
   local fsid mon keyring
@@ -41,10 +44,13 @@ start() {
   [[ -n "$fsid" && -n "$mon" ]] || die "cannot read fsid / mon host from $conf"
   keyring=$(readlink -f "${keyring%%,*}")
 
-  # the image pool, created and rbd-initialised when missing
-  if ! ceph -c "$conf" osd pool ls | grep -qx "$pool"; then
-    ceph -c "$conf" osd pool create "$pool" >/dev/null 2>&1
-    rbd -c "$conf" pool init "$pool"
+  # the image pool, created and rbd-initialised when missing; every command bounded (pool
+  # init writes to the new pool and waits for its PGs to go active)
+  local pools
+  pools=$(timeout -k 5 60 ceph -c "$conf" --connect-timeout 30 osd pool ls) || die "ceph osd pool ls failed or timed out"
+  if ! grep -qx "$pool" <<<"$pools"; then
+    timeout -k 5 60 ceph -c "$conf" --connect-timeout 30 osd pool create "$pool" >/dev/null 2>&1 || die "ceph osd pool create $pool failed or timed out"
+    timeout -k 5 120 rbd -c "$conf" pool init "$pool" || die "rbd pool init $pool failed or timed out"
     log "created pool $pool"
   fi
 
@@ -105,7 +111,7 @@ filesystem_store_datadir = $dir/tasks
 lock_path = $dir/state/lock
 EOF
 
-  glance-manage --config-file "$dir/etc/glance-api.conf" db_sync >"$dir/log/db_sync.log" 2>&1 \
+  timeout -k 5 120 glance-manage --config-file "$dir/etc/glance-api.conf" db_sync >"$dir/log/db_sync.log" 2>&1 \
     || { cat "$dir/log/db_sync.log" >&2; rm -rf "$dir"; die "db_sync failed"; }
 
   setsid glance-api --config-file "$dir/etc/glance-api.conf" >"$dir/log/stdout.log" 2>&1 </dev/null &
@@ -113,10 +119,18 @@ EOF
   echo "$pid" >"$dir/glance-api.pid"
   local url="http://127.0.0.1:$port"
   echo "$url" >"$dir/url"
-  local i
-  for i in $(seq 1 150); do
+  local t0=$SECONDS
+  while ((SECONDS - t0 < 60)); do
     if curl -fsS -m 2 "$url/healthcheck" >/dev/null 2>&1; then
-      log "glance-api (pid $pid) ready at $url after $((i / 5)) s; state in $dir"
+      if [[ -n "$owner" ]]; then
+        # Watchdog: stop glance-api once the owner process is gone (a test run that was killed).
+        setsid bash -c '
+          trap "" HUP INT
+          while kill -0 "$3" 2>/dev/null && [[ -d "$2" ]]; do sleep 1; done
+          [[ -d "$2" ]] && exec bash "$1" stop "$2"
+        ' rbd-ts-glance-watchdog "$(readlink -f "${BASH_SOURCE[0]}")" "$dir" "$owner" </dev/null >/dev/null 2>&1 &
+      fi
+      log "glance-api (pid $pid) ready at $url after $((SECONDS - t0)) s; state in $dir"
       echo "$dir"
       echo "$url"
       return 0
@@ -148,5 +162,5 @@ stop() {
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
-  *) die "usage: glance.sh start CEPH_CONF [--pool P] [--port N] | stop DIR" ;;
+  *) die "usage: glance.sh start CEPH_CONF [--pool P] [--port N] [--owner-pid PID] | stop DIR" ;;
 esac

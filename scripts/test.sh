@@ -9,7 +9,10 @@
 # Exits non-zero if any step failed; the last line is a summary.
 #
 # Environment: RBD_TS_UNIT_TIMEOUT, RBD_TS_CLUSTER_TIMEOUT (seconds; 300 and 780)
-# bound the two ava runs. Extra arguments are passed to both ava runs.
+# bound the two ava runs: on expiry the whole process group (npx, ava, its worker processes
+# and what they started) is stopped, so no orphan keeps the output pipe open. After a failed
+# cluster run the cluster's state (ceph -s, osd df) is printed before it is stopped.
+# Extra arguments are passed to both ava runs.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -72,6 +75,16 @@ trap cleanup EXIT
 trap 'log "interrupted"; FAILED=1; exit 130' INT
 trap 'log "terminated"; FAILED=1; exit 143' TERM
 
+# what the cluster looked like when a cluster run failed (a full OSD or stuck PGs explain a hang)
+cluster_state() {
+  log "cluster state after the failure"
+  local c
+  for c in "status" "osd df" "pg stat" "health detail"; do
+    # shellcheck disable=SC2086
+    timeout 20 ceph -c "$CEPH_CONF" --connect-timeout 10 $c 2>&1 | sed 's/^/  /' || true
+  done
+}
+
 has_tests() { [[ -d $1 ]] && [[ -n "$(find "$1" -name '*.test.ts' -print -quit)" ]]; }
 
 # 1. dependencies
@@ -88,7 +101,7 @@ if npm run --silent build; then step_done build ok "$t"; else step_done build FA
 t=$SECONDS
 if has_tests test/unit; then
   log "unit tests"
-  if ava_run timeout --foreground -k 30 "${RBD_TS_UNIT_TIMEOUT:-300}" npx ava 'test/unit/**/*.test.ts' "$@"; then
+  if ava_run timeout -k 30 "${RBD_TS_UNIT_TIMEOUT:-300}" npx ava 'test/unit/**/*.test.ts' "$@"; then
     step_done unit ok "$t"
   else
     step_done unit FAILED "$t"
@@ -107,10 +120,11 @@ if has_tests test/cluster; then
     t=$SECONDS
     export CEPH_CONF=$CLUSTER_DIR/ceph.conf
     log "cluster tests against $CEPH_CONF"
-    if ava_run timeout --foreground -k 30 "${RBD_TS_CLUSTER_TIMEOUT:-780}" npx ava --serial 'test/cluster/**/*.test.ts' "$@"; then
+    if ava_run timeout -k 30 "${RBD_TS_CLUSTER_TIMEOUT:-780}" npx ava --serial 'test/cluster/**/*.test.ts' "$@"; then
       step_done cluster-tests ok "$t"
     else
       step_done cluster-tests FAILED "$t"
+      cluster_state
     fi
   else
     CLUSTER_DIR=""

@@ -25,24 +25,40 @@ const ROOT = (() => {
   return dir;
 })();
 
+/**
+ * Run a glance.sh step in its own process group: on timeout the whole group is killed, so a
+ * stuck `ceph` or `rbd` under it cannot keep the output pipes (and this promise) open.
+ */
 function run(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    let timedOut = false;
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 5_000).unref();
+    }, timeoutMs);
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
+      resolve({ code: timedOut ? 124 : (code ?? 1), stdout, stderr: timedOut ? `${stderr}\n[timed out after ${timeoutMs} ms]` : stderr });
     });
   });
 }
 
 /** Start glance-api against `conf`'s cluster, image pool `pool` (created when missing). */
 export async function startGlance(conf: string, opts: { pool?: string } = {}): Promise<TestGlance> {
-  const r = await run([join(ROOT, 'scripts/glance.sh'), 'start', conf, '--pool', opts.pool ?? 'images'], 120_000);
+  const r = await run([join(ROOT, 'scripts/glance.sh'), 'start', conf, '--pool', opts.pool ?? 'images', '--owner-pid', String(process.pid)], 100_000);
   const lines = r.stdout.trim().split('\n');
   const url = lines[lines.length - 1]?.trim() ?? '';
   const dir = lines[lines.length - 2]?.trim() ?? '';
@@ -59,5 +75,7 @@ export async function startGlance(conf: string, opts: { pool?: string } = {}): P
     // last resort if a test run dies before after.always: stop it by pid
     if (!stopped) spawn('bash', [join(ROOT, 'scripts/glance.sh'), 'stop', dir], { detached: true, stdio: 'ignore' }).unref();
   });
-  return { url, dir, client: new GlanceClient(url), stop };
+  // calls bounded well inside ava's 120 s inactivity timeout (the client's default for an
+  // upload or download is 10 min): a stuck glance-api fails the test instead of stalling the run
+  return { url, dir, client: new GlanceClient(url, { timeoutMs: 90_000 }), stop };
 }
