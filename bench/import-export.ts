@@ -5,7 +5,9 @@
 // whose page allocation on this kind of VM swings by several times between runs). Each tool runs as its own process
 // under /usr/bin/time: wall seconds, MB/s, CPU seconds (user+sys of the process and its
 // children) and peak RSS; the median of 3 rounds that interleave the tools, each round
-// starting with the next tool. Standalone: `npx tsx bench/import-export.ts [256M,1G]` starts (and
+// starting with the next tool. Then each library in a process that is already connected and
+// warmed up (rbd-ts: bench/xfer-in-process.ts; python3-rbd: PY_IN_PROCESS), the transfer alone
+// timed: what a long-lived user (Glance store, Nova handler) gets. Standalone: `npx tsx bench/import-export.ts [256M,1G]` starts (and
 // stops) a one-OSD cluster with a 6 GiB memstore unless CEPH_CONF is set. Never asserted.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -20,8 +22,12 @@ const MiB = 1 << 20;
 
 export interface TransferRow {
   tool: 'rbd-ts' | 'python3-rbd aio' | 'rbd';
-  /** export: to a file in the temp directory; export -: to stdout, which is /dev/null (the client's own cost) */
-  op: 'import' | 'export' | 'export -';
+  /**
+   * export: to a file in the temp directory; export -: to stdout, which is /dev/null (the
+   * client's own cost). "(in process)": the library in a process that is already connected
+   * and warmed up (bench/xfer-in-process.ts, PY_IN_PROCESS), the transfer alone timed.
+   */
+  op: 'import' | 'export' | 'export -' | 'import (in process)' | 'export - (in process)';
   bytes: number;
   seconds: number;
   MBs: number;
@@ -83,6 +89,62 @@ if os.path.isfile(path): os.ftruncate(fd, size)
 os.close(fd)
 img.close(); io.close(); c.shutdown()
 sys.exit(1 if err else 0)
+`;
+
+// The library in a long-lived process: one connection, a warm-up round, then timed rounds of
+// import (aio_write, 16 in flight) and export to /dev/null (aio_read); JSON lines to OUT.
+// CPU is getrusage(RUSAGE_SELF) over the transfer: every thread of the process.
+const PY_IN_PROCESS = String.raw`
+import sys, os, json, time, resource, threading, rados, rbd
+conf, pool, src, prefix, rounds, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
+CH, INFLIGHT = 4 << 20, 16
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF); return r.ru_utime + r.ru_stime
+def imp(io, name):
+    size = os.path.getsize(src)
+    rbd.RBD().create(io, name, size)
+    img = rbd.Image(io, name); sem = threading.Semaphore(INFLIGHT); err = []
+    def done(comp):
+        if comp.get_return_value() < 0: err.append(comp.get_return_value())
+        sem.release()
+    with open(src, 'rb') as f:
+        off = 0
+        while True:
+            b = f.read(CH)
+            if not b: break
+            sem.acquire(); img.aio_write(b, off, done); off += len(b)
+    for _ in range(INFLIGHT): sem.acquire()
+    img.flush(); img.close()
+    if err: raise SystemExit(1)
+def exp(io, name):
+    img = rbd.Image(io, name, read_only=True); size = img.size()
+    fd = os.open('/dev/null', os.O_WRONLY); sem = threading.Semaphore(INFLIGHT); err = []
+    def done(comp, buf, at):
+        if comp.get_return_value() < 0: err.append(comp.get_return_value())
+        else: os.pwrite(fd, buf, at)
+        sem.release()
+    off = 0
+    while off < size:
+        n = min(CH, size - off); sem.acquire()
+        img.aio_read(off, n, lambda comp, buf, at=off: done(comp, buf, at)); off += n
+    for _ in range(INFLIGHT): sem.acquire()
+    os.close(fd); img.close()
+    if err: raise SystemExit(1)
+    return size
+c = rados.Rados(conffile=conf); c.connect(); io = c.open_ioctx(pool)
+try:
+    for r in range(rounds + 1):
+        name = '%s-%d' % (prefix, r)
+        c0, t0 = cpu(), time.perf_counter(); imp(io, name); ti, ci = time.perf_counter() - t0, cpu() - c0
+        c0, t0 = cpu(), time.perf_counter(); n = exp(io, name); te, ce = time.perf_counter() - t0, cpu() - c0
+        rbd.RBD().remove(io, name)
+        if r == 0: continue
+        rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        with open(out, 'a') as f:
+            f.write(json.dumps({'op': 'import', 'bytes': n, 'seconds': ti, 'cpuSeconds': ci, 'peakRssMiB': rss}) + '\n')
+            f.write(json.dumps({'op': 'export -', 'bytes': n, 'seconds': te, 'cpuSeconds': ce, 'peakRssMiB': rss}) + '\n')
+finally:
+    io.close(); c.shutdown()
 `;
 
 interface Timed {
@@ -185,6 +247,20 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
           rm(img);
         }
       }
+      // the libraries in a connected, warmed-up process (what a Glance store or Nova handler sees)
+      const children: Array<[TransferRow['tool'], string, string[]]> = [
+        ['rbd-ts', process.execPath, ['--import=tsx', join(ROOT, 'bench/xfer-in-process.ts')]],
+        ['python3-rbd aio', '/usr/bin/python3', ['-c', PY_IN_PROCESS]],
+      ];
+      for (const [tool, cmd, pre] of children) {
+        const out = join(dir, 'in-process.jsonl');
+        rmSync(out, { force: true });
+        await timed(cmd, [...pre, conf, pool, src, `bench-xfer-${tag}-${bytes}-inproc`, String(repeats), out]);
+        for (const line of readFileSync(out, 'utf8').trim().split('\n')) {
+          const x = JSON.parse(line) as { op: 'import' | 'export -'; seconds: number; cpuSeconds: number; peakRssMiB: number };
+          keep({ tool, op: `${x.op} (in process)`, bytes, seconds: x.seconds, MBs: Math.round(bytes / 1e6 / x.seconds), cpuSeconds: Math.round(x.cpuSeconds * 100) / 100, peakRssMiB: x.peakRssMiB });
+        }
+      }
       for (const rs of runs.values()) rows.push([...rs].sort((a, b) => a.seconds - b.seconds)[Math.floor(rs.length / 2)]!);
       rmSync(src, { force: true });
     }
@@ -195,12 +271,12 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
 }
 
 export function formatRows(rows: TransferRow[]): string {
-  const head = 'tool             op      size      seconds    MB/s   CPU s  peak RSS MiB';
+  const head = 'tool             op                     size      seconds    MB/s   CPU s  peak RSS MiB';
   return [
     head,
     ...rows.map(
       (r) =>
-        `${r.tool.padEnd(16)} ${r.op.padEnd(7)} ${`${r.bytes / MiB} MiB`.padEnd(9)} ${r.seconds.toFixed(2).padStart(7)} ${String(r.MBs).padStart(7)} ${r.cpuSeconds.toFixed(2).padStart(7)} ${String(r.peakRssMiB).padStart(13)}`,
+        `${r.tool.padEnd(16)} ${r.op.padEnd(22)} ${`${r.bytes / MiB} MiB`.padEnd(9)} ${r.seconds.toFixed(2).padStart(7)} ${String(r.MBs).padStart(7)} ${r.cpuSeconds.toFixed(2).padStart(7)} ${String(r.peakRssMiB).padStart(13)}`,
     ),
   ].join('\n');
 }

@@ -21,8 +21,8 @@ const KEEP = 64 * 1024 * 1024;
 
 /** every buffer this pool made, whole (its capacity), by its memory */
 const made = new WeakMap<ArrayBufferLike, Buffer>();
-/** buffers free for reuse, by capacity */
-const free = new Map<number, Buffer[]>();
+/** buffers free for reuse, whole, oldest given back first */
+const free: Buffer[] = [];
 const isFree = new WeakSet<ArrayBufferLike>();
 let freeBytes = 0;
 
@@ -39,10 +39,17 @@ const PAGE = 4096;
 export function takeReadBuffer(n: number, alignAt = 0): Buffer {
   const pad = (PAGE - (alignAt % PAGE)) % PAGE;
   const cap = Math.ceil((n + pad) / STEP) * STEP;
-  const reused = free.get(cap)?.pop();
-  if (reused) {
+  // best fit among the free buffers, up to 1/8 larger: import's file chunks (4 MiB) and
+  // export's frames (4 MiB + header, page-padded) take each other's buffers where they can
+  let best = -1;
+  for (let i = free.length - 1; i >= 0; i--) {
+    const c = free[i]!.length;
+    if (c >= cap && c <= cap + cap / 8 && (best < 0 || c < free[best]!.length)) best = i;
+  }
+  if (best >= 0) {
+    const reused = free.splice(best, 1)[0]!;
     isFree.delete(reused.buffer);
-    freeBytes -= cap;
+    freeBytes -= reused.length;
     return reused.subarray(pad, pad + n);
   }
   const b = allocCrcBuffer(cap); // memory of its own, not a slice of Node's pool
@@ -57,15 +64,26 @@ export function takeReadBuffer(n: number, alignAt = 0): Buffer {
 export function recycle(view: Uint8Array): void {
   const ab = view.buffer;
   const whole = made.get(ab);
-  if (whole === undefined || isFree.has(ab) || freeBytes + whole.length > KEEP) return;
+  if (whole === undefined || isFree.has(ab) || whole.length > KEEP) return;
   isFree.add(ab);
+  free.push(whole);
   freeBytes += whole.length;
-  const list = free.get(whole.length);
-  if (list) list.push(whole);
-  else free.set(whole.length, [whole]);
+  // past the bound the oldest go (to the garbage collector), not the one just given back:
+  // a workload that changed sizes (import, then export) keeps buffers of the sizes it uses
+  while (freeBytes > KEEP) {
+    const old = free.shift()!;
+    isFree.delete(old.buffer);
+    freeBytes -= old.length;
+  }
 }
 
 /** Bytes free in the pool (for tests). */
 export function pooledFreeBytes(): number {
   return freeBytes;
+}
+
+/** Drop every free buffer (for tests). */
+export function dropFreeBuffers(): void {
+  for (const b of free.splice(0)) isFree.delete(b.buffer);
+  freeBytes = 0;
 }

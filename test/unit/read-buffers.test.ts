@@ -1,6 +1,6 @@
 import test from 'ava';
 import { crcInPlace } from '../../src/encoding/crc32c.js';
-import { POOLED_MIN, pooledFreeBytes, recycle, takeReadBuffer } from '../../src/msgr2/read-buffers.js';
+import { dropFreeBuffers, POOLED_MIN, pooledFreeBytes, recycle, takeReadBuffer } from '../../src/msgr2/read-buffers.js';
 
 // first: later tests here hold enough buffers to reach allocCrcBuffer's bound on WebAssembly memories
 test('byte alignAt of a pooled buffer starts a page (in WebAssembly memory, page-aligned); reused buffers too', (t) => {
@@ -46,4 +46,35 @@ test('the pool keeps at most 64 MiB free', (t) => {
   for (const b of taken) recycle(b);
   t.true(pooledFreeBytes() <= 64 * 1024 * 1024, `${pooledFreeBytes()}`);
   t.true(pooledFreeBytes() >= 60 * 1024 * 1024, 'and does keep that much');
+});
+
+test('a request takes a free buffer up to 1/8 larger (export frames reuse import chunks and back), not one much larger', (t) => {
+  dropFreeBuffers();
+  const frame = takeReadBuffer((4 << 20) + 300, 250); // a 4 MiB read's reply: 4 MiB + header, page-padded
+  const big = takeReadBuffer(8 << 20);
+  recycle(frame);
+  recycle(big);
+  const chunk = takeReadBuffer(4 << 20); // a 4 MiB file chunk of an import
+  t.is(chunk.buffer, frame.buffer, 'the slightly larger buffer serves');
+  const other = takeReadBuffer(4 << 20);
+  t.not(other.buffer, big.buffer, 'twice the size does not');
+  recycle(chunk);
+  recycle(other);
+  t.is(takeReadBuffer((4 << 20) + 300, 250).buffer, frame.buffer, 'best fit: the frame-sized one, not the exact 4 MiB one, for a frame');
+});
+
+test('a full pool drops its oldest buffers, not the one given back: a workload that changes sizes keeps what it uses', (t) => {
+  dropFreeBuffers();
+  const chunks = Array.from({ length: 16 }, () => takeReadBuffer(4 << 20));
+  const frames = Array.from({ length: 4 }, () => takeReadBuffer((6 << 20) + 300, 250));
+  for (const b of chunks) recycle(b); // the pool is full of import-sized buffers
+  t.true(pooledFreeBytes() >= 60 * 1024 * 1024);
+  for (const f of frames) recycle(f); // then export-sized ones come back
+  t.true(pooledFreeBytes() <= 64 * 1024 * 1024);
+  const again = frames.map(() => takeReadBuffer((6 << 20) + 300, 250));
+  t.deepEqual(
+    again.map((b) => frames.some((f) => f.buffer === b.buffer)),
+    [true, true, true, true],
+    'every frame-sized read reuses a buffer given back',
+  );
 });
