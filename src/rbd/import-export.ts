@@ -9,6 +9,7 @@
 //   image reads zeros (seek over them, ftruncate at the end), as rbd export does.
 
 import { open as openFile, stat } from 'node:fs/promises';
+import { fstatSync } from 'node:fs';
 import { once, setMaxListeners } from 'node:events';
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
@@ -19,10 +20,16 @@ import { Image } from './image.js';
 import { managementOps } from './options.js';
 import { RBD } from './rbd.js';
 import { ImageWriteStream, isZero, stripePeriod } from './stream.js';
+import { pipeChunks } from './pipe-source.js';
 import { mapExtent } from './striper.js';
 import type { CreateOptions } from './types.js';
 
-export type ImportSource = string | Buffer | Readable | AsyncIterable<Buffer>;
+/**
+ * A file path, the bytes, a stream, or an open file descriptor (`{ fd: 0 }` for stdin: a pipe
+ * or socket is read straight into pooled buffers (pipe-source.ts), anything else as a stream;
+ * the fd is closed at the end).
+ */
+export type ImportSource = string | Buffer | Readable | AsyncIterable<Buffer> | { fd: number };
 
 export interface ImportOptions extends CreateOptions {
   /** image size when the source's is unknown (a stream): the image starts at it and grows as it is read */
@@ -60,8 +67,13 @@ function importError(errno: string, message: string, image: string): CephError {
   return new CephError(errnoNumber(errno), message, { op: 'import', image });
 }
 
-/** The source as an async iterable of buffers, and its size if known. */
-async function openSource(source: ImportSource, chunk: number, name: string): Promise<{ data?: AsyncIterable<Buffer>; file?: string; size: number | undefined }> {
+/** The source as an async iterable of buffers (`pooled`: chunks from takeReadBuffer, the importer's), and its size if known. */
+async function openSource(
+  source: ImportSource,
+  chunk: number,
+  name: string,
+  signal?: AbortSignal,
+): Promise<{ data?: AsyncIterable<Buffer>; file?: string; size: number | undefined; pooled?: boolean }> {
   if (typeof source === 'string') {
     let st;
     try {
@@ -74,6 +86,17 @@ async function openSource(source: ImportSource, chunk: number, name: string): Pr
     if (st.isFile()) return { file: source, size: st.size };
     return { data: createReadStream(source, { highWaterMark: chunk }), size: undefined };
   }
+  if (isFdSource(source)) {
+    let st;
+    try {
+      st = fstatSync(source.fd);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new CephError(errnoNumber(code) || errnoNumber('EIO'), `cannot read fd ${source.fd}: ${(e as Error).message}`, { op: 'import', image: name, cause: e });
+    }
+    if (st.isFIFO() || st.isSocket()) return { data: pipeChunks(source.fd, chunk, signal), size: undefined, pooled: true };
+    return { data: createReadStream('', { fd: source.fd, highWaterMark: chunk }), size: undefined };
+  }
   if (Buffer.isBuffer(source)) {
     const buf = source;
     return {
@@ -84,6 +107,10 @@ async function openSource(source: ImportSource, chunk: number, name: string): Pr
     };
   }
   return { data: source as AsyncIterable<Buffer>, size: undefined };
+}
+
+function isFdSource(s: ImportSource): s is { fd: number } {
+  return typeof s === 'object' && !Buffer.isBuffer(s) && typeof (s as { fd?: unknown }).fd === 'number' && !(Symbol.asyncIterator in s);
 }
 
 /**
@@ -170,7 +197,7 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
   // the layout decides the chunk size before the image exists
   const order = create.objectSize !== undefined ? Math.log2(create.objectSize) : (create.order ?? 22);
   const period = Number.isInteger(order) && order > 0 && order < 40 ? 2 ** order * Math.max(1, create.stripeCount ?? 1) : 4 << 20;
-  const { data, file, size: known } = await openSource(source, period, name);
+  const { data, file, size: known, pooled } = await openSource(source, period, name, opts.signal);
   const size = known ?? wanted;
   const grow = known === undefined;
   await RBD.create(io, name, size ?? 0, create);
@@ -191,6 +218,7 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
       onChunk: onProgress ? (done) => onProgress(done, size ?? 0) : undefined,
+      recycleInput: pooled,
     });
     await pipeline(data!, ws, opts.signal ? { signal: opts.signal } : {});
     await img.flush();

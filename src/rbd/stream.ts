@@ -43,6 +43,11 @@ export interface ImageWriteStreamOptions {
   signal?: AbortSignal;
   /** after each chunk lands: bytes consumed so far (written or skipped) */
   onChunk?: (bytesDone: number) => void;
+  /**
+   * the chunks written to the stream are pooled buffers (takeReadBuffer) handed over to it:
+   * each goes back to the pool once its bytes are written (or copied), never before
+   */
+  recycleInput?: boolean;
 }
 
 /** Counters a caller (or a test) can read: what the stream did, not how long it took. */
@@ -258,7 +263,7 @@ export class ImageWriteStream extends Writable {
         // a whole aligned chunk arrived as is: no copy
         this.bufLen = n;
         this.buf = data;
-        this.bufOwned = false;
+        this.bufOwned = this.options.recycleInput ?? false;
       } else {
         if (!this.buf) {
           // pooled: page-aligned, its crc computed in place, reused once its write is acknowledged
@@ -267,6 +272,7 @@ export class ImageWriteStream extends Writable {
         }
         data.copy(this.buf, this.bufLen, at, at + n);
         this.bufLen += n;
+        if (at + n === data.length && this.options.recycleInput) recycleReadBuffer(data); // copied out
       }
       at += n;
       this.pos += n;

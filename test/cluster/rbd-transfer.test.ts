@@ -239,6 +239,18 @@ test.serial('import: rbd-ts import of a file gives what rbd export reads back, w
   const info3 = JSON.parse(await mustRbd(['info', '--format', 'json', fromStdin])) as { size: number };
   t.is(info3.size, size);
   t.is((await rbdCmd(['export', fromStdin, '-'])).md5, md5(data));
+  // stdin a shell pipe (a FIFO, read straight into pooled chunks) and a regular file (`< file`)
+  const cli = `${JSON.stringify(process.execPath)} --import=tsx ${JSON.stringify(join(ROOT, 'src/cli/main.ts'))} -c ${JSON.stringify(c.conf)} import --no-progress -`;
+  for (const [how, cmd] of [
+    ['fifo', `cat ${JSON.stringify(file)} | ${cli} ${name('stdin-fifo')}`],
+    ['file', `${cli} ${name('stdin-file')} < ${JSON.stringify(file)}`],
+  ] as const) {
+    const r3 = await runHashed('sh', ['-c', cmd]);
+    t.is(r3.code, 0, `${how}: ${r3.stderr}`);
+    const info4 = JSON.parse(await mustRbd(['info', '--format', 'json', name(`stdin-${how}`)])) as { size: number };
+    t.is(info4.size, size, how);
+    t.is((await rbdCmd(['export', name(`stdin-${how}`), '-'])).md5, md5(data), how);
+  }
 
   // the API from a Buffer and from an async iterable of odd-sized pieces (size unknown: grows)
   const fromBuf = name('buf');

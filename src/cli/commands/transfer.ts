@@ -68,7 +68,7 @@ export async function importCommand(ctx: CommandContext): Promise<void> {
   const io = await openPool(ctx, dest.pool, dest.namespace);
   const progress = new Progress('Importing image', progressWanted(ctx));
   try {
-    await importImage(io, dest.image, path === '-' ? process.stdin : path, { ...opts, onProgress: (d, t) => progress.update(d, t) });
+    await importImage(io, dest.image, path === '-' ? { fd: 0 } : path, { ...opts, onProgress: (d, t) => progress.update(d, t) });
   } catch (e) {
     if (e instanceof CephError && e.op === 'import' && e.cause !== undefined && !(e.cause instanceof CephError)) {
       progress.fail();
