@@ -113,14 +113,22 @@ function isFdSource(s: ImportSource): s is { fd: number } {
   return typeof s === 'object' && !Buffer.isBuffer(s) && typeof (s as { fd?: unknown }).fd === 'number' && !(Symbol.asyncIterator in s);
 }
 
+/** Chunks read (and their objects marked in the object map) ahead of the writes. */
+const READ_AHEAD = 8;
+
 /**
  * A regular file into a fresh image: positional reads into a fixed pool of period-sized
- * buffers (no allocation per chunk), each chunk written as soon as it is read, at most
- * `concurrency` in flight; a buffer is reused once its write is acknowledged. The buffers
- * come from the messenger's pool (takeReadBuffer): the data crc reads them in place, being
- * page-aligned they take the kernel's copy from the page cache faster (1 GiB: 0.075 s against
- * 0.137 s of kernel CPU into an ordinary buffer, on the dev VM), and they go back to the pool
- * for later reads and imports once every write is acknowledged (all bytes were sent).
+ * buffers (no allocation per chunk), at most `concurrency` writes in flight; a buffer is
+ * reused once its write is acknowledged. Up to READ_AHEAD chunks are read ahead of the
+ * writes, and for each non-zero one the image does what precedes its write (prepareWrite:
+ * the object map update, whose round trip waits on the OSD session behind the data already
+ * sent: ~13 ms each at 10 writes of 4 MiB in flight, on the critical path of every chunk
+ * when made just before its write; 1 GiB in process, medians of 5 alternating: read ahead 0
+ * 1.16 s, 4 1.08 s, 8 1.06 s, an image without object map 1.03 s). The buffers come from
+ * the messenger's pool (takeReadBuffer): the data crc reads them in place, being
+ * page-aligned they take the kernel's copy from the page cache faster (1 GiB: 0.075 s
+ * against 0.137 s of kernel CPU into an ordinary buffer, on the dev VM), and they go back to
+ * the pool for later reads and imports once every write is acknowledged (all bytes sent).
  */
 async function copyFile(
   img: Image,
@@ -131,38 +139,53 @@ async function copyFile(
   const period = stripePeriod(img.layout);
   const signal = o.signal && AbortSignal.any([o.signal]);
   if (signal) setMaxListeners(0, signal); // every write in flight listens on it
+  const call = { timeoutMs: o.timeoutMs, signal };
   const fh = await openFile(path, 'r');
-  const free = Array.from({ length: Math.min(o.concurrency + 1, Math.ceil(size / period) || 1) }, () => takeReadBuffer(period));
+  const free = Array.from({ length: Math.min(o.concurrency + READ_AHEAD, Math.ceil(size / period) || 1) }, () => takeReadBuffer(period));
   const inFlight = new Set<Promise<void>>();
+  /** chunks read, in file order, not yet written */
+  const ready: Array<{ off: number; data: Buffer; buf: Buffer; zero: boolean }> = [];
   let failed: unknown;
+  let readAt = 0;
   let done = 0;
   let bytes = 0;
   let objects = 0;
+  const readChunk = async (): Promise<void> => {
+    const buf = free.pop()!;
+    const off = readAt;
+    const len = Math.min(period, size - off);
+    readAt += len;
+    for (let got = 0; got < len; ) {
+      const { bytesRead } = await fh.read(buf, got, len - got, off + got);
+      if (bytesRead === 0) throw importError('EIO', `${path} ended at ${off + got} bytes, expected ${size}`, img.name);
+      got += bytesRead;
+    }
+    const data = buf.subarray(0, len);
+    // a fresh image reads zeros there already (rbd import skips zero blocks)
+    const zero = o.skipZeroes && isZero(data);
+    if (!zero) img.prepareWrite(off, len, call).catch((e: unknown) => void (failed ??= e));
+    ready.push({ off, data, buf, zero });
+  };
   try {
-    for (let off = 0; off < size && failed === undefined; off += period) {
+    while ((readAt < size || ready.length) && failed === undefined) {
       if (o.signal?.aborted) throw new AbortError('import', o.signal.reason);
-      while (!free.length) await Promise.race(inFlight);
-      if (failed !== undefined) break;
-      const buf = free.pop()!;
-      const len = Math.min(period, size - off);
-      for (let got = 0; got < len; ) {
-        const { bytesRead } = await fh.read(buf, got, len - got, off + got);
-        if (bytesRead === 0) throw importError('EIO', `${path} ended at ${off + got} bytes, expected ${size}`, img.name);
-        got += bytesRead;
+      while (readAt < size && free.length && ready.length <= READ_AHEAD) await readChunk();
+      if (!ready.length) {
+        await Promise.race(inFlight); // every buffer is out with a write
+        continue;
       }
-      const data = buf.subarray(0, len);
-      // the spare buffer let this read overlap the writes; now at most `concurrency` of them
-      while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
-      if (failed !== undefined) break;
-      if (o.skipZeroes && isZero(data)) {
-        // a fresh image reads zeros there already (rbd import skips zero blocks)
+      const { off, data, buf, zero } = ready.shift()!;
+      const len = data.length;
+      if (zero) {
         free.push(buf);
         done += len;
         o.onProgress?.(done, size);
         continue;
       }
+      while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
+      if (failed !== undefined) break;
       const p: Promise<void> = img
-        .write(data, off, { timeoutMs: o.timeoutMs, signal })
+        .write(data, off, call)
         .then(
           () => {
             bytes += len;
@@ -179,12 +202,15 @@ async function copyFile(
       inFlight.add(p);
     }
   } finally {
-    // writes already sent finish before their buffers (and the file) go away
+    // writes already sent finish before their buffers (and the file) go away; so do the
+    // object map updates of chunks read ahead (flush waits for them)
     await Promise.allSettled([...inFlight]);
+    await img.flush().catch(() => undefined);
     await fh.close();
   }
   if (failed !== undefined) throw failed; // a failed write's bytes may still sit in a socket queue: no recycling
   for (const buf of free) recycleReadBuffer(buf);
+  for (const c of ready) recycleReadBuffer(c.buf);
   return { bytes, objects };
 }
 
