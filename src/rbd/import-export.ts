@@ -9,18 +9,17 @@
 //   image reads zeros (seek over them, ftruncate at the end), as rbd export does.
 
 import { open as openFile, stat } from 'node:fs/promises';
-import { fstatSync } from 'node:fs';
 import { once, setMaxListeners } from 'node:events';
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
 import { recycleReadBuffer, takeReadBuffer, type CallOptions, type IoCtx } from '../rados/ioctx.js';
 import { Image } from './image.js';
 import { managementOps } from './options.js';
+import { pipeChunks } from './pipe-source.js';
 import { RBD } from './rbd.js';
 import { ImageWriteStream, isZero, stripePeriod } from './stream.js';
-import { pipeChunks } from './pipe-source.js';
 import { mapExtent } from './striper.js';
 import type { CreateOptions } from './types.js';
 

@@ -344,7 +344,7 @@ export const RBD = {
     if (format === 2) await headerUpdate(parentIo, parentId);
   },
 
-  /** Import a file, Buffer or stream into a new image (src/rbd/import-export.ts). */
+  /** Import a file, Buffer, stream or file descriptor ({ fd: 0 }: stdin) into a new image (src/rbd/import-export.ts). */
   import: importImage,
   /** Export an open image (or snapshot) to a file, '-' or a Writable (src/rbd/import-export.ts). */
   export: exportImage,
