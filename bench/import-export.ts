@@ -35,90 +35,29 @@ export interface TransferRow {
   peakRssMiB: number;
 }
 
-const PY_IMPORT = String.raw`
-import sys, rados, rbd, threading
-conf, pool, name, path, inflight = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+// python3-rbd's side: import a file with image.aio_write, export with image.aio_read (pwrite as
+// each read lands; a regular file is truncated to the size), `inflight` at once, 4 MiB each.
+const PY_TRANSFER = String.raw`
+import sys, os, threading, rados, rbd
 CH = 4 << 20
-c = rados.Rados(conffile=conf); c.connect()
-io = c.open_ioctx(pool)
-import os
-size = os.path.getsize(path)
-rbd.RBD().create(io, name, size)
-img = rbd.Image(io, name)
-sem = threading.Semaphore(inflight)
-err = []
-def done(comp):
-    if comp.get_return_value() < 0: err.append(comp.get_return_value())
-    sem.release()
-with open(path, 'rb') as f:
-    off = 0
-    while True:
-        b = f.read(CH)
-        if not b: break
-        sem.acquire()
-        img.aio_write(b, off, done)
-        off += len(b)
-for _ in range(inflight): sem.acquire()
-img.flush(); img.close(); io.close(); c.shutdown()
-sys.exit(1 if err else 0)
-`;
-
-const PY_EXPORT = String.raw`
-import sys, rados, rbd, threading, os
-conf, pool, name, path, inflight = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-CH = 4 << 20
-c = rados.Rados(conffile=conf); c.connect()
-io = c.open_ioctx(pool)
-img = rbd.Image(io, name, read_only=True)
-size = img.size()
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-sem = threading.Semaphore(inflight)
-err = []
-def done(comp, buf, at):
-    if comp.get_return_value() < 0: err.append(comp.get_return_value())
-    else: os.pwrite(fd, buf, at)
-    sem.release()
-off = 0
-while off < size:
-    n = min(CH, size - off)
-    sem.acquire()
-    img.aio_read(off, n, lambda comp, buf, at=off: done(comp, buf, at))
-    off += n
-for _ in range(inflight): sem.acquire()
-if os.path.isfile(path): os.ftruncate(fd, size)
-os.close(fd)
-img.close(); io.close(); c.shutdown()
-sys.exit(1 if err else 0)
-`;
-
-// The library in a long-lived process: one connection, a warm-up round, then timed rounds of
-// import (aio_write, 16 in flight) and export to /dev/null (aio_read); JSON lines to OUT.
-// CPU is getrusage(RUSAGE_SELF) over the transfer: every thread of the process.
-const PY_IN_PROCESS = String.raw`
-import sys, os, json, time, resource, threading, rados, rbd
-conf, pool, src, prefix, rounds, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
-CH, INFLIGHT = 4 << 20, 16
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF); return r.ru_utime + r.ru_stime
-def imp(io, name):
-    size = os.path.getsize(src)
-    rbd.RBD().create(io, name, size)
-    img = rbd.Image(io, name); sem = threading.Semaphore(INFLIGHT); err = []
+def import_file(io, name, path, inflight):
+    rbd.RBD().create(io, name, os.path.getsize(path))
+    img = rbd.Image(io, name); sem = threading.Semaphore(inflight); err = []
     def done(comp):
         if comp.get_return_value() < 0: err.append(comp.get_return_value())
         sem.release()
-    with open(src, 'rb') as f:
+    with open(path, 'rb') as f:
         off = 0
         while True:
             b = f.read(CH)
             if not b: break
             sem.acquire(); img.aio_write(b, off, done); off += len(b)
-    for _ in range(INFLIGHT): sem.acquire()
+    for _ in range(inflight): sem.acquire()
     img.flush(); img.close()
     if err: raise SystemExit(1)
-def exp(io, name):
+def export_to(io, name, path, inflight):
     img = rbd.Image(io, name, read_only=True); size = img.size()
-    fd = os.open('/dev/null', os.O_WRONLY); sem = threading.Semaphore(INFLIGHT); err = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644); sem = threading.Semaphore(inflight); err = []
     def done(comp, buf, at):
         if comp.get_return_value() < 0: err.append(comp.get_return_value())
         else: os.pwrite(fd, buf, at)
@@ -127,16 +66,37 @@ def exp(io, name):
     while off < size:
         n = min(CH, size - off); sem.acquire()
         img.aio_read(off, n, lambda comp, buf, at=off: done(comp, buf, at)); off += n
-    for _ in range(INFLIGHT): sem.acquire()
+    for _ in range(inflight): sem.acquire()
+    if os.path.isfile(path): os.ftruncate(fd, size)
     os.close(fd); img.close()
     if err: raise SystemExit(1)
     return size
+`;
+
+// one process per transfer: argv conf pool image path inflight
+const PY_ONE = (call: string) => String.raw`${PY_TRANSFER}
+conf, pool, name, path, inflight = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+c = rados.Rados(conffile=conf); c.connect(); io = c.open_ioctx(pool)
+${call}(io, name, path, inflight)
+io.close(); c.shutdown()
+`;
+const PY_IMPORT = PY_ONE('import_file');
+const PY_EXPORT = PY_ONE('export_to');
+
+// The library in a long-lived process: one connection, a warm-up round, then timed rounds of
+// import and export to /dev/null, 16 in flight; JSON lines to OUT. CPU is
+// getrusage(RUSAGE_SELF) over the transfer: every thread of the process.
+const PY_IN_PROCESS = String.raw`${PY_TRANSFER}
+import json, time, resource
+conf, pool, src, prefix, rounds, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF); return r.ru_utime + r.ru_stime
 c = rados.Rados(conffile=conf); c.connect(); io = c.open_ioctx(pool)
 try:
     for r in range(rounds + 1):
         name = '%s-%d' % (prefix, r)
-        c0, t0 = cpu(), time.perf_counter(); imp(io, name); ti, ci = time.perf_counter() - t0, cpu() - c0
-        c0, t0 = cpu(), time.perf_counter(); n = exp(io, name); te, ce = time.perf_counter() - t0, cpu() - c0
+        c0, t0 = cpu(), time.perf_counter(); import_file(io, name, src, 16); ti, ci = time.perf_counter() - t0, cpu() - c0
+        c0, t0 = cpu(), time.perf_counter(); n = export_to(io, name, '/dev/null', 16); te, ce = time.perf_counter() - t0, cpu() - c0
         rbd.RBD().remove(io, name)
         if r == 0: continue
         rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -129,12 +129,12 @@ function describe(conf: string, own: boolean): TestCluster {
     async stop() {
       if (!own || !live.has(dir)) return;
       live.delete(dir);
-      const r = await run('bash', [SCRIPT, 'stop', dir], 60_000);
+      const r = await runCommand('bash', [SCRIPT, 'stop', dir], 60_000);
       if (r.code !== 0) throw new Error(`cluster.sh stop ${dir} failed (${r.code}): ${r.stderr.trim()}`);
     },
     async killMon(name: string) {
       if (!managed) throw new Error(`${dir} was not made by scripts/cluster.sh: cannot kill its mons`);
-      const r = await run('bash', [SCRIPT, 'kill-mon', dir, name], 60_000);
+      const r = await runCommand('bash', [SCRIPT, 'kill-mon', dir, name], 60_000);
       if (r.code !== 0) throw new Error(`cluster.sh kill-mon ${name} failed (${r.code}): ${r.stderr.trim()}`);
     },
   };
@@ -147,7 +147,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<TestCluster
   if (opts.secure) args.push('--secure');
   args.push('--owner-pid', String(process.pid));
   installHooks();
-  const r = await run('bash', args, START_TIMEOUT_MS);
+  const r = await runCommand('bash', args, START_TIMEOUT_MS);
   const lines = r.stdout.trim().split('\n');
   const dir = lines[lines.length - 1]?.trim() ?? '';
   if (r.code !== 0 || !dir.startsWith('/')) {
@@ -183,18 +183,30 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number, input?: string | Uint8Array): Promise<CommandResult> {
+/**
+ * Run a command in a process group of its own; on timeout the whole group gets TERM, then KILL:
+ * a grandchild (a `ceph` under cluster.sh or glance.sh) cannot keep the pipes, and this
+ * promise, open. Never rejects.
+ */
+export function runCommand(cmd: string, args: string[], timeoutMs: number, input?: string | Uint8Array): Promise<CommandResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(cmd, args, {stdio: ['pipe', 'pipe', 'pipe']});
+    const child = spawn(cmd, args, {stdio: ['pipe', 'pipe', 'pipe'], detached: true});
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
+    const killGroup = (signal: NodeJS.Signals): void => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        child.kill(signal); // the group is gone (or never formed)
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
       // TERM first: cluster.sh start cleans up after itself on TERM
-      child.kill('SIGTERM');
-      killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      killGroup('SIGTERM');
+      killer = setTimeout(() => killGroup('SIGKILL'), 10_000);
     }, timeoutMs);
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
@@ -218,7 +230,7 @@ function run(cmd: string, args: string[], timeoutMs: number, input?: string | Ui
 }
 
 function cli(tool: string, cluster: Pick<TestCluster, 'conf'>, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
-  return run(tool, ['-c', cluster.conf, ...args], opts.timeoutMs ?? COMMAND_TIMEOUT_MS, opts.input);
+  return runCommand(tool, ['-c', cluster.conf, ...args], opts.timeoutMs ?? COMMAND_TIMEOUT_MS, opts.input);
 }
 
 /** Runs the `ceph` CLI against the cluster (60 s timeout). Never rejects: check `code`. */

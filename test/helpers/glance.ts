@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GlanceClient } from '../../src/glance/glance-client.js';
+import { runCommand } from './cluster.js';
 
 export interface TestGlance {
   url: string;
@@ -25,40 +26,10 @@ const ROOT = (() => {
   return dir;
 })();
 
-/**
- * Run a glance.sh step in its own process group: on timeout the whole group is killed, so a
- * stuck `ceph` or `rbd` under it cannot keep the output pipes (and this promise) open.
- */
-function run(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-child.pid!, signal);
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), 5_000).unref();
-    }, timeoutMs);
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: timedOut ? 124 : (code ?? 1), stdout, stderr: timedOut ? `${stderr}\n[timed out after ${timeoutMs} ms]` : stderr });
-    });
-  });
-}
-
 /** Start glance-api against `conf`'s cluster, image pool `pool` (created when missing). */
 export async function startGlance(conf: string, opts: { pool?: string } = {}): Promise<TestGlance> {
-  const r = await run([join(ROOT, 'scripts/glance.sh'), 'start', conf, '--pool', opts.pool ?? 'images', '--owner-pid', String(process.pid)], 100_000);
+  // the step runs in its own process group, killed whole on timeout (a stuck `rbd pool init` under it included)
+  const r = await runCommand('bash', [join(ROOT, 'scripts/glance.sh'), 'start', conf, '--pool', opts.pool ?? 'images', '--owner-pid', String(process.pid)], 100_000);
   const lines = r.stdout.trim().split('\n');
   const url = lines[lines.length - 1]?.trim() ?? '';
   const dir = lines[lines.length - 2]?.trim() ?? '';
@@ -69,7 +40,7 @@ export async function startGlance(conf: string, opts: { pool?: string } = {}): P
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await run([join(ROOT, 'scripts/glance.sh'), 'stop', dir], 30_000);
+    await runCommand('bash', [join(ROOT, 'scripts/glance.sh'), 'stop', dir], 30_000);
   };
   process.once('exit', () => {
     // last resort if a test run dies before after.always: stop it by pid
