@@ -687,14 +687,26 @@ export class Image {
 
   private async markExists(objno: number, opts: CallOptions): Promise<void> {
     if (!(this.features & Feature.OBJECT_MAP) || this.mapped.has(objno)) return;
-    const pending = this.marking.get(objno);
-    if (pending) return pending;
-    if (this.objectMap?.get(objno) !== OBJECT_EXISTS) {
-      // before the data: a crash leaves the map saying "may exist", never the reverse
-      await this.headMap(R.objectMapUpdate(objno, objno + 1, OBJECT_EXISTS), opts);
-      this.objectMap?.set(objno, OBJECT_EXISTS);
-    }
-    this.mapped.add(objno);
+    return this.marking.get(objno) ?? this.markRun([objno], opts);
+  }
+
+  /**
+   * Mark adjacent objects `run` EXISTS in the head object map in one update (skipped when the
+   * map already says so), before their data: a crash leaves the map saying "may exist", never
+   * the reverse. A write to one of them meanwhile waits for this mark (`marking`).
+   */
+  private markRun(run: number[], opts: CallOptions): Promise<void> {
+    const p = (async () => {
+      if (run.some((n) => this.objectMap?.get(n) !== OBJECT_EXISTS)) {
+        await this.headMap(R.objectMapUpdate(run[0]!, run[run.length - 1]! + 1, OBJECT_EXISTS), opts);
+        for (const n of run) this.objectMap?.set(n, OBJECT_EXISTS);
+      }
+      for (const n of run) this.mapped.add(n);
+    })().finally(() => {
+      for (const n of run) if (this.marking.get(n) === p) this.marking.delete(n);
+    });
+    for (const n of run) this.marking.set(n, p);
+    return p;
   }
 
   /**
@@ -721,23 +733,15 @@ export class Image {
       if (run && run[run.length - 1] === n - 1) run.push(n);
       else runs.push([n]);
     }
-    const marks = runs.map((run) => {
-      const p = (async () => {
-        if (run.some((n) => this.objectMap?.get(n) !== OBJECT_EXISTS)) {
-          await this.headMap(R.objectMapUpdate(run[0]!, run[run.length - 1]! + 1, OBJECT_EXISTS), opts);
-          for (const n of run) this.objectMap?.set(n, OBJECT_EXISTS);
-        }
-        for (const n of run) this.mapped.add(n);
-      })().finally(() => {
-        for (const n of run) if (this.marking.get(n) === p) this.marking.delete(n);
-      });
-      for (const n of run) this.marking.set(n, p);
-      // flush() and the lock's release wait for it
-      const tracked: Promise<void> = p.catch(() => undefined).then(() => void this.inFlight.delete(tracked));
-      this.inFlight.add(tracked);
-      return p;
-    });
-    await Promise.all(marks);
+    await Promise.all(
+      runs.map((run) => {
+        const p = this.markRun(run, opts);
+        // not inside a write: tracked here, so flush() and the lock's release wait for it
+        const tracked: Promise<void> = p.catch(() => undefined).then(() => void this.inFlight.delete(tracked));
+        this.inFlight.add(tracked);
+        return p;
+      }),
+    );
   }
 
   // ---- object map ----------------------------------------------------------------------------
