@@ -1,8 +1,8 @@
-// Records msgr2 + cephx sessions with a real cluster into fixtures/handshake-pacific.msgpack:
+// Records msgr2 + cephx sessions with a real cluster into fixtures/handshake-<release>.msgpack:
 // every byte both ways (through a loopback proxy) and every random value the client
 // used, so test/unit/handshake-replay.test.ts can replay them without a cluster.
 //
-//   node --import=tsx scripts/capture-handshake.ts -c /path/to/ceph.conf
+//   node --import=tsx scripts/capture-handshake.ts -c /path/to/ceph.conf [-o fixtures/handshake-tentacle.msgpack]
 
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ const recordingRandom = (n: number) => {
   random.push(Buffer.from(b));
   return b;
 };
-const cx = new CephxClient({ type: ENTITY_TYPE_NUMBERS[rados.config.name.type]!, id: rados.config.name.id }, rados.config.secret, recordingRandom);
+const cx = new CephxClient({ type: ENTITY_TYPE_NUMBERS[rados.config.name.type]!, id: rados.config.name.id }, rados.config.key, recordingRandom);
 const myNonce = 0x1234567;
 const [osdIp, osdPort] = [osdV2.addr.slice(0, osdV2.addr.lastIndexOf(':')), Number(osdV2.addr.slice(osdV2.addr.lastIndexOf(':') + 1))];
 const osdAddr = makeAddr(AddrType.MSGR2, osdIp, osdPort, osdV2.nonce);
@@ -79,7 +79,8 @@ writeFileSync(
     recordedAt: new Date().toISOString(),
     ceph,
     name: { type: rados.config.name.type, id: rados.config.name.id },
-    secret: rados.config.secret,
+    keyType: rados.config.key.type,
+    secret: rados.config.key.secret,
     fsid,
     myNonce,
     random,

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Throwaway Ceph cluster on 127.0.0.1 for rbd-ts tests.
 #
-#   scripts/cluster.sh start [--dir DIR] [--mons 1|3] [--osds N] [--secure]
+#   scripts/cluster.sh start [--release pacific|reef|tentacle] [--dir DIR]
+#                            [--mons 1|3] [--osds N] [--secure]
 #                            [--memstore-bytes BYTES] [--pool-pgs N]
 #                            [--timeout SECONDS] [--owner-pid PID]
 #       Starts mons and memstore OSDs (msgr2 only, cephx everywhere), creates
 #       pool "rbd". Every file lives under DIR. Prints DIR as the last line of
 #       stdout; progress goes to stderr.
+#       --release: the Ceph release to run (default: $RBD_TS_RELEASE, else
+#       pacific, the host's packages); reef and tentacle run from the roots of
+#       scripts/release.sh (built on first use). DIR/env names the release's
+#       tool directory (RBD_TS_TOOLS) for callers that want its ceph/rbd/rados.
 #       --owner-pid PID: a watchdog stops the cluster once PID has exited
 #       (used by test/helpers/cluster.ts so a killed test never leaks daemons).
 #       --mgr: also start a mgr (pool usage and quotas reach the mons through it).
@@ -28,7 +33,7 @@ log() { printf '[cluster.sh] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 usage() {
-  sed -n '2,19p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "$SELF" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -233,9 +238,10 @@ start_daemon() {
 }
 
 cmd_start() {
-  local dir="" mons=1 osds=1 secure=0 mgr=0 mem_bytes=$((4 * 1024 * 1024 * 1024)) pgs=8 timeout=60 owner=""
+  local release=${RBD_TS_RELEASE:-pacific} dir="" mons=1 osds=1 secure=0 mgr=0 mem_bytes=$((4 * 1024 * 1024 * 1024)) pgs=8 timeout=60 owner=""
   while (($#)); do
     case $1 in
+      --release) release=${2:?}; shift 2 ;;
       --dir) dir=${2:?}; shift 2 ;;
       --mons) mons=${2:?}; shift 2 ;;
       --osds) osds=${2:?}; shift 2 ;;
@@ -255,6 +261,15 @@ cmd_start() {
   [[ "$pgs" =~ ^[0-9]+$ && "$pgs" -ge 1 ]] || die "--pool-pgs must be a positive number"
   [[ "$timeout" =~ ^[0-9]+$ ]] || die "--timeout must be a number of seconds"
   [[ -z "$owner" || "$owner" =~ ^[0-9]+$ ]] || die "--owner-pid must be a pid"
+  local tools min_release
+  case $release in
+    pacific) min_release=16 ;;
+    reef) min_release=18 ;;
+    tentacle) min_release=20 ;;
+    *) die "--release must be pacific, reef or tentacle" ;;
+  esac
+  tools=$(bash "$(dirname "$SELF")/release.sh" ensure "$release") || die "release $release is not available"
+  [[ -z $tools ]] || PATH=$tools:$PATH
   local t
   for t in ceph-mon ceph-osd ceph rados monmaptool ceph-authtool; do
     command -v "$t" >/dev/null || die "$t not found (run scripts/install-deps.sh)"
@@ -347,7 +362,7 @@ pid file = $dir/run/\$name.pid
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
 EOF
-  printf 'export CEPH_CONF=%q\n' "$conf" >"$dir/env"
+  printf 'export CEPH_CONF=%q RBD_TS_RELEASE=%q RBD_TS_TOOLS=%q\n' "$conf" "$release" "$tools" >"$dir/env"
 
   # Keys. The mon is seeded (mkfs) with its own key, client.admin and the OSD
   # keys with their caps, so no "ceph auth add" round trips are needed later.
@@ -373,7 +388,7 @@ EOF
   done
   # All features and the release preset: otherwise the first quorum upgrades
   # the monmap and calls a second election, which can cost a 5 s timeout.
-  monmaptool --create --enable-all-features --set-min-mon-release 16 --fsid "$fsid" \
+  monmaptool --create --enable-all-features --set-min-mon-release "$min_release" --fsid "$fsid" \
     "${margs[@]}" "$monmap" >/dev/null 2>&1 ||
     die "monmaptool failed"
   for ((i = 0; i < mons; i++)); do
@@ -488,7 +503,7 @@ EOF
 
   START_DONE=1
   trap - EXIT INT TERM HUP
-  log "cluster ready in $((SECONDS - t0)) s: $mons mon(s), $osds osd(s)$( ((secure)) && echo ', secure mode'); conf $conf"
+  log "$release cluster ready in $((SECONDS - t0)) s: $mons mon(s), $osds osd(s)$( ((secure)) && echo ', secure mode'); conf $conf"
   printf '%s\n' "$dir"
 }
 

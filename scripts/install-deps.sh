@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the rbd-ts tests and demo need; does nothing that is already done.
 #  - Ceph (Pacific, from Debian): ceph-mon, ceph-osd, ceph CLIs, python3-rbd/rados
+#  - debootstrap and the roots of the other releases of $RBD_TS_RELEASES (default
+#    pacific,reef,tentacle; scripts/release.sh: Reef and Tentacle from Debian's archive,
+#    built once into a cache outside the clone)
 #  - node_modules: npm ci when missing or older than package-lock.json
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +39,22 @@ if ((need_ceph)); then
 else
   log "Ceph packages present ($(ceph --version 2>/dev/null | awk '{print $3}'))"
 fi
+
+# The other releases' roots (each built once; a few minutes and ~1 GB apiece).
+IFS=', ' read -r -a releases <<<"${RBD_TS_RELEASES:-pacific,reef,tentacle}"
+for rel in "${releases[@]}"; do
+  [[ $rel == pacific ]] && continue
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    log "installing debootstrap"
+    sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap ||
+      { "${sudo[@]}" apt-get update && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap; } ||
+      { log "debootstrap install failed"; exit 1; }
+  fi
+  bash scripts/release.sh ensure "$rel" >/dev/null || { log "the $rel root could not be built"; exit 1; }
+  log "$rel: $(bash scripts/release.sh version "$rel")"
+done
 
 # Debian's glance-api (OpenStack Zed), for the Glance tests and the demo (scripts/glance.sh runs it
 # on loopback from a temp dir). RBD_TS_NO_GLANCE=1 skips it. The postinst would start glance-api

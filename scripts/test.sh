@@ -3,12 +3,15 @@
 #   1. scripts/install-deps.sh   (Ceph packages, node_modules)
 #   2. npm run build             (tsc; a failure stops here)
 #   3. unit tests                (ava test/unit/**/*.test.ts)
-#   4. one throwaway cluster (1 mon, 3 OSDs) and the cluster tests against it
-#      (CEPH_CONF exported; ava --serial test/cluster/**/*.test.ts); the cluster
-#      is always stopped on exit.
+#   4. for each release of RBD_TS_RELEASES (default pacific,reef,tentacle): a throwaway
+#      cluster of that release (1 mon, 3 OSDs, 1 mgr) and the cluster tests against it
+#      (CEPH_CONF, RBD_TS_RELEASE and RBD_TS_TOOLS exported, the release's tools first on
+#      PATH; ava --serial test/cluster/**/*.test.ts); each cluster is stopped after its run,
+#      and on exit.
 # Exits non-zero if any step failed; the last line is a summary.
 #
-# Environment: RBD_TS_UNIT_TIMEOUT, RBD_TS_CLUSTER_TIMEOUT (seconds; 300 and 780)
+# Environment: RBD_TS_RELEASES narrows the matrix (e.g. RBD_TS_RELEASES=pacific for a quick
+# local run). RBD_TS_UNIT_TIMEOUT, RBD_TS_CLUSTER_TIMEOUT (seconds; 300 and 780)
 # bound the two ava runs: on expiry the whole process group (npx, ava, its worker processes
 # and what they started) is stopped, so no orphan keeps the output pipe open. After a failed
 # cluster run the cluster's state (ceph -s, osd df) is printed before it is stopped.
@@ -17,6 +20,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 T0=$SECONDS
+export RBD_TS_RELEASES=${RBD_TS_RELEASES:-pacific,reef,tentacle}
 CLUSTER_DIR=""
 PASSED_N=0
 FAILED_N=0
@@ -110,26 +114,46 @@ else
   step_done unit "skipped (no test files)" "$t"
 fi
 
-# 4. cluster tests
+# 4. cluster tests, once per release: a throwaway cluster of that release (1 mon, 3 OSDs,
+#    1 mgr), its own ceph/rbd/rados/python3-rbd as the oracles (RBD_TS_TOOLS first on PATH)
 t=$SECONDS
 if has_tests test/cluster; then
-  log "starting a cluster (1 mon, 3 OSDs, 1 mgr)"
-  # cluster.sh prints the dir on the last line of stdout; progress goes to stderr
-  if out=$(bash scripts/cluster.sh start --osds 3 --mgr) && CLUSTER_DIR=$(tail -n 1 <<<"$out") && [[ -f $CLUSTER_DIR/ceph.conf ]]; then
-    step_done cluster-start ok "$t"
+  IFS=', ' read -r -a RELEASES <<<"$RBD_TS_RELEASES"
+  for rel in "${RELEASES[@]}"; do
     t=$SECONDS
-    export CEPH_CONF=$CLUSTER_DIR/ceph.conf
-    log "cluster tests against $CEPH_CONF"
-    if ava_run timeout -k 30 "${RBD_TS_CLUSTER_TIMEOUT:-780}" npx ava --serial 'test/cluster/**/*.test.ts' "$@"; then
-      step_done cluster-tests ok "$t"
-    else
-      step_done cluster-tests FAILED "$t"
-      cluster_state
+    log "starting a $rel cluster (1 mon, 3 OSDs, 1 mgr)"
+    if ! tools=$(bash scripts/release.sh ensure "$rel"); then
+      step_done "$rel-start" FAILED "$t"
+      continue
     fi
-  else
-    CLUSTER_DIR=""
-    step_done cluster-start FAILED "$t"
-  fi
+    # cluster.sh prints the dir on the last line of stdout; progress goes to stderr
+    if out=$(bash scripts/cluster.sh start --release "$rel" --osds 3 --mgr) && CLUSTER_DIR=$(tail -n 1 <<<"$out") && [[ -f $CLUSTER_DIR/ceph.conf ]]; then
+      step_done "$rel-start" ok "$t"
+      t=$SECONDS
+      log "$rel cluster tests against $CLUSTER_DIR/ceph.conf"
+      if (
+        export CEPH_CONF=$CLUSTER_DIR/ceph.conf RBD_TS_RELEASE=$rel RBD_TS_TOOLS=$tools
+        [[ -z $tools ]] || export PATH=$tools:$PATH
+        rc=0
+        ava_run timeout -k 30 "${RBD_TS_CLUSTER_TIMEOUT:-780}" npx ava --serial 'test/cluster/**/*.test.ts' "$@" || rc=$?
+        echo "PASSED_N=$PASSED_N FAILED_N=$FAILED_N" >"$AVA_LOG.counts"
+        ((rc == 0)) || cluster_state
+        exit "$rc"
+      ); then
+        step_done "$rel-tests" ok "$t"
+      else
+        step_done "$rel-tests" FAILED "$t"
+      fi
+      [[ -f $AVA_LOG.counts ]] && source "$AVA_LOG.counts"
+      rm -f "$AVA_LOG.counts"
+      log "stopping the $rel cluster"
+      bash scripts/cluster.sh stop "$CLUSTER_DIR" || FAILED=1
+      CLUSTER_DIR=""
+    else
+      CLUSTER_DIR=""
+      step_done "$rel-start" FAILED "$t"
+    fi
+  done
 else
   step_done cluster-tests "skipped (no test files)" "$t"
 fi

@@ -2,14 +2,14 @@
 // (src/auth/cephx/CephxProtocol.{h,cc}, CephxClientHandler.cc; facts in
 // shared/reference/wire-protocol.md §6).
 
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Decoder } from '../encoding/decoder.js';
 import { Encoder } from '../encoding/encoder.js';
 import { CephError, errnoNumber } from '../encoding/errno.js';
 import { EntityType, decodeUTime, encodeEntityName, type EntityName } from '../encoding/types.js';
 import { AuthMethod, ConMode, type AuthHandler, type AuthResult } from '../msgr2/auth-handler.js';
-import { decodeCryptoKey } from '../encoding/crypto-key.js';
-import { decodeDecrypt, decryptRaw, encodeEncrypt } from './crypto.js';
+import { CEPH_CRYPTO_AES, decodeCryptoKey } from '../encoding/crypto-key.js';
+import { cephxKey, decodeDecrypt, decryptRaw, encodeEncrypt, KeyUsage, type CephxKey, type RandomSource } from './crypto.js';
 
 /** CEPHX request types (CephXRequestHeader.request_type) */
 export const CephxRequest = {
@@ -23,7 +23,8 @@ const AUTH_MODE_MON = 10;
 /** A ticket for one service (AUTH, MON, OSD, MGR) and the session key that goes with it. */
 export interface Ticket {
   serviceId: number;
-  sessionKey: Buffer;
+  /** the session key; its type is the client key's, or the mon's service cipher if lower */
+  sessionKey: CephxKey;
   secretId: bigint;
   /** the CephXTicketBlob as encoded (u8 1, u64 secret_id, bufferlist blob) */
   blobEncoded: Buffer;
@@ -33,8 +34,7 @@ export interface Ticket {
   renewAfter: number;
 }
 
-/** Source of the random challenges and nonces (injectable so a recorded handshake can be replayed). */
-export type RandomSource = (n: number) => Buffer;
+export type { RandomSource } from './crypto.js';
 
 function authFail(message: string, op = 'auth'): CephError {
   return new CephError(errnoNumber('EACCES'), message, { op });
@@ -64,11 +64,14 @@ export class CephxClient {
 
   constructor(
     readonly name: EntityName,
-    private readonly secret: Buffer,
+    key: CephxKey,
     private readonly random: RandomSource = randomBytes,
   ) {
-    if (secret.length !== 16) throw new CephError(errnoNumber('EINVAL'), `cephx secret must be 16 bytes, got ${secret.length}`);
+    this.key = cephxKey(key.type, key.secret);
   }
+
+  /** the client's own key (aes or aes256k) */
+  private readonly key: CephxKey;
 
   /** a random u64 (client challenges, authorizer nonces) */
   randomU64(): bigint {
@@ -125,7 +128,7 @@ export class CephxClient {
    * Decode a service_ticket_reply whose tickets are encrypted with `key`; tickets
    * re-encrypted for reclaim (ticket_enc 1) use `oldKey`. Stores the tickets.
    */
-  readTicketReply(d: Decoder, key: Buffer, oldKey?: Buffer, store = true): Ticket[] {
+  readTicketReply(d: Decoder, key: CephxKey, oldKey?: CephxKey, store = true): Ticket[] {
     const v = d.u8();
     if (v !== 1) d.fail(`service_ticket_reply struct_v ${v}`);
     const n = d.u32();
@@ -136,16 +139,17 @@ export class CephxClient {
       const serviceId = d.u32();
       const tv = d.u8();
       if (tv !== 1) d.fail(`service ticket struct_v ${tv}`);
-      const inner = decodeDecrypt(key, d, `service ticket ${serviceId}`);
+      const inner = decodeDecrypt(key, KeyUsage.TICKET_SESSION_KEY, d, `service ticket ${serviceId}`);
       const sv = inner.u8();
       if (sv !== 1) inner.fail(`CephXServiceTicket struct_v ${sv}`);
-      const sessionKey = decodeCryptoKey(inner).secret;
+      const { type, secret } = decodeCryptoKey(inner);
+      const sessionKey: CephxKey = { type, secret };
       const validity = decodeUTime(inner);
       const enc = d.u8();
       let blobBytes: Buffer;
       if (enc) {
         if (!oldKey) d.fail('encrypted ticket without an old session key');
-        blobBytes = decodeDecrypt(oldKey, d, 'reclaimed ticket').bufferlist();
+        blobBytes = decodeDecrypt(oldKey, KeyUsage.TICKET_BLOB, d, 'reclaimed ticket').bufferlist();
       } else {
         blobBytes = d.bufferlist();
       }
@@ -177,11 +181,11 @@ export class CephxClient {
     const e = new Encoder(256);
     this.authorizerHead(e, t);
     e.bytes(
-      encodeEncrypt(t.sessionKey, (b) => {
+      encodeEncrypt(t.sessionKey, KeyUsage.AUTHORIZE, (b) => {
         b.u8(2).u64(nonce);
         b.u8(serverChallenge === undefined ? 0 : 1);
         b.u64(serverChallenge === undefined ? 0n : BigInt.asUintN(64, serverChallenge + 1n));
-      }),
+      }, this.random),
     );
     return e.toBuffer();
   }
@@ -211,17 +215,29 @@ export class CephxClient {
     return this.readTicketReply(d, auth.sessionKey);
   }
 
-  /** CephXAuthenticate.key: XOR of the le64 words of encode_encrypt(secret, {server, client}). */
-  static challengeKey(secret: Buffer, serverChallenge: bigint, clientChallenge: bigint): bigint {
-    const e = encodeEncrypt(secret, (b) => b.u64(serverChallenge).u64(clientChallenge));
+  /**
+   * CephXAuthenticate.key (cephx_calc_client_server_challenge): the XOR of the le64 words of
+   * aes: encode_encrypt(secret, {server, client}); aes256k: HMAC-SHA256(secret, le64 server |
+   * le64 client), no envelope (the fix for CVE-2025-30156).
+   */
+  static challengeKey(key: CephxKey, serverChallenge: bigint, clientChallenge: bigint): bigint {
+    let h: Buffer;
+    if (key.type === CEPH_CRYPTO_AES) {
+      h = encodeEncrypt(key, KeyUsage.TICKET_SESSION_KEY, (b) => b.u64(serverChallenge).u64(clientChallenge));
+    } else {
+      const blob = Buffer.allocUnsafe(16);
+      blob.writeBigUInt64LE(serverChallenge, 0);
+      blob.writeBigUInt64LE(clientChallenge, 8);
+      h = createHmac('sha256', key.secret).update(blob).digest();
+    }
     let k = 0n;
-    for (let off = 0; off + 8 <= e.length; off += 8) k ^= e.readBigUInt64LE(off);
+    for (let off = 0; off + 8 <= h.length; off += 8) k ^= h.readBigUInt64LE(off);
     return k;
   }
 
-  /** internal: the client secret, for the mon handshake */
-  get clientSecret(): Buffer {
-    return this.secret;
+  /** internal: the client's key, for the mon handshake */
+  get clientKey(): CephxKey {
+    return this.key;
   }
 }
 
@@ -259,7 +275,7 @@ class MonAuth implements MonAuthHandler {
     e.u16(CephxRequest.GET_AUTH_SESSION_KEY);
     e.u8(3); // CephXAuthenticate v3: old ticket omitted correctly (CVE-2021-20288)
     e.u64(clientChallenge);
-    e.u64(CephxClient.challengeKey(this.cx.clientSecret, serverChallenge, clientChallenge));
+    e.u64(CephxClient.challengeKey(this.cx.clientKey, serverChallenge, clientChallenge));
     // old_ticket: the AUTH ticket held, so the mon hands back the same global_id
     e.bytes(old && this.cx.globalId !== 0n ? old.blobEncoded : EMPTY_TICKET_BLOB);
     e.u32(this.cx.wantKeys);
@@ -277,14 +293,14 @@ class MonAuth implements MonAuthHandler {
     if (type !== CephxRequest.GET_AUTH_SESSION_KEY) d.fail(`unexpected cephx reply type 0x${type.toString(16)}`);
     if (status !== 0) throw CephError.fromResult(status, { op: 'auth' }, 'mon refused cephx authentication');
     const oldKey = this.cx.ticket(EntityType.AUTH)?.sessionKey;
-    const got = this.cx.readTicketReply(d, this.cx.clientSecret, oldKey, false);
+    const got = this.cx.readTicketReply(d, this.cx.clientKey, oldKey, false);
     const auth = got.find((t) => t.serviceId === EntityType.AUTH);
     if (!auth) return d.fail('no AUTH ticket in the reply');
     let connectionSecret: Buffer | undefined;
     if (!d.done) {
       const cbl = d.bufferlist();
       if (cbl.length > 0) {
-        const s = decodeDecrypt(auth.sessionKey, new Decoder(cbl, 0, cbl.length, 'cbl'), 'connection secret').bufferlist();
+        const s = decodeDecrypt(auth.sessionKey, KeyUsage.AUTH_CONNECTION_SECRET, new Decoder(cbl, 0, cbl.length, 'cbl'), 'connection secret').bufferlist();
         if (s.length > 0) connectionSecret = Buffer.from(s);
       }
       if (!d.done) {
@@ -296,7 +312,7 @@ class MonAuth implements MonAuthHandler {
       throw authFail('secure mode without a connection secret');
     }
     this.result = { globalId, tickets: got };
-    return connectionSecret ? { sessionKey: auth.sessionKey, connectionSecret } : { sessionKey: auth.sessionKey };
+    return connectionSecret ? { sessionKey: auth.sessionKey.secret, connectionSecret } : { sessionKey: auth.sessionKey.secret };
   }
 }
 
@@ -321,7 +337,7 @@ class AuthorizerAuth implements AuthHandler {
     if (this.challenged) throw authFail('service sent a second authorizer challenge', 'connect');
     this.challenged = true;
     // the AUTH_REPLY_MORE payload is the raw ciphertext of CephXAuthorizeChallenge
-    const inner = decryptRaw(this.ticket.sessionKey, payload, 'authorizer challenge');
+    const inner = decryptRaw(this.ticket.sessionKey, KeyUsage.AUTHORIZE_CHALLENGE, payload, 'authorizer challenge');
     const v = inner.u8();
     if (v !== 1) inner.fail(`CephXAuthorizeChallenge struct_v ${v}`);
     const serverChallenge = inner.u64();
@@ -330,7 +346,7 @@ class AuthorizerAuth implements AuthHandler {
 
   handleDone(_globalId: bigint, conMode: number, payload: Buffer): AuthResult {
     const d = new Decoder(payload, 0, payload.length, 'authorizer reply');
-    const inner = decodeDecrypt(this.ticket.sessionKey, d, 'authorizer reply');
+    const inner = decodeDecrypt(this.ticket.sessionKey, KeyUsage.AUTHORIZE_REPLY, d, 'authorizer reply');
     const v = inner.u8();
     const noncePlusOne = inner.u64();
     if (noncePlusOne !== BigInt.asUintN(64, this.nonce + 1n)) throw authFail('authorizer reply nonce mismatch', 'connect');
@@ -340,6 +356,6 @@ class AuthorizerAuth implements AuthHandler {
       if (s.length > 0) connectionSecret = Buffer.from(s);
     }
     if (conMode === ConMode.SECURE && !connectionSecret) throw authFail('secure mode without a connection secret', 'connect');
-    return connectionSecret ? { sessionKey: this.ticket.sessionKey, connectionSecret } : { sessionKey: this.ticket.sessionKey };
+    return connectionSecret ? { sessionKey: this.ticket.sessionKey.secret, connectionSecret } : { sessionKey: this.ticket.sessionKey.secret };
   }
 }

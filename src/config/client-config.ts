@@ -10,7 +10,7 @@
 //   options     explicit (opts.monHost/keyring/key, then opts.options) > $CEPH_KEYRING
 //               (keyring only) > conf ([type.id] > [type] > [global])
 //   monitors    mon_host, else `mon addr` of the conf's [mon.X] sections
-//   secret      key option > keyfile option > the first keyring file in the `keyring`
+//   key         key option > keyfile option > the first keyring file in the `keyring`
 //               list (default /etc/ceph/$cluster.$name.keyring, /etc/ceph/$cluster.keyring,
 //               /etc/ceph/keyring, /etc/ceph/keyring.bin) that exists and holds the name
 
@@ -19,7 +19,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { CephError, errnoNumber } from '../encoding/errno.js';
 import { CephConf, fsError, normalizeKey, sectionsFor } from './ceph-conf.js';
-import { parseCryptoKey } from './crypto-key.js';
+import { parseCryptoKey, type CryptoKeyInfo } from './crypto-key.js';
 import { entityNameToString, parseEntityName, type EntityName } from './entity-name.js';
 import { Keyring } from './keyring.js';
 import { expandMeta, type MetaContext } from './metavars.js';
@@ -50,9 +50,9 @@ export interface ResolvedConfig {
   name: EntityName;
   /** one vector per monitor, hostnames resolved */
   monAddrs: MonAddrVec[];
-  /** the 16-byte cephx secret */
-  secret: Buffer;
-  /** where the secret came from */
+  /** the cephx key: type (1 aes, 2 aes256k) and secret */
+  key: CryptoKeyInfo;
+  /** where the key came from */
   keySource: 'key' | 'keyfile' | 'keyring';
   /** the keyring (or keyfile) the secret was read from */
   keyringPath?: string;
@@ -198,14 +198,14 @@ export async function resolveClientConfig(
     }
   }
 
-  // ---- secret
-  let secret: Buffer | undefined;
+  // ---- key
+  let cephxKey: CryptoKeyInfo | undefined;
   let keySource: ResolvedConfig['keySource'];
   let keyringPath: string | undefined;
   const key = get('key')?.trim();
   const keyfile = get('keyfile')?.trim();
   if (key) {
-    secret = parseCryptoKey(key, `key option for ${nameStr}`).secret;
+    cephxKey = parseCryptoKey(key, `key option for ${nameStr}`);
     keySource = 'key';
   } else if (keyfile) {
     let buf: Buffer;
@@ -215,8 +215,8 @@ export async function resolveClientConfig(
       throw fsError(err, 'read keyfile', keyfile);
     }
     const kr = Keyring.fromBuffer(buf, keyfile);
-    secret = kr.secretFor(nameStr);
-    if (!secret) throw new CephError(ENOENT, `keyfile ${keyfile} has no key for ${nameStr}`, { op: 'resolve config', target: keyfile });
+    cephxKey = kr.keyFor(nameStr);
+    if (!cephxKey) throw new CephError(ENOENT, `keyfile ${keyfile} has no key for ${nameStr}`, { op: 'resolve config', target: keyfile });
     keySource = 'keyfile';
     keyringPath = keyfile;
   } else {
@@ -237,15 +237,15 @@ export async function resolveClientConfig(
         }
         throw err;
       }
-      const s = kr.secretFor(nameStr);
+      const s = kr.keyFor(nameStr);
       if (s) {
-        secret = s;
+        cephxKey = s;
         keyringPath = p;
         break;
       }
       looked.push(`${p} (no key for ${nameStr})`);
     }
-    if (!secret) {
+    if (!cephxKey) {
       throw new CephError(ENOENT, `no keyring found for ${nameStr} (looked in: ${looked.join(', ') || list})`, {
         op: 'resolve config',
       });
@@ -261,7 +261,7 @@ export async function resolveClientConfig(
     cluster,
     name,
     monAddrs,
-    secret,
+    key: cephxKey,
     keySource,
     get,
     getNumber: typed(parseNumber),

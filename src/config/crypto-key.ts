@@ -1,19 +1,26 @@
 // Ceph's CryptoKey as it appears in keyrings: base64 of
-//   u16 type (1 = AES) | utime created (u32 sec, u32 nsec) | u16 secret length | secret
-// (all little-endian). For AES the secret is 16 bytes, so the whole thing is 28 bytes.
+//   u16 type | utime created (u32 sec, u32 nsec) | u16 secret length | secret
+// (all little-endian). Type 1 (aes, base64 "AQ..."): a 16-byte secret, 28 bytes in all.
+// Type 2 (aes256k, base64 "Ag..."): a 32-byte secret, 44 bytes in all.
 
-import { AES_KEY_LEN, CEPH_CRYPTO_AES, CRYPTO_KEY_ENCODED_LEN, decodeCryptoKey as decodeKey, encodeCryptoKey as encodeKey } from '../encoding/crypto-key.js';
+import {
+  CEPH_CRYPTO_AES,
+  CEPH_CRYPTO_AES256KRB5,
+  cryptoKeyProblem,
+  decodeCryptoKey as decodeKey,
+  encodeCryptoKey as encodeKey,
+} from '../encoding/crypto-key.js';
 import { Encoder } from '../encoding/encoder.js';
 import { Decoder } from '../encoding/decoder.js';
 import { CephError, DecodeError, errnoNumber } from '../encoding/errno.js';
 
-export { AES_KEY_LEN, CEPH_CRYPTO_AES, CEPH_CRYPTO_NONE, CRYPTO_KEY_ENCODED_LEN } from '../encoding/crypto-key.js';
+export { AES_KEY_LEN, AES256K_KEY_LEN, CEPH_CRYPTO_AES, CEPH_CRYPTO_AES256KRB5, CEPH_CRYPTO_NONE, cryptoKeyTypeName } from '../encoding/crypto-key.js';
 
 export interface CryptoKeyInfo {
-  /** CEPH_CRYPTO_AES */
+  /** CEPH_CRYPTO_AES (1) or CEPH_CRYPTO_AES256KRB5 (2) */
   type: number;
   created: { sec: number; nsec: number };
-  /** the 16-byte AES secret */
+  /** the secret: 16 bytes (aes), 32 (aes256k) */
   secret: Buffer;
 }
 
@@ -25,7 +32,7 @@ function einval(msg: string): CephError {
 
 /**
  * Decode one binary CryptoKey starting at `offset` of `buf`; returns the key and the
- * offset just past it. Validates type (AES) and secret length (16); EINVAL otherwise.
+ * offset just past it. Validates the type (aes, aes256k) and the secret's length; EINVAL otherwise.
  */
 export function readCryptoKey(buf: Buffer, offset: number, what = 'key'): { key: CryptoKeyInfo; end: number } {
   const d = new Decoder(buf, offset, buf.length, what);
@@ -45,24 +52,24 @@ export function parseCryptoKey(base64: string, what = 'key'): CryptoKeyInfo {
   if (!BASE64_RE.test(s)) throw einval(`${what}: not valid base64`);
   const buf = Buffer.from(s, 'base64');
   const { key, end } = readCryptoKey(buf, 0, what);
-  if (end !== buf.length) {
-    throw einval(`${what}: expected ${CRYPTO_KEY_ENCODED_LEN} bytes, got ${buf.length}`);
-  }
+  if (end !== buf.length) throw einval(`${what}: expected ${end} bytes, got ${buf.length}`);
   return key;
 }
 
-/** The 16-byte AES secret of a base64 CryptoKey (e.g. a keyring's `key = AQ...==`). */
+/** The secret of a base64 CryptoKey (e.g. a keyring's `key = AQ...==`). */
 export function decodeCryptoKey(base64: string): Buffer {
   return parseCryptoKey(base64).secret;
 }
 
-/** Encode a 16-byte AES secret as Ceph's base64 CryptoKey. */
-export function encodeCryptoKey(secret: Buffer, created: { sec: number; nsec: number } = { sec: 0, nsec: 0 }): string {
-  if (secret.length !== AES_KEY_LEN) {
-    throw einval(`AES secret must be ${AES_KEY_LEN} bytes, got ${secret.length}`);
-  }
-  const e = new Encoder(CRYPTO_KEY_ENCODED_LEN);
-  encodeKey(e, { type: CEPH_CRYPTO_AES, created: { sec: created.sec >>> 0, nsec: created.nsec >>> 0 }, secret });
-  const buf = e.toBuffer();
-  return buf.toString('base64');
+/** Encode a secret as Ceph's base64 CryptoKey: aes for 16 bytes, aes256k for 32 unless `type` says otherwise. */
+export function encodeCryptoKey(
+  secret: Buffer,
+  created: { sec: number; nsec: number } = { sec: 0, nsec: 0 },
+  type = secret.length === 16 ? CEPH_CRYPTO_AES : CEPH_CRYPTO_AES256KRB5,
+): string {
+  const problem = cryptoKeyProblem(type, secret.length);
+  if (problem) throw einval(problem);
+  const e = new Encoder(12 + secret.length);
+  encodeKey(e, { type, created: { sec: created.sec >>> 0, nsec: created.nsec >>> 0 }, secret });
+  return e.toBuffer().toString('base64');
 }

@@ -3,7 +3,9 @@
 export { CephConf, normalizeKey, sectionsFor } from './ceph-conf.js';
 export {
   CEPH_CRYPTO_AES,
+  CEPH_CRYPTO_AES256KRB5,
   CEPH_CRYPTO_NONE,
+  cryptoKeyTypeName,
   decodeCryptoKey,
   encodeCryptoKey,
   parseCryptoKey,

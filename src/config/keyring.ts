@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { CephError, errnoNumber } from '../encoding/errno.js';
 import { CephConf, fsError } from './ceph-conf.js';
-import { parseCryptoKey, readCryptoKey } from './crypto-key.js';
+import { parseCryptoKey, readCryptoKey, type CryptoKeyInfo } from './crypto-key.js';
 import { ENTITY_TYPE_NUMBERS, tryParseEntityName } from './entity-name.js';
 
 export { decodeCryptoKey, encodeCryptoKey, parseCryptoKey, type CryptoKeyInfo } from './crypto-key.js';
@@ -18,8 +18,8 @@ export { decodeCryptoKey, encodeCryptoKey, parseCryptoKey, type CryptoKeyInfo } 
 export interface KeyringEntry {
   /** entity name, e.g. 'client.admin' */
   name: string;
-  /** the 16-byte AES secret; undefined for an entry that only has caps */
-  secret: Buffer | undefined;
+  /** the key (aes or aes256k); undefined for an entry that only has caps */
+  key: CryptoKeyInfo | undefined;
   /** capabilities by service: { mon: 'allow *', osd: 'allow *' } */
   caps: Record<string, string>;
 }
@@ -79,7 +79,7 @@ function decodeBinary(buf: Buffer, where: string): Map<string, KeyringEntry> {
       // the bufferlist holds an encoded string: u32 length + bytes
       caps[svc] = bl.length >= 4 && bl.readUInt32LE(0) === bl.length - 4 ? bl.subarray(4).toString('utf8') : bl.toString('utf8');
     }
-    entries.set(name, { name, secret: key.secret, caps });
+    entries.set(name, { name, key, caps });
   }
   if (off !== buf.length) throw einval(`binary keyring: ${buf.length - off} trailing bytes`, where);
   return entries;
@@ -90,9 +90,9 @@ export class Keyring {
   readonly path: string | undefined;
   private readonly entries: Map<string, KeyringEntry>;
   /** a file holding only a base64 key: it serves any name */
-  private readonly bareKey: Buffer | undefined;
+  private readonly bareKey: CryptoKeyInfo | undefined;
 
-  private constructor(entries: Map<string, KeyringEntry>, bareKey: Buffer | undefined, path: string | undefined) {
+  private constructor(entries: Map<string, KeyringEntry>, bareKey: CryptoKeyInfo | undefined, path: string | undefined) {
     this.entries = entries;
     this.bareKey = bareKey;
     this.path = path;
@@ -107,7 +107,7 @@ export class Keyring {
     const trimmed = text.trim();
     if (trimmed === '') throw einval(`${where}: empty keyring`, where);
     if (BARE_KEY_RE.test(trimmed)) {
-      return new Keyring(new Map(), parseCryptoKey(trimmed, `key in ${where}`).secret, path);
+      return new Keyring(new Map(), parseCryptoKey(trimmed, `key in ${where}`), path);
     }
     const conf = CephConf.parse(text, path);
     const entries = new Map<string, KeyringEntry>();
@@ -116,10 +116,10 @@ export class Keyring {
       // "[mon.]" (an empty id) is how Ceph names the mon secret in every cluster keyring
       const monDot = /^(mon|mgr|osd|mds|client|auth)\.$/.test(section);
       if (!monDot && !tryParseEntityName(section)) throw einval(`bad entity name [${section}]`, where);
-      const entry: KeyringEntry = { name: section, secret: undefined, caps: {} };
+      const entry: KeyringEntry = { name: section, key: undefined, caps: {} };
       for (const [k, v] of conf.section(section) ?? []) {
         if (k === 'key') {
-          entry.secret = parseCryptoKey(v, `key of [${section}] in ${where}`).secret;
+          entry.key = parseCryptoKey(v, `key of [${section}] in ${where}`);
         } else if (k.startsWith('caps_')) {
           const svc = k.slice(5);
           if (svc === '') throw einval(`${where}: [${section}]: caps without a service name`, where);
@@ -161,11 +161,10 @@ export class Keyring {
     return Keyring.fromBuffer(buf, path);
   }
 
-  /** The 16-byte secret for an entity name such as 'client.admin'. */
-  secretFor(name: string): Buffer | undefined {
-    const e = this.entries.get(name);
-    if (e?.secret) return Buffer.from(e.secret);
-    return this.bareKey ? Buffer.from(this.bareKey) : undefined;
+  /** The key for an entity name such as 'client.admin' (a copy). */
+  keyFor(name: string): CryptoKeyInfo | undefined {
+    const k = this.entries.get(name)?.key ?? this.bareKey;
+    return k ? { type: k.type, created: { ...k.created }, secret: Buffer.from(k.secret) } : undefined;
   }
 
   /** Capabilities recorded for a name, if any. */

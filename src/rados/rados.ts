@@ -82,7 +82,7 @@ export class Rados {
     const config = await resolveClientConfig(opts);
     const type = ENTITY_TYPE_NUMBERS[config.name.type];
     if (type === undefined) throw new CephError(errnoNumber('EINVAL'), `bad entity type ${config.name.type}`, { op: 'connect' });
-    const cephx = new CephxClient({ type, id: config.name.id }, config.secret);
+    const cephx = new CephxClient({ type, id: config.name.id }, config.key);
     const monModes = parseModeList(config.get('ms_mon_client_mode') ?? 'secure crc');
     const monAddrs = config.monAddrs.flatMap((vec) => vec.filter((a) => a.type === 'v2').map(toEntityAddr));
     if (monAddrs.length === 0) {

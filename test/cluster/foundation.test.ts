@@ -124,7 +124,7 @@ test('service tickets are renewed through MAuth and the new OSD ticket opens an 
     for (let i = 0; i < 50 && r.cephx.ticket(EntityType.OSD) === before; i++) await new Promise((res) => setTimeout(res, 50));
     const after = r.cephx.ticket(EntityType.OSD)!;
     t.not(after, before);
-    t.false(after.sessionKey.equals(before.sessionKey));
+    t.false(after.sessionKey.secret.equals(before.sessionKey.secret));
     // use it: authenticate to the first OSD (authorizer + challenge round), both modes
     const dump = await r.monCommandJson<{ osds: Array<{ up: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }> }>({ prefix: 'osd dump' });
     const v2 = dump.osds.find((o) => o.up)!.public_addrs.addrvec.find((a) => a.type === 'v2')!;

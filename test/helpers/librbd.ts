@@ -15,9 +15,11 @@
 // rados/rbd exception becomes a LibrbdError carrying librbd's errno (positive).
 
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const PYTHON = '/usr/bin/python3';
+/** The release's python3 (RBD_TS_TOOLS: its root's, see scripts/release.sh), else Debian's on the host. */
+export const PYTHON = process.env['RBD_TS_TOOLS'] ? join(process.env['RBD_TS_TOOLS'], 'python3') : '/usr/bin/python3';
 
 const PRELUDE = String.raw`
 import base64, datetime, json, os, sys, time

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CephError } from '../../src/encoding/errno.js';
+import { CEPH_CRYPTO_AES256KRB5 } from '../../src/config/crypto-key.js';
 import { CephConf, normalizeKey } from '../../src/config/ceph-conf.js';
 import { decodeCryptoKey, encodeCryptoKey, Keyring, parseCryptoKey } from '../../src/config/keyring.js';
 import { expandMeta } from '../../src/config/metavars.js';
@@ -60,6 +61,23 @@ function rawKey(mutate: (b: Buffer) => Buffer): string {
   return mutate(Buffer.from(EXAMPLE_KEY, 'base64')).toString('base64');
 }
 
+test('aes256k keys (type 2, 32-byte secret) as a Tentacle cluster writes them', (t) => {
+  // client.admin of a throwaway Ceph 20.2.4 cluster (ceph-authtool --gen-key)
+  const b64 = 'AgDC8hZrUEB7FSAAWiNiL7p9mnKJcJlqvcXk65Rf6SbpCanY4K2JGTMLCSU=';
+  const k = parseCryptoKey(b64);
+  t.is(k.type, CEPH_CRYPTO_AES256KRB5);
+  t.is(k.secret.length, 32);
+  t.is(k.created.sec, 0x6b16f2c2);
+  t.is(encodeCryptoKey(k.secret, k.created), b64);
+  t.is(encodeCryptoKey(Buffer.alloc(16, 1)).slice(0, 2), 'AQ');
+  const kr = Keyring.parse(`[client.admin]\n\tkey = ${b64}\n`);
+  t.is(kr.keyFor('client.admin')?.type, CEPH_CRYPTO_AES256KRB5);
+  // one byte short, one too many
+  const raw = Buffer.from(b64, 'base64');
+  t.throws(() => parseCryptoKey(raw.subarray(0, 43).toString('base64')), { message: /truncated/ });
+  t.throws(() => parseCryptoKey(Buffer.concat([raw, Buffer.of(0)]).toString('base64')), { message: /expected 44 bytes, got 45/ });
+});
+
 test('decodeCryptoKey rejects malformed keys with EINVAL', (t) => {
   const cases: Array<[string, string, RegExp]> = [
     ['empty', '', /empty/],
@@ -68,7 +86,8 @@ test('decodeCryptoKey rejects malformed keys with EINVAL', (t) => {
     ['base64url alphabet', 'AQAAAABfAAAAABAAAAECAwQFBgcICQoLDA0OD_==', /base64/],
     ['inner whitespace', 'AQAAAABfAAAA ABAAAAECAwQFBgcICQoLDA0ODw==', /base64/],
     ['type 0 (none)', rawKey((b) => (b.writeUInt16LE(0, 0), b)), /type 0/],
-    ['type 2', rawKey((b) => (b.writeUInt16LE(2, 0), b)), /type 2/],
+    ['type 2 (aes256k) with a 16-byte secret', rawKey((b) => (b.writeUInt16LE(2, 0), b)), /aes256k secret must be 32 to 64 bytes, got 16/],
+    ['type 3', rawKey((b) => (b.writeUInt16LE(3, 0), b)), /unsupported key type 3/],
     ['secret length 32', rawKey((b) => (b.writeUInt16LE(32, 10), b)), /16 bytes, got 32/],
     ['secret length 8', rawKey((b) => (b.writeUInt16LE(8, 10), b)), /16 bytes, got 8/],
     ['truncated secret (27 bytes)', rawKey((b) => b.subarray(0, 27)), /truncated/],
@@ -351,31 +370,31 @@ const KEYRING = `[client.admin]
 test('Keyring.parse: entries, secrets and caps', (t) => {
   const kr = Keyring.parse(KEYRING, 'test.keyring');
   t.deepEqual(kr.names(), ['client.admin', 'client.foo', 'client.capsonly']);
-  t.deepEqual(kr.secretFor('client.admin'), EXAMPLE_SECRET);
-  t.deepEqual(kr.secretFor('client.foo'), OTHER_SECRET);
-  t.is(kr.secretFor('client.capsonly'), undefined);
-  t.is(kr.secretFor('client.nobody'), undefined);
+  t.deepEqual(kr.keyFor('client.admin')?.secret, EXAMPLE_SECRET);
+  t.deepEqual(kr.keyFor('client.foo')?.secret, OTHER_SECRET);
+  t.is(kr.keyFor('client.capsonly')?.secret, undefined);
+  t.is(kr.keyFor('client.nobody')?.secret, undefined);
   t.deepEqual(kr.capsFor('client.admin'), { mds: 'allow *', mon: 'allow *', osd: 'allow *', mgr: 'allow *' });
   t.deepEqual(kr.capsFor('client.foo'), { osd: 'profile rbd pool=rbd' });
   t.is(kr.capsFor('client.nobody'), undefined);
   t.false(kr.isBareKey);
   // returned secrets are copies
-  kr.secretFor('client.admin')!.fill(0);
-  t.deepEqual(kr.secretFor('client.admin'), EXAMPLE_SECRET);
+  kr.keyFor('client.admin')!.secret.fill(0);
+  t.deepEqual(kr.keyFor('client.admin')?.secret, EXAMPLE_SECRET);
 });
 
 test('Keyring.parse: quoted key, [global] ignored, comments', (t) => {
   const kr = Keyring.parse(`# generated\n[global]\nfoo = bar\n[client.admin]\nkey = "${EXAMPLE_KEY}" ; c\n`);
   t.deepEqual(kr.names(), ['client.admin']);
-  t.deepEqual(kr.secretFor('client.admin'), EXAMPLE_SECRET);
+  t.deepEqual(kr.keyFor('client.admin')?.secret, EXAMPLE_SECRET);
 });
 
 test('Keyring.parse: a bare base64 key serves any name', (t) => {
   const kr = Keyring.parse(`${EXAMPLE_KEY}\n`, 'admin.secret');
   t.true(kr.isBareKey);
   t.deepEqual(kr.names(), []);
-  t.deepEqual(kr.secretFor('client.admin'), EXAMPLE_SECRET);
-  t.deepEqual(kr.secretFor('client.other'), EXAMPLE_SECRET);
+  t.deepEqual(kr.keyFor('client.admin')?.secret, EXAMPLE_SECRET);
+  t.deepEqual(kr.keyFor('client.other')?.secret, EXAMPLE_SECRET);
 });
 
 test('Keyring.parse: errors are EINVAL', (t) => {
@@ -437,8 +456,8 @@ test('Keyring.fromBuffer: binary keyring.bin', (t) => {
   ]);
   const kr = Keyring.fromBuffer(bin, 'keyring.bin');
   t.deepEqual(kr.names(), ['client.admin', 'osd.3']);
-  t.deepEqual(kr.secretFor('client.admin'), EXAMPLE_SECRET);
-  t.deepEqual(kr.secretFor('osd.3'), OTHER_SECRET);
+  t.deepEqual(kr.keyFor('client.admin')?.secret, EXAMPLE_SECRET);
+  t.deepEqual(kr.keyFor('osd.3')?.secret, OTHER_SECRET);
   t.deepEqual(kr.capsFor('client.admin'), { mon: 'allow *', osd: 'allow *' });
   // truncated / trailing garbage / unknown type
   isErrno(t, t.throws(() => Keyring.fromBuffer(bin.subarray(0, bin.length - 3))), 22, /truncated/);
@@ -446,7 +465,7 @@ test('Keyring.fromBuffer: binary keyring.bin', (t) => {
   const badType = encodeBinaryKeyring([{ type: 0x40, id: 'x', secret: EXAMPLE_SECRET, caps: {} }]);
   isErrno(t, t.throws(() => Keyring.fromBuffer(badType)), 22, /unknown entity type 64/);
   // text still goes through the text parser
-  t.deepEqual(Keyring.fromBuffer(Buffer.from(KEYRING)).secretFor('client.foo'), OTHER_SECRET);
+  t.deepEqual(Keyring.fromBuffer(Buffer.from(KEYRING)).keyFor('client.foo')?.secret, OTHER_SECRET);
   isErrno(t, t.throws(() => Keyring.fromBuffer(Buffer.from([0x5b, 0xff, 0xfe]))), 22, /UTF-8/);
 });
 
@@ -456,7 +475,7 @@ test('Keyring.load: file and missing file', async (t) => {
     await writeFile(p, KEYRING);
     const kr = await Keyring.load(p);
     t.is(kr.path, p);
-    t.deepEqual(kr.secretFor('client.admin'), EXAMPLE_SECRET);
+    t.deepEqual(kr.keyFor('client.admin')?.secret, EXAMPLE_SECRET);
     isErrno(t, await t.throwsAsync(Keyring.load(path.join(dir, 'missing'))), 2, /missing/);
   });
 });
@@ -680,7 +699,7 @@ log file = /tmp/$cluster-$name-$host.log
       [v2('10.0.0.1'), v1('10.0.0.1')],
       [v2('10.0.0.2'), v1('10.0.0.2')],
     ]);
-    t.deepEqual(cfg.secret, EXAMPLE_SECRET);
+    t.deepEqual(cfg.key.secret, EXAMPLE_SECRET);
     t.is(cfg.keySource, 'keyring');
     t.is(cfg.keyringPath, krPath);
     t.is(cfg.confPath, confPath);
@@ -705,13 +724,13 @@ test('resolveClientConfig: CEPH_CONF from the environment; opts.conf wins over i
     const fromEnv = await resolveClientConfig({}, { CEPH_CONF: a }, deps);
     t.is(fromEnv.confPath, a);
     t.deepEqual(fromEnv.monAddrs, [[v2('10.0.0.1')]]);
-    t.deepEqual(fromEnv.secret, EXAMPLE_SECRET);
+    t.deepEqual(fromEnv.key.secret, EXAMPLE_SECRET);
     t.is(fromEnv.keySource, 'key');
     t.is(fromEnv.keyringPath, undefined);
 
     const explicit = await resolveClientConfig({ conf: b }, { CEPH_CONF: a }, deps);
     t.is(explicit.confPath, b);
-    t.deepEqual(explicit.secret, OTHER_SECRET);
+    t.deepEqual(explicit.key.secret, OTHER_SECRET);
 
     // CEPH_CONF may be a list: first existing wins
     const listed = await resolveClientConfig({}, { CEPH_CONF: `${dir}/missing.conf, ${b}` }, deps);
@@ -728,11 +747,11 @@ test('resolveClientConfig: cluster name from the conf file name and default keyr
     const cfg = await resolveClientConfig({ conf }, {}, deps);
     t.is(cfg.cluster, 'backup');
     t.is(cfg.keyringPath, path.join(dir, 'etc', 'backup.keyring'));
-    t.deepEqual(cfg.secret, OTHER_SECRET);
+    t.deepEqual(cfg.key.secret, OTHER_SECRET);
     // explicit cluster wins
     const cfg2 = await resolveClientConfig({ conf, cluster: 'ceph' }, {}, deps);
     t.is(cfg2.cluster, 'ceph');
-    t.deepEqual(cfg2.secret, EXAMPLE_SECRET);
+    t.deepEqual(cfg2.key.secret, EXAMPLE_SECRET);
     t.is(clusterFromConfPath('/etc/ceph/ceph.conf'), 'ceph');
     t.is(clusterFromConfPath('/x/my.cluster.conf'), 'my.cluster');
     t.is(clusterFromConfPath('/x/settings.ini'), 'ceph');
@@ -789,7 +808,7 @@ mon_host = 10.0.0.9:3300
     await writeFile(path.join(dir, 'ceph.client.foo.keyring'), KEYRING);
     const byId = await resolveClientConfig({ conf, id: 'foo' }, {}, deps);
     t.deepEqual(byId.name, { type: 'client', id: 'foo' });
-    t.deepEqual(byId.secret, OTHER_SECRET);
+    t.deepEqual(byId.key.secret, OTHER_SECRET);
     t.deepEqual(byId.monAddrs, [[v2('10.0.0.9')]]);
     const byName = await resolveClientConfig({ conf, name: 'client.foo', id: 'ignored' }, {}, deps);
     t.deepEqual(byName.name, { type: 'client', id: 'foo' });
@@ -808,23 +827,23 @@ test('resolveClientConfig: key sources in order key > keyfile > keyring', async 
 
     const fromKeyring = await resolveClientConfig(base, {}, deps);
     t.is(fromKeyring.keySource, 'keyring');
-    t.deepEqual(fromKeyring.secret, EXAMPLE_SECRET);
+    t.deepEqual(fromKeyring.key.secret, EXAMPLE_SECRET);
 
     const fromKeyfile = await resolveClientConfig({ ...base, options: { keyfile } }, {}, deps);
     t.is(fromKeyfile.keySource, 'keyfile');
     t.is(fromKeyfile.keyringPath, keyfile);
-    t.deepEqual(fromKeyfile.secret, OTHER_SECRET);
+    t.deepEqual(fromKeyfile.key.secret, OTHER_SECRET);
 
     const fromKey = await resolveClientConfig({ ...base, key: EXAMPLE_KEY, options: { keyfile } }, {}, deps);
     t.is(fromKey.keySource, 'key');
-    t.deepEqual(fromKey.secret, EXAMPLE_SECRET);
+    t.deepEqual(fromKey.key.secret, EXAMPLE_SECRET);
 
     // key in the conf file beats the keyring
     const conf = path.join(dir, 'ceph.conf');
     await writeFile(conf, `[client.admin]\nkey = ${OTHER_KEY}\n`);
     const confKey = await resolveClientConfig({ ...base, conf }, {}, deps);
     t.is(confKey.keySource, 'key');
-    t.deepEqual(confKey.secret, OTHER_SECRET);
+    t.deepEqual(confKey.key.secret, OTHER_SECRET);
 
     // bad key / missing keyfile
     isErrno(t, await t.throwsAsync(resolveClientConfig({ ...base, key: 'AQAAAAA=' }, {}, deps)), 22, /key option for client\.admin/);
@@ -840,7 +859,7 @@ test('resolveClientConfig: keyring list: first file that exists and holds the na
     await writeFile(good, `[client.admin]\nkey = ${EXAMPLE_KEY}\n`);
     const cfg = await resolveClientConfig({ monHost: '10.0.0.1', keyring: `${dir}/missing.keyring,${other}, ${good}` }, {}, deps);
     t.is(cfg.keyringPath, good);
-    t.deepEqual(cfg.secret, EXAMPLE_SECRET);
+    t.deepEqual(cfg.key.secret, EXAMPLE_SECRET);
   });
 });
 

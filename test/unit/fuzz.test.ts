@@ -114,7 +114,7 @@ test('cephx AUTH_DONE handling of mutated payloads raises only CephError', (t) =
   const payload = F.decodeAuthDone(done.payload).payload;
   let n = 0;
   for (const m of mutations(payload, r, 1500)) {
-    const cx = new CephxClient({ type: EntityType.CLIENT, id: 'admin' }, Buffer.alloc(16, 3));
+    const cx = new CephxClient({ type: EntityType.CLIENT, id: 'admin' }, { type: 1, secret: Buffer.alloc(16, 3) });
     const h = cx.monHandler();
     onlyCephErrors(t, 'handleDone', () => h.handleDone(1n, 1, m));
     onlyCephErrors(t, 'serviceHandler', () => cx.serviceHandler(EntityType.OSD));
