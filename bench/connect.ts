@@ -1,11 +1,12 @@
 // Connect time in process (connect + cephx + monmap), rbd-ts against python-rados
-// (/usr/bin/python3, rados.Rados) on the same cluster in the same run.
+// (python3-rados of the release under test) on the same cluster in the same run.
 //
 //   node --import=tsx bench/connect.ts -c /path/to/ceph.conf [-n 30]
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Rados } from '../src/rados/rados.js';
+import { python } from '../test/helpers/librbd.js';
 
 const run = promisify(execFile);
 
@@ -47,7 +48,7 @@ export async function benchConnect(conf: string, n = 30, mode = 'secure'): Promi
     r.shutdown();
     if (i >= 3) mine.push(dt);
   }
-  const py = await run('/usr/bin/python3', ['-c', PY, conf, String(n), mode], { maxBuffer: 1 << 20 });
+  const py = await run(python(), ['-c', PY, conf, String(n), mode], { maxBuffer: 1 << 20 });
   return { rbdts: summarize(mine), librados: summarize(JSON.parse(py.stdout) as number[]) };
 }
 

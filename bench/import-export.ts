@@ -16,6 +16,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { python } from '../test/helpers/librbd.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1 << 20;
@@ -171,8 +172,8 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
         },
         {
           tool: 'python3-rbd aio',
-          imp: (img) => ['/usr/bin/python3', ['-c', PY_IMPORT, conf, pool, img, src, '16']],
-          exp: (img, dest) => ['/usr/bin/python3', ['-c', PY_EXPORT, conf, pool, img, dest === '-' ? '/dev/stdout' : dest, '16']],
+          imp: (img) => [python(), ['-c', PY_IMPORT, conf, pool, img, src, '16']],
+          exp: (img, dest) => [python(), ['-c', PY_EXPORT, conf, pool, img, dest === '-' ? '/dev/stdout' : dest, '16']],
         },
         {
           tool: 'rbd',
@@ -210,7 +211,7 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
       // the libraries in a connected, warmed-up process (what a Glance store or Nova handler sees)
       const children: Array<[TransferRow['tool'], string, string[]]> = [
         ['rbd-ts', process.execPath, ['--import=tsx', join(ROOT, 'bench/xfer-in-process.ts')]],
-        ['python3-rbd aio', '/usr/bin/python3', ['-c', PY_IN_PROCESS]],
+        ['python3-rbd aio', python(), ['-c', PY_IN_PROCESS]],
       ];
       for (const [tool, cmd, pre] of children) {
         const out = join(dir, 'in-process.jsonl');

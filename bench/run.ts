@@ -8,6 +8,7 @@
 //   npm run bench -- --quick            64M,256M parents, 10 clones, 2 copies (< 2 min)
 //   options: -c ceph.conf  --pool rbd  --sizes 64M,1G  --clones N  --warmup N  --repeats N  --depth 16
 //            --rados-seconds S  --rados-repeats N  --out DIR  --suites clone-copy,foundation  --memstore-bytes B
+//            --release pacific|reef|tentacle   (the throwaway cluster and the librbd compared: that release's)
 //   npm run bench -- --render DIR       redo DIR/report.md and DIR/*.svg from DIR/results.json
 
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import type { BenchOptions, CloneCopyResults } from './schema.js';
 import { parseSizeList } from './stats.js';
 import { checkXml } from './xml-check.js';
 import { benchImportExport, formatRows, parseTransferSizes } from './import-export.js';
+import { useRelease } from '../test/helpers/cluster.js';
 
 export interface SuiteContext {
   conf: string;
@@ -135,6 +137,11 @@ async function main(argv: readonly string[]): Promise<void> {
   };
   const log = (l: string) => console.log(l);
 
+  // --release pacific|reef|tentacle: that release's throwaway cluster, and its rbd / rados /
+  // python3-rbd as the programs compared (scripts/release.sh)
+  const release = arg(argv, '--release');
+  if (release) useRelease(release);
+
   let dir: string | undefined;
   let conf = arg(argv, '-c') ?? process.env['CEPH_CONF'];
   let cluster = `the cluster ${conf ?? ''} names`;
@@ -149,7 +156,7 @@ async function main(argv: readonly string[]): Promise<void> {
     });
     dir = started.trim().split('\n').pop()!;
     conf = `${dir}/ceph.conf`;
-    cluster = `throwaway cluster: 1 mon, 1 memstore OSD (${(mem / 2 ** 30).toFixed(1)} GiB), loopback`;
+    cluster = `throwaway ${process.env['RBD_TS_RELEASE'] ?? 'pacific'} cluster: 1 mon, 1 memstore OSD (${(mem / 2 ** 30).toFixed(1)} GiB), loopback`;
   }
   try {
     for (const s of suites) {

@@ -12,6 +12,7 @@ import { CephxClient } from '../src/auth/cephx.js';
 import { ENTITY_TYPE_NUMBERS } from '../src/config/entity-name.js';
 import { AddrType, makeAddr } from '../src/encoding/types.js';
 import { ConMode } from '../src/msgr2/auth-handler.js';
+import { CEPH_FEATURES_ALL } from '../src/msgr2/features.js';
 import { Rados } from '../src/rados/rados.js';
 import { recordingProxy } from '../test/helpers/transcript.js';
 import { runSession, type SessionSpec } from '../test/helpers/handshake-session.js';
@@ -80,6 +81,7 @@ writeFileSync(
     ceph,
     name: { type: rados.config.name.type, id: rados.config.name.id },
     keyType: rados.config.key.type,
+    features: CEPH_FEATURES_ALL.toString(),
     secret: rados.config.key.secret,
     fsid,
     myNonce,

@@ -361,6 +361,9 @@ admin socket = $dir/run/\$name.asok
 pid file = $dir/run/\$name.pid
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
+# Debian's Reef and Tentacle builds default to a relative path here
+# (lib/x86_64-linux-gnu/rados-classes): no object class would load
+osd class dir = /usr/lib/x86_64-linux-gnu/rados-classes
 EOF
   printf 'export CEPH_CONF=%q RBD_TS_RELEASE=%q RBD_TS_TOOLS=%q\n' "$conf" "$release" "$tools" >"$dir/env"
 

@@ -1,6 +1,6 @@
-// MonMap as Pacific encodes it for a client with the full feature mask
-// (src/mon/MonMap.cc; wire-protocol.md §9.4): ENCODE_START(9, 6). A client needs the
-// fsid, the epoch and each mon's address vector.
+// MonMap (src/mon/MonMap.cc MonMap::encode): ENCODE_START(9, 6) up to Reef, (10, 6) since the
+// cephx cipher policy (19.2.6, 20.2.4). A client needs the fsid, the epoch and each mon's
+// address vector; v10's auth fields say which cephx key types the mons accept.
 
 import { Decoder } from '../encoding/decoder.js';
 import { AddrType, decodeEntityAddrvec, decodeUTime, decodeUuid, type EntityAddr, type UTime } from '../encoding/types.js';
@@ -23,6 +23,14 @@ export interface MonMap {
   /** mon names in rank order */
   ranks: string[];
   minMonRelease: number;
+  /** v10: bumped when the rotating service keys are wiped (tickets must be fetched again) */
+  authEpoch?: number;
+  /** v10: the key type of service session keys (CEPH_CRYPTO_*) */
+  authServiceCipher?: number;
+  /** v10: the key types the mons accept from clients */
+  authAllowedCiphers?: number[];
+  /** v10: the key type new keys get */
+  authPreferredCipher?: number;
 }
 
 function decodeMonFeature(d: Decoder): bigint {
@@ -54,7 +62,20 @@ export function decodeMonMap(buf: Buffer): MonMap {
     const ranks = x.list((k) => k.string(), 4);
     const minMonRelease = v >= 7 ? x.u8() : 0;
     for (const r of ranks) if (!mons.has(r)) x.fail(`rank names unknown mon ${r}`);
-    return { fsid, epoch, lastChanged, created, mons, ranks, minMonRelease };
+    const map: MonMap = { fsid, epoch, lastChanged, created, mons, ranks, minMonRelease };
+    if (v >= 10) {
+      x.list((k) => k.s32(), 4); // v8: removed_ranks
+      x.u8(); // election strategy
+      x.list((k) => k.string(), 4); // disallowed_leaders
+      x.u8(); // v9: stretch_mode_enabled
+      x.string(); // tiebreaker_mon
+      x.list((k) => k.string(), 4); // stretch_marked_down_mons
+      map.authEpoch = x.u32();
+      map.authServiceCipher = x.s32();
+      map.authAllowedCiphers = x.list((k) => k.s32(), 4);
+      map.authPreferredCipher = x.s32();
+    }
+    return map;
   });
 }
 

@@ -140,6 +140,22 @@ function describe(conf: string, own: boolean): TestCluster {
   };
 }
 
+// --------------------------------------------------------------- releases ---
+
+/**
+ * Make `release` (pacific, reef, tentacle) the one this process's clusters run and its tools
+ * (ceph, rbd, rados, python3-rbd) the ones on PATH: scripts/release.sh ensure (builds the
+ * release's root on first use), then RBD_TS_RELEASE, RBD_TS_TOOLS and PATH.
+ */
+export function useRelease(release: string): void {
+  const r = spawnSync('bash', [join(dirname(SCRIPT), 'release.sh'), 'ensure', release], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000});
+  if (r.status !== 0) throw new Error(`release ${release} is not available (scripts/release.sh ensure ${release} exited ${r.status ?? r.signal})`);
+  const tools = r.stdout.trim();
+  process.env['RBD_TS_RELEASE'] = release;
+  process.env['RBD_TS_TOOLS'] = tools;
+  if (tools && !(process.env['PATH'] ?? '').startsWith(`${tools}:`)) process.env['PATH'] = `${tools}:${process.env['PATH'] ?? ''}`;
+}
+
 // ------------------------------------------------------------------ start ---
 
 export async function startCluster(opts: StartOptions = {}): Promise<TestCluster> {

@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveClientConfig } from '../../src/config/client-config.js';
+import { CEPH_CRYPTO_AES256KRB5 } from '../../src/config/crypto-key.js';
 import { GlanceClient } from '../../src/glance/glance-client.js';
 import { runCommand } from './cluster.js';
 
@@ -25,6 +27,17 @@ const ROOT = (() => {
   }
   return dir;
 })();
+
+/**
+ * Why the host's glance-api cannot serve `conf`'s cluster, or undefined if it can: Debian 12's
+ * glance-api loads the host's librbd 16.2, which cannot read an aes256k key (a Tentacle
+ * cluster's default).
+ */
+export async function glanceUnusable(conf: string): Promise<string | undefined> {
+  const cfg = await resolveClientConfig({ conf });
+  if (cfg.key.type === CEPH_CRYPTO_AES256KRB5) return "the host's glance-api (Debian 12, librbd 16.2) cannot read this cluster's aes256k key";
+  return undefined;
+}
 
 /** Start glance-api against `conf`'s cluster, image pool `pool` (created when missing). */
 export async function startGlance(conf: string, opts: { pool?: string } = {}): Promise<TestGlance> {

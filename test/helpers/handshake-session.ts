@@ -16,6 +16,8 @@ export interface SessionSpec {
   modes: number[];
   globalSeq: bigint;
   gid: bigint;
+  /** the features our CLIENT_IDENT advertises (default CEPH_FEATURES_ALL) */
+  features?: bigint;
 }
 
 export interface SessionResult {
@@ -42,6 +44,7 @@ export async function runSession(
     myNonce,
     globalSeq: spec.globalSeq,
     gid: spec.gid,
+    ...(spec.features !== undefined ? { supportedFeatures: spec.features } : {}),
     connectTo,
     timeoutMs: 5000,
   });

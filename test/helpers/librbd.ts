@@ -19,7 +19,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** The release's python3 (RBD_TS_TOOLS: its root's, see scripts/release.sh), else Debian's on the host. */
-export const PYTHON = process.env['RBD_TS_TOOLS'] ? join(process.env['RBD_TS_TOOLS'], 'python3') : '/usr/bin/python3';
+export function python(): string {
+  const tools = process.env['RBD_TS_TOOLS'];
+  return tools ? join(tools, 'python3') : '/usr/bin/python3';
+}
 
 const PRELUDE = String.raw`
 import base64, datetime, json, os, sys, time
@@ -158,7 +161,7 @@ export interface LibrbdOptions {
 /** Run a python3-rbd script; resolves with its return value, rejects with LibrbdError (errno) on an rbd/rados error. */
 export function librbd<T = unknown>(cluster: ClusterConf, body: string, args: Record<string, unknown> = {}, opts: LibrbdOptions = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', program(body), cluster.conf, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python(), ['-c', program(body), cluster.conf, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
@@ -206,7 +209,7 @@ export interface LibrbdProcess {
 }
 
 export function librbdProcess(cluster: ClusterConf, body: string, args: Record<string, unknown> = {}): LibrbdProcess {
-  const child = spawn(PYTHON, ['-c', program(body), cluster.conf, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(python(), ['-c', program(body), cluster.conf, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const err: Buffer[] = [];
   child.stderr.on('data', (b: Buffer) => err.push(b));
   child.stdin.on('error', () => {});

@@ -11,6 +11,7 @@ import { ENTITY_TYPE_NUMBERS } from '../../src/config/entity-name.js';
 import { CephError } from '../../src/encoding/errno.js';
 import type { EntityAddr } from '../../src/encoding/types.js';
 import { Connection } from '../../src/msgr2/connection.js';
+import { CEPH_FEATURES_PACIFIC } from '../../src/msgr2/features.js';
 import { EntityType } from '../../src/encoding/types.js';
 import { replayServer, type TranscriptEvent } from '../helpers/transcript.js';
 import { runSession } from '../helpers/handshake-session.js';
@@ -19,6 +20,8 @@ interface Fixture {
   name: { type: string; id: string };
   /** the client key's type (absent in the Pacific recording: aes) */
   keyType?: number;
+  /** the features the client advertised (absent in the Pacific recording: Pacific's own) */
+  features?: string;
   secret: Buffer;
   fsid: string;
   myNonce: number;
@@ -38,6 +41,8 @@ interface Fixture {
 
 for (const release of ['pacific', 'tentacle']) {
   const fx = unpack(readFileSync(new URL(`../../fixtures/handshake-${release}.msgpack`, import.meta.url))) as Fixture;
+
+  const features = fx.features ? BigInt(fx.features) : CEPH_FEATURES_PACIFIC;
 
   function replayRandom(): (n: number) => Buffer {
     let i = 0;
@@ -59,7 +64,7 @@ for (const release of ['pacific', 'tentacle']) {
       try {
         const r = await runSession(
           cx,
-          { kind: s.kind, peer: s.peer, modes: s.modes, globalSeq: BigInt(s.globalSeq), gid: BigInt(s.gid) },
+          { kind: s.kind, peer: s.peer, modes: s.modes, globalSeq: BigInt(s.globalSeq), gid: BigInt(s.gid), features },
           fx.myNonce,
           fx.fsid,
           { host: '127.0.0.1', port: server.port },
@@ -123,7 +128,7 @@ for (const release of ['pacific', 'tentacle']) {
       });
       const server = await replayServer(events);
       try {
-        await runSession(newClient(), { kind: 'mon', peer: s.peer, modes: s.modes, globalSeq: BigInt(s.globalSeq), gid: -1n }, fx.myNonce, fx.fsid, {
+        await runSession(newClient(), { kind: 'mon', peer: s.peer, modes: s.modes, globalSeq: BigInt(s.globalSeq), gid: -1n, features }, fx.myNonce, fx.fsid, {
           host: '127.0.0.1',
           port: server.port,
         }).then(
