@@ -90,9 +90,10 @@ export const CephRelease = {
   QUINCY: 17,
   REEF: 18,
   SQUID: 19,
+  TENTACLE: 20,
 } as const;
 
-const RELEASE_NAMES = ['unknown', 'argonaut', 'bobtail', 'cuttlefish', 'dumpling', 'emperor', 'firefly', 'giant', 'hammer', 'infernalis', 'jewel', 'kraken', 'luminous', 'mimic', 'nautilus', 'octopus', 'pacific', 'quincy', 'reef', 'squid'];
+const RELEASE_NAMES = ['unknown', 'argonaut', 'bobtail', 'cuttlefish', 'dumpling', 'emperor', 'firefly', 'giant', 'hammer', 'infernalis', 'jewel', 'kraken', 'luminous', 'mimic', 'nautilus', 'octopus', 'pacific', 'quincy', 'reef', 'squid', 'tentacle'];
 
 export function releaseName(r: number): string {
   return RELEASE_NAMES[r] ?? `release${r}`;

@@ -1,8 +1,12 @@
 // pg_pool_t (src/osd/osd_types.{h,cc}; osdmap-crush.md §4): a pool as the OSDMap carries it.
 //
-// Decoded from struct_v 5 (the first with compat + length) up to 30 (Pacific stretch pools);
-// every field the given struct_v has is read, and whatever a newer encoder appended is
-// skipped through the envelope length. Pacific sends 29 (30 for stretch pools).
+// Decoded from struct_v 5 (the first with compat + length) up to 32 (Tentacle); every field
+// the given struct_v has is read, and whatever a newer encoder appended is skipped through
+// the envelope length. Pacific and Reef send 29 (30 for stretch pools); Tentacle sends 32 to
+// a peer with SERVER_TENTACLE, where the stretch fields follow a u8 that says whether the pool
+// is stretched (seen on a 20.2.4 cluster: `00` for a plain pool, `01` and the four fields after
+// `ceph osd pool stretch set`), then two more bytes rbd-ts does not interpret. v31 (not sent by
+// any release of the matrix) is read up to v29 and skipped beyond.
 
 import type { Decoder } from '../../encoding/decoder.js';
 import { decodeUTime, type UTime } from '../../encoding/types.js';
@@ -243,7 +247,7 @@ export class PgPool implements PgPoolFields {
   peeringCrushBucketBarrier = 0;
   peeringCrushMandatoryMember = 0x7fffffff;
 
-  /** bytes of the envelope left unread (fields of a newer struct_v); 0 up to v30 */
+  /** bytes of the envelope left unread (fields of a newer struct_v); 0 up to v30, 2 for Tentacle's v32 */
   unknownTailBytes = 0;
 
   /** derived: 2^bits(pg_num − 1) − 1 */
@@ -445,7 +449,7 @@ export function decodePgPool(d: Decoder): PgPool {
       p.pgNumPending = p.pgNum;
       p.lastForceOpResend = p.lastForceOpResendPrenautilus;
     }
-    if (v >= 30) {
+    if (v === 30 || (v >= 32 && b.bool())) {
       p.peeringCrushBucketCount = b.u32();
       p.peeringCrushBucketTarget = b.u32();
       p.peeringCrushBucketBarrier = b.u32();
