@@ -592,28 +592,39 @@ test('a Tentacle OSDMap (pg_pool_t v32): a stretched and a plain pool decode as 
   const d = JSON.parse(readFileSync(new URL('../../fixtures/osdmap/tentacle/osd-dump.json', import.meta.url), 'utf8')) as {
     epoch: number;
     require_osd_release: string;
-    pools: Array<Record<string, unknown>>;
+    pools: Array<{
+      pool: number;
+      pool_name: string;
+      pg_num: number;
+      size: number;
+      min_size: number;
+      is_stretch_pool: boolean;
+      peering_crush_bucket_count: number;
+      peering_crush_bucket_target: number;
+      peering_crush_bucket_barrier: number;
+      peering_crush_bucket_mandatory_member: number;
+    }>;
   };
   const m = OSDMap.decode(bin);
   t.is(m.epoch, d.epoch);
   t.is(m.requireOsdReleaseName, d.require_osd_release);
   for (const dp of d.pools) {
-    const { id, pool: p } = m.poolByName(dp['pool_name'] as string)!;
-    t.is(id, dp['pool']);
+    const { id, pool: p } = m.poolByName(dp.pool_name)!;
+    t.is(id, dp.pool);
     t.is(p.structV, 32);
     t.is(p.unknownTailBytes, 2, 'two bytes past the stretch fields are not interpreted');
-    t.is(p.pgNum, dp['pg_num']);
-    t.is(p.size, dp['size']);
-    t.is(p.minSize, dp['min_size']);
-    if (dp['is_stretch_pool']) {
-      t.is(p.peeringCrushBucketCount, dp['peering_crush_bucket_count']);
-      t.is(p.peeringCrushBucketTarget, dp['peering_crush_bucket_target']);
-      t.is(p.peeringCrushBucketBarrier, dp['peering_crush_bucket_barrier']);
-      t.is(p.peeringCrushMandatoryMember, dp['peering_crush_bucket_mandatory_member']);
+    t.is(p.pgNum, dp.pg_num);
+    t.is(p.size, dp.size);
+    t.is(p.minSize, dp.min_size);
+    if (dp.is_stretch_pool) {
+      t.is(p.peeringCrushBucketCount, dp.peering_crush_bucket_count);
+      t.is(p.peeringCrushBucketTarget, dp.peering_crush_bucket_target);
+      t.is(p.peeringCrushBucketBarrier, dp.peering_crush_bucket_barrier);
+      t.is(p.peeringCrushMandatoryMember, dp.peering_crush_bucket_mandatory_member);
     } else {
       t.is(p.peeringCrushBucketCount, 0);
     }
   }
-  t.true(d.pools.some((p) => p['is_stretch_pool']) && d.pools.some((p) => !p['is_stretch_pool']));
+  t.true(d.pools.some((p) => p.is_stretch_pool) && d.pools.some((p) => !p.is_stretch_pool));
   for (let n = 0; n < bin.length; n += 97) t.throws(() => OSDMap.decode(bin.subarray(0, n)), { instanceOf: DecodeError });
 });
