@@ -9,6 +9,7 @@
 //   options: -c ceph.conf  --pool rbd  --sizes 64M,1G  --clones N  --warmup N  --repeats N  --depth 16
 //            --rados-seconds S  --rados-repeats N  --out DIR  --suites clone-copy,foundation  --memstore-bytes B
 //            --release pacific|reef|tentacle   (the throwaway cluster and the librbd compared: that release's)
+//   npm run bench -- --suites releases [--releases pacific,reef,tentacle] [--n 20]   connect and clone p50 per release
 //   npm run bench -- --render DIR       redo DIR/report.md and DIR/*.svg from DIR/results.json
 
 import { execFileSync } from 'node:child_process';
@@ -23,6 +24,7 @@ import { parseSizeList } from './stats.js';
 import { checkXml } from './xml-check.js';
 import { benchImportExport, formatRows, parseTransferSizes } from './import-export.js';
 import { useRelease } from '../test/helpers/cluster.js';
+import { benchReleases, releasesTable } from './releases.js';
 
 export interface SuiteContext {
   conf: string;
@@ -116,6 +118,18 @@ const SUITES: Suite[] = [
       writeFileSync(join(ctx.outDir('import-export'), 'results.json'), JSON.stringify({ node: process.version, cluster: ctx.cluster, rows }, null, 2) + '\n');
     },
   },
+  {
+    // issue 13 §5: connect time and clone p50 on each release, rbd-ts beside that release's
+    // python3-rados / python3-rbd (starts a throwaway cluster per release; -c is not used)
+    name: 'releases',
+    byDefault: false,
+    async run(ctx) {
+      const releases = (arg(ctx.argv, '--releases') ?? process.env['RBD_TS_RELEASES'] ?? 'pacific,reef,tentacle').split(',');
+      const rows = await benchReleases(releases, num(ctx.argv, '--n', 20), ctx.log);
+      for (const l of releasesTable(rows).split('\n')) ctx.log(l);
+      writeFileSync(join(ctx.outDir('releases'), 'results.json'), JSON.stringify({ node: process.version, rows }, null, 2) + '\n');
+    },
+  },
 ];
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -145,7 +159,7 @@ async function main(argv: readonly string[]): Promise<void> {
   let dir: string | undefined;
   let conf = arg(argv, '-c') ?? process.env['CEPH_CONF'];
   let cluster = `the cluster ${conf ?? ''} names`;
-  if (!conf) {
+  if (!conf && suites.some((s) => s.name !== 'releases')) {
     // memstore_device_bytes is the OSD's capacity (fullness), not an allocation: room for two
     // images of the largest size. (RAM: the OSD's RSS grows by about twice the bytes stored.)
     const largest = Math.max(...cloneCopyOptions(argv).sizes);
@@ -161,7 +175,7 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     for (const s of suites) {
       log(`== ${s.name}`);
-      await s.run({ conf, cluster, argv, outDir, log });
+      await s.run({ conf: conf ?? '', cluster, argv, outDir, log });
     }
   } finally {
     if (dir) execFileSync('bash', ['scripts/cluster.sh', 'stop', dir], { stdio: 'inherit' });

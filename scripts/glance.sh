@@ -2,9 +2,13 @@
 # A real glance-api (Debian's, OpenStack Zed) on loopback, storing images in a cluster's RBD
 # pool, with sqlite and no Keystone (the settings of shared/reference/glance-notes.md §2).
 #
-#   bash scripts/glance.sh start CEPH_CONF [--pool images] [--port N] [--owner-pid PID]
+#   bash scripts/glance.sh start CEPH_CONF [--pool images] [--port N] [--owner-pid PID] [--legacy-key]
 #       prints the state directory, then the URL, as the last two stdout lines;
 #       --owner-pid PID: a watchdog stops glance-api once PID has exited
+#       --legacy-key: Glance's user is client.glance with an aes key, and aes joins the cluster's
+#       allowed cephx ciphers. Debian 12's glance-api loads librbd 16.2, which cannot read the
+#       aes256k keys of a Tentacle cluster; use it on throwaway clusters only (it changes the
+#       cluster's auth policy). Without it, an aes256k client.admin key is refused here.
 #   bash scripts/glance.sh stop DIR
 #       SIGTERM to the pid in DIR/glance-api.pid, waits for it, removes DIR
 #
@@ -23,9 +27,10 @@ conf_get() { # conf_get CONF NAME: a [global] value, via ceph-conf (as the daemo
 }
 
 start() {
-  local conf="" pool="images" port="" owner=""
+  local conf="" pool="images" port="" owner="" legacy=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
+      --legacy-key) legacy=1; shift ;;
       --pool) pool="$2"; shift 2 ;;
       --port) port="$2"; shift 2 ;;
       --owner-pid) owner="$2"; shift 2 ;;
@@ -57,6 +62,25 @@ start() {
   local dir
   dir=$(mktemp -d /tmp/rbd-ts-glance.XXXXXX)
   mkdir -p "$dir/etc" "$dir/log" "$dir/state/lock" "$dir/state/image-cache" "$dir/staging" "$dir/tasks"
+
+  # Glance's cephx user: client.admin, unless its key is aes256k (key type 2, base64 "Ag...")
+  local user=admin
+  if grep -A1 -F '[client.admin]' "$keyring" | grep -Eq 'key = Ag'; then
+    ((legacy)) || { rm -rf "$dir"; die "client.admin's key is aes256k, which Debian 12's glance-api (librbd 16.2) cannot read; --legacy-key gives Glance a user with an aes key"; }
+    user=glance
+    # an aes key (ceph-authtool --gen-print-key of the host's Pacific tools makes aes keys)
+    printf '[client.glance]\n\tkey = %s\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=%s"\n' \
+      "$(/usr/bin/ceph-authtool --gen-print-key)" "$pool" >"$dir/etc/glance.keyring"
+    timeout -k 5 60 ceph -c "$conf" --connect-timeout 30 auth import -i "$dir/etc/glance.keyring" 2>/dev/null || die "ceph auth import of client.glance failed"
+    local allowed
+    allowed=$(timeout -k 5 60 ceph -c "$conf" --connect-timeout 30 mon dump -f json 2>/dev/null |
+      /usr/bin/python3 -c 'import json,sys; print(",".join(c["name"] for c in json.load(sys.stdin).get("auth_allowed_ciphers", [])))')
+    if [[ -n $allowed && ",$allowed," != *,aes,* ]]; then
+      timeout -k 5 60 ceph -c "$conf" --connect-timeout 30 mon set auth_allowed_ciphers "$allowed,aes" >/dev/null 2>&1 || die "allowing the aes cipher failed"
+      log "allowed cephx ciphers: $allowed,aes (for client.glance's aes key)"
+    fi
+    keyring=$dir/etc/glance.keyring
+  fi
   port=${port:-$(free_port)}
 
   # Glance has no keyring option: the keyring goes in the client ceph.conf it is given (notes §2.1)
@@ -97,7 +121,7 @@ default_backend = ceph
 [ceph]
 store_description = rbd-ts test ceph
 rbd_store_pool = $pool
-rbd_store_user = admin
+rbd_store_user = $user
 rbd_store_ceph_conf = $dir/etc/ceph.conf
 rbd_store_chunk_size = 8
 
