@@ -29,20 +29,25 @@ const ROOT = (() => {
 })();
 
 /**
- * Why the host's glance-api cannot serve `conf`'s cluster, or undefined if it can: Debian 12's
+ * Whether the host's glance-api needs a legacy (aes) key on `conf`'s cluster: Debian 12's
  * glance-api loads the host's librbd 16.2, which cannot read an aes256k key (a Tentacle
  * cluster's default).
  */
-export async function glanceUnusable(conf: string): Promise<string | undefined> {
+export async function glanceNeedsLegacyKey(conf: string): Promise<boolean> {
   const cfg = await resolveClientConfig({ conf });
-  if (cfg.key.type === CEPH_CRYPTO_AES256KRB5) return "the host's glance-api (Debian 12, librbd 16.2) cannot read this cluster's aes256k key";
-  return undefined;
+  return cfg.key.type === CEPH_CRYPTO_AES256KRB5;
 }
 
-/** Start glance-api against `conf`'s cluster, image pool `pool` (created when missing). */
-export async function startGlance(conf: string, opts: { pool?: string } = {}): Promise<TestGlance> {
+/**
+ * Start glance-api against `conf`'s cluster, image pool `pool` (created when missing);
+ * `legacyKey`: Glance's user gets an aes key and aes joins the cluster's allowed ciphers
+ * (glance.sh --legacy-key; throwaway clusters only).
+ */
+export async function startGlance(conf: string, opts: { pool?: string; legacyKey?: boolean } = {}): Promise<TestGlance> {
+  const args = [join(ROOT, 'scripts/glance.sh'), 'start', conf, '--pool', opts.pool ?? 'images', '--owner-pid', String(process.pid)];
+  if (opts.legacyKey) args.push('--legacy-key');
   // the step runs in its own process group, killed whole on timeout (a stuck `rbd pool init` under it included)
-  const r = await runCommand('bash', [join(ROOT, 'scripts/glance.sh'), 'start', conf, '--pool', opts.pool ?? 'images', '--owner-pid', String(process.pid)], 100_000);
+  const r = await runCommand('bash', args, 100_000);
   const lines = r.stdout.trim().split('\n');
   const url = lines[lines.length - 1]?.trim() ?? '';
   const dir = lines[lines.length - 2]?.trim() ?? '';

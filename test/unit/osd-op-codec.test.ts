@@ -26,7 +26,7 @@ import { decodeMOSDOpReply, type MOSDOpReply } from '../../src/rados/messages/os
 import { WatchEvent, decodeMWatchNotify, decodeNotifyComplete, encodeNotifyAckInput, encodeNotifyInput } from '../../src/rados/messages/watch-notify.js';
 import { CEPH_NOSNAP, OSD_OP_LEN, OsdFlag, OsdOpCode, OsdOpFlag, WatchOp, encodeOsdOp, isWriteOp, osdOpName, type OSDOp } from '../../src/rados/osd-ops.js';
 import { ReadOp, WriteOp, type ObjectOperation } from '../../src/rados/op-builder.js';
-import { CEPH_FEATURES_ALL } from '../../src/msgr2/features.js';
+import { CEPH_FEATURES_PACIFIC } from '../../src/msgr2/features.js';
 
 // ---- fixture --------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ test('captured MOSDOp fields: what librados puts in the front', (t) => {
     t.is(m.snapid, CEPH_NOSNAP);
     t.deepEqual(m.snapc, { seq: 0n, snaps: [] });
     t.is(m.retryAttempt, 0);
-    t.is(m.features, CEPH_FEATURES_ALL);
+    t.is(m.features, CEPH_FEATURES_PACIFIC); // captured from Pacific's librados
     t.true(m.epoch > 0);
     // librados sets mtime only for its simple write calls (write, write_full, append,
     // setxattr, rmxattr, trunc, remove, watch); rados_write_op_operate with no mtime and
