@@ -12,6 +12,7 @@ export const Feature = {
   SERVER_PACIFIC: 1n << 20n,
   SERVER_REEF: 1n << 31n, // incarnation 3 (with bits 28 and 57); already in Pacific's set
   SERVER_QUINCY: 1n << 33n, // incarnation 3
+  CRUSH_MSR: 1n << 38n, // incarnation 2: MSR rules (squid's client requirement)
   SERVER_SQUID: 1n << 49n, // incarnation 2 (with bit 57)
   SERVER_TENTACLE: 1n << 50n, // incarnation 2: pg_pool_t v32 (decoded up to v30, the rest skipped by length)
   MON_STATEFUL_SUB: 1n << 57n,
@@ -20,12 +21,12 @@ export const Feature = {
 } as const;
 
 /**
- * What we advertise: Pacific's set and the release bits up to Tentacle. Each changes only
- * encodings that rbd-ts decodes or skips by their length (OSDMap client data v10 with
- * pg_upmap_primaries, pg_pool_t past v30, MonMap v10 with the cephx cipher fields). Not
- * advertised: CRUSH_MSR (bit 38: rbd-ts does not map MSR rules, so the mon must not send them).
+ * What we advertise: Pacific's set, the release bits up to Tentacle and CRUSH_MSR. Each changes
+ * only encodings that rbd-ts decodes or skips by their length: OSDMap client data v10 with
+ * pg_upmap_primaries, pg_pool_t past v30, MonMap v10 with the cephx cipher fields, the CRUSH
+ * map's MSR rules and msr tunables (src/rados/crush/msr.ts maps them).
  */
-export const CEPH_FEATURES_ALL = CEPH_FEATURES_PACIFIC | Feature.SERVER_QUINCY | Feature.SERVER_SQUID | Feature.SERVER_TENTACLE;
+export const CEPH_FEATURES_ALL = CEPH_FEATURES_PACIFIC | Feature.SERVER_QUINCY | Feature.CRUSH_MSR | Feature.SERVER_SQUID | Feature.SERVER_TENTACLE;
 
 /** What we require of a peer: the msgr2 address encoding. */
 export const CEPH_FEATURES_REQUIRED = Feature.MSG_ADDR2;

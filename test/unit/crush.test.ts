@@ -20,58 +20,13 @@ import {
   type CrushMap,
   type CrushRule,
 } from '../../src/rados/crush/types.js';
+import { fmt, parseMappings, testerWeights } from '../helpers/crushtool.js';
 
 const FIX = new URL('../../fixtures/crush/', import.meta.url);
 const readFix = (name: string): Buffer => readFileSync(new URL(name, FIX));
 const loadMap = (name: string): CrushMap => decodeCrushMapBuffer(readFix(`${name}.bin`));
 
 // ------------------------------------------------------------------ crushtool oracle ---
-
-interface Section {
-  args: string;
-  rule: number;
-  numRep: number;
-  minX: number;
-  poolId: number | undefined;
-  weights: Map<number, number>;
-  expected: string[];
-}
-
-function parseMappings(name: string): Section[] {
-  const text = gunzipSync(readFix(`${name}.mappings.txt.gz`)).toString('utf8');
-  const out: Section[] = [];
-  let cur: Section | undefined;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('## ')) {
-      const a = line.slice(3).split(/\s+/);
-      const val = (k: string) => {
-        const i = a.indexOf(k);
-        return i >= 0 ? Number(a[i + 1]) : undefined;
-      };
-      const weights = new Map<number, number>();
-      for (let i = 0; i < a.length; i++) {
-        // crushtool: (int)(weight * 0x10000) clamped to [0, 0x10000], from a float
-        if (a[i] === '--weight') weights.set(Number(a[i + 1]), Math.min(0x10000, Math.max(0, Math.floor(Math.fround(Number(a[i + 2])) * 0x10000))));
-      }
-      cur = { args: line.slice(3), rule: val('--rule')!, numRep: val('--num-rep')!, minX: val('--min-x')!, poolId: val('--pool-id'), weights, expected: [] };
-      out.push(cur);
-    } else if (line !== '') {
-      cur!.expected.push(line);
-    }
-  }
-  return out;
-}
-
-/** CrushTester's weight vector: 0x10000 for devices in some bucket, else 0; then --weight. */
-function testerWeights(map: CrushMap, overrides: Map<number, number>): number[] {
-  const present = new Set<number>();
-  for (const b of map.buckets) if (b) for (const it of b.items) if (it >= 0) present.add(it);
-  const w: number[] = [];
-  for (let o = 0; o < map.maxDevices; o++) w.push(overrides.get(o) ?? (present.has(o) ? 0x10000 : 0));
-  return w;
-}
-
-const fmt = (v: readonly number[]) => `[${v.join(',')}]`;
 
 const mappingFixtures = readdirSync(FIX)
   .filter((f) => f.endsWith('.mappings.txt.gz'))
@@ -91,7 +46,7 @@ for (const name of mappingFixtures) {
     // crushtool asks for choose_args index 0 and falls back to -1
     const args = chooseArgsFor(map, 0);
     let total = 0;
-    for (const s of parseMappings(name)) {
+    for (const s of parseMappings(FIX, name)) {
       const weights = testerWeights(map, s.weights);
       const bad: string[] = [];
       for (let i = 0; i < s.expected.length; i++) {

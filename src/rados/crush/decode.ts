@@ -1,7 +1,8 @@
 // CrushWrapper::decode as Pacific runs it (src/crush/CrushWrapper.cc; osdmap-crush.md §6):
 // an unversioned blob. magic, max_buckets, max_rules, max_devices, the bucket slots, the
 // rule slots, three name maps, then groups that are each present only if bytes remain
-// (tunables, device classes, choose_args); a missing group keeps the legacy value.
+// (tunables, device classes, choose_args, and Squid's msr tunables); a missing group
+// keeps the legacy value.
 //
 // Every count is checked against the bytes left (times the smallest encoding of one
 // element) before anything is allocated, so hostile input costs at most its own size.
@@ -11,6 +12,8 @@ import { Decoder, decodeWith } from '../../encoding/decoder.js';
 import {
   CRUSH_MAGIC,
   CrushBucketAlg,
+  DEFAULT_MSR_COLLISION_TRIES,
+  DEFAULT_MSR_DESCENTS,
   type CrushBucketAlg as CrushBucketAlgT,
   LEGACY_TUNABLES,
   type ChooseArg,
@@ -99,7 +102,11 @@ function decodeBucket(d: Decoder): CrushBucket | undefined {
   return { id, type, alg, hash, weight, size, items, itemWeight, itemWeights, sumWeights, numNodes, nodeWeights, straws };
 }
 
-/** u32 present (0 = empty slot); u32 len; 4 × u8 mask; len × (u32 op, s32 arg1, s32 arg2) */
+/**
+ * u32 present (0 = empty slot); u32 len; 4 × u8 mask; len × (u32 op, s32 arg1, s32 arg2).
+ * The mask's type byte is the rule type (4 and 5: MSR, Squid+); Quincy+ writes ruleset =
+ * rule id, min 1, max 100.
+ */
 function decodeRule(d: Decoder): CrushRule | undefined {
   if (d.u32() === 0) return undefined;
   const lenAt = d.pos;
@@ -301,7 +308,14 @@ export function decodeCrushMap(d: Decoder): CrushMap {
       chooseArgs.set(index, finishChooseArgs(decodeChooseArgMap(d, buckets), buckets));
     }
   }
-  // Pacific stops here (Squid+ appends msr tunables); anything after is ignored
+  // msr tunables (CRUSH_MSR, Squid+): both u32 or neither (set_default_msr_tunables);
+  // Pacific stops before them. Anything after is ignored, as in C++.
+  let msrDescents = DEFAULT_MSR_DESCENTS;
+  let msrCollisionTries = DEFAULT_MSR_COLLISION_TRIES;
+  if (!d.done) {
+    msrDescents = d.u32();
+    msrCollisionTries = d.u32();
+  }
 
   return {
     maxBuckets,
@@ -314,6 +328,8 @@ export function decodeCrushMap(d: Decoder): CrushMap {
     nameMap,
     ruleNameMap,
     tunables: Object.freeze(t),
+    msrDescents,
+    msrCollisionTries,
     classMap,
     className,
     classBucket,

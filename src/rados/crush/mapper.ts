@@ -1,6 +1,7 @@
 // crush_do_rule (src/crush/mapper.c, the non-MSR path Squid calls crush_do_rule_no_retry;
 // osdmap-crush.md §8): rule steps, crush_choose_firstn, crush_choose_indep, is_out, the
-// five bucket choose functions and choose_args; plus Pacific's find_rule (§8.1).
+// five bucket choose functions and choose_args; plus Pacific's find_rule (§8.1). Squid's
+// MSR rules go to crush_msr_do_rule (msr.ts), which uses the bucket functions here.
 //
 // Arithmetic follows C's types: r and ids are s32 (`| 0`), hashes and weights u32, tries
 // and retry counters unsigned. 64-bit products are split so every step is exact in a
@@ -18,6 +19,7 @@
 import { CephError, errnoNumber } from '../../encoding/errno.js';
 import { crushHash32_2s, crushHash32_3s, crushHash32_4s } from './hash.js';
 import { straw2Ln } from './ln.js';
+import { crushMsrDoRule, type MsrEnv } from './msr.js';
 import {
   CRUSH_HASH_RJENKINS1,
   CRUSH_ITEM_NONE,
@@ -25,6 +27,7 @@ import {
   CrushBucketAlg,
   CrushRuleOp,
   DEFAULT_CHOOSE_ARGS,
+  ruleTypeIsMsr,
   type ChooseArg,
   type ChooseArgMap,
   type CrushBucket,
@@ -249,6 +252,9 @@ function isOut(item: number, x: number): boolean {
   if (w === 0) return true;
   return (crushHash32_2s(x, item) & 0xffff) >= w;
 }
+
+/** what crush_msr_do_rule uses of this module (with the per-call state set here) */
+const MSR_ENV: MsrEnv = { bucketChoose, isOut };
 
 // ---------------------------------------------------------------- choose ---
 
@@ -495,6 +501,17 @@ export function crushDoRuleInto(
   gArgs = chooseArgs;
   gGen = (gGen + 1) | 0;
 
+  // crush_do_rule: MSR rule types have their own mapper
+  if (ruleTypeIsMsr(rule.mask.type)) {
+    try {
+      return crushMsrDoRule(out, map, rule, rm, gX, MSR_ENV);
+    } finally {
+      gWeights = NO_WEIGHTS;
+      gArgs = undefined;
+      gBuckets = NO_BUCKETS;
+    }
+  }
+
   const t = map.tunables;
   // choose_total_tries counted retries, not tries: + 1
   let chooseTries = (t.chooseTotalTries + 1) >>> 0;
@@ -608,8 +625,8 @@ export function crushDoRuleInto(
 }
 
 /**
- * crush_do_rule: the devices rule `ruleno` maps x to (at most resultMax; indep rules
- * leave CRUSH_ITEM_NONE in empty positions). An unknown rule maps to [].
+ * crush_do_rule: the devices rule `ruleno` maps x to (at most resultMax; indep and
+ * msr_indep rules leave CRUSH_ITEM_NONE in empty positions). An unknown rule maps to [].
  */
 export function crushDoRule(
   map: CrushMap,
@@ -630,9 +647,20 @@ export function crushDoRule(
 /**
  * find_rule(ruleset, type, size) as Pacific's OSDMap calls it (§8.1): the first rule whose
  * mask has this ruleset and type and min_size ≤ size ≤ max_size; -1 if none.
+ *
+ * An MSR rule (Squid+) is returned by id: only Quincy+ maps have them, and there
+ * OSDMap::_pg_to_raw_osds runs pool.crush_rule as the rule id, checking neither type nor
+ * size (the mon pairs replicated pools with msr_firstn and erasure pools with msr_indep,
+ * CrushWrapper::rule_valid_for_pool_type). Pacific's match on the mask's type would never
+ * pick one (4/5 ≠ pool type 1/3). Quincy+ encodes ruleset = rule id and sizes 1..100, so
+ * for the classic rules of those maps the match below is the id too.
  */
 export function findRule(map: CrushMap, ruleset: number, type: number, size: number): number {
   const rules = map.rules;
+  if (ruleset >= 0 && ruleset < rules.length) {
+    const r = rules[ruleset];
+    if (r !== undefined && ruleTypeIsMsr(r.mask.type)) return ruleset;
+  }
   for (let i = 0; i < rules.length; i++) {
     const m = rules[i]?.mask;
     if (m && m.ruleset === ruleset && m.type === type && m.minSize <= size && m.maxSize >= size) return i;

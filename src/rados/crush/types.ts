@@ -1,6 +1,7 @@
 // The CRUSH map as a Pacific (16.2.x) client holds it: src/crush/crush.h (struct
 // crush_map, crush_bucket*, crush_rule, crush_choose_arg) and src/crush/CrushWrapper.h
-// (name maps, device classes, choose_args); osdmap-crush.md §6.
+// (name maps, device classes, choose_args); osdmap-crush.md §6. Plus what Squid/Tentacle
+// maps add: MSR rule types and ops, and the msr_descents / msr_collision_tries tunables.
 //
 // Field names are the C names in camelCase (item_weights → itemWeights). Per-item data is
 // kept in typed arrays and every bucket has every field (empty arrays where its algorithm
@@ -30,7 +31,7 @@ export const CrushBucketAlg = {
 } as const;
 export type CrushBucketAlg = (typeof CrushBucketAlg)[keyof typeof CrushBucketAlg];
 
-/** crush_opcodes (Pacific has no MSR ops 14..16) */
+/** crush_opcodes (the MSR ops 14..16 are Squid+) */
 export const CrushRuleOp = {
   NOOP: 0,
   TAKE: 1,
@@ -45,13 +46,33 @@ export const CrushRuleOp = {
   SET_CHOOSE_LOCAL_FALLBACK_TRIES: 11,
   SET_CHOOSELEAF_VARY_R: 12,
   SET_CHOOSELEAF_STABLE: 13,
+  /** MSR rules only: override msr_descents for the rule (a config step before the first TAKE) */
+  SET_MSR_DESCENTS: 14,
+  /** MSR rules only: override msr_collision_tries for the rule */
+  SET_MSR_COLLISION_TRIES: 15,
+  /** MSR rules only: choosemsr N type T (no firstn/indep: the rule type decides) */
+  CHOOSE_MSR: 16,
 } as const;
 
-/** rule types as pools use them (pg_pool_t::TYPE_*) */
+/**
+ * crush_rule_type: 1 and 3 as pools use them (pg_pool_t::TYPE_*); 4 and 5 are Squid's
+ * MSR rules, which crush_do_rule hands to crush_msr_do_rule (msr.ts).
+ */
 export const CrushRuleType = {
   REPLICATED: 1,
   ERASURE: 3,
+  MSR_FIRSTN: 4,
+  MSR_INDEP: 5,
 } as const;
+
+/** rule_type_is_msr */
+export function ruleTypeIsMsr(type: number): boolean {
+  return type === CrushRuleType.MSR_FIRSTN || type === CrushRuleType.MSR_INDEP;
+}
+
+/** set_default_msr_tunables(): what a map without the msr tunables (pre-Squid encoding) gets */
+export const DEFAULT_MSR_DESCENTS = 100;
+export const DEFAULT_MSR_COLLISION_TRIES = 100;
 
 /**
  * One bucket (struct crush_bucket + the per-algorithm tail). `id` is negative and the
@@ -100,7 +121,7 @@ export interface CrushRuleStep {
  */
 export interface CrushRuleMask {
   readonly ruleset: number;
-  /** 1 replicated, 3 erasure */
+  /** crush_rule_type: 1 replicated, 3 erasure, 4 msr_firstn, 5 msr_indep */
   readonly type: number;
   readonly minSize: number;
   readonly maxSize: number;
@@ -185,6 +206,13 @@ export interface CrushMap {
   /** rule id → name (rule_name_map) */
   readonly ruleNameMap: ReadonlyMap<number, string>;
   readonly tunables: CrushTunables;
+  /**
+   * u32 msr_descents (Squid+, after choose_args): how many times crush_msr_do_rule
+   * descends from the root; DEFAULT_MSR_DESCENTS when the encoding ends before it.
+   */
+  readonly msrDescents: number;
+  /** u32 msr_collision_tries: retries of one choosemsr pick that collides; default 100 */
+  readonly msrCollisionTries: number;
   /** device or bucket id → class id (class_map) */
   readonly classMap: ReadonlyMap<number, number>;
   /** class id → name (class_name) */
