@@ -32,30 +32,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# maps NAME ARGS... : append one test section to NAME's mapping file
-maps() {
-  local name=$1; shift
-  local rule= minx= maxx= a prev=
-  for a in "$@"; do
-    case $prev in --rule) rule=$a ;; --min-x) minx=$a ;; --max-x) maxx=$a ;; esac
-    prev=$a
-  done
-  echo "## $*" >>"$TMP/$name.mappings.txt"
-  crushtool -i "$DIR/$name.bin" --test --show-mappings "$@" >"$TMP/out"
-  awk -v rule="$rule" -v minx="$minx" -v maxx="$maxx" '
-    $1 != "CRUSH" || $2 != "rule" || $3 != rule || $4 != "x" || $5 != minx + NR - 1 || NF != 6 {
-      print "unexpected crushtool line " NR ": " $0 > "/dev/stderr"; bad = 1; exit 1
-    }
-    { print $6 }
-    END { if (!bad && NR != maxx - minx + 1) { print "got " NR " lines" > "/dev/stderr"; exit 1 } }
-  ' "$TMP/out" >>"$TMP/$name.mappings.txt"
-}
-
-finish() {
-  local name=$1
-  gzip -9n <"$TMP/$name.mappings.txt" >"$DIR/$name.mappings.txt.gz"
-  echo "$DIR/$name.mappings.txt.gz: $(grep -vc '^##' "$TMP/$name.mappings.txt") mappings" >&2
-}
+CT=crushtool
+BINS=$DIR
+# shellcheck source=scripts/crush-mappings.sh
+source scripts/crush-mappings.sh
 
 X="--min-x 0 --max-x 9999"
 XS="--min-x 0 --max-x 2999"

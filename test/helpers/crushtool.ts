@@ -2,9 +2,11 @@
 // --show-mappings` recorded (scripts/make-crush-fixtures.sh, make-crush-msr-fixtures.sh), and
 // the weight vector CrushTester hands crush_do_rule.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { CrushMap } from '../../src/rados/crush/types.js';
+import { crushHash32_2 } from '../../src/rados/crush/hash.js';
+import { chooseArgsFor, crushDoRule } from '../../src/rados/crush/mapper.js';
+import { CRUSH_ITEM_NONE, type CrushMap } from '../../src/rados/crush/types.js';
 
 export interface Section {
   args: string;
@@ -52,3 +54,40 @@ export function testerWeights(map: CrushMap, overrides: Map<number, number>): nu
 }
 
 export const fmt = (v: readonly number[]) => `[${v.join(',')}]`;
+
+/** The fixture names with recorded mappings in `dir`, sorted. */
+export function mappingFixtures(dir: URL): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.mappings.txt.gz'))
+    .map((f) => f.slice(0, -'.mappings.txt.gz'.length))
+    .sort();
+}
+
+export interface MappingCheck {
+  /** mappings compared */
+  total: number;
+  /** of those, mappings short of num-rep (or with CRUSH_ITEM_NONE holes) */
+  short: number;
+  /** per section with mismatches: its crushtool arguments, their number, the first five */
+  mismatches: Array<{ args: string; count: number; first: string[] }>;
+}
+
+/** Map every recorded x of `name` as crushtool did (choose_args 0, else -1) and compare. */
+export function checkMappings(map: CrushMap, dir: URL, name: string): MappingCheck {
+  const args = chooseArgsFor(map, 0);
+  const r: MappingCheck = { total: 0, short: 0, mismatches: [] };
+  for (const s of parseMappings(dir, name)) {
+    const weights = testerWeights(map, s.weights);
+    const bad: string[] = [];
+    for (let i = 0; i < s.expected.length; i++) {
+      const x = s.minX + i;
+      const realX = s.poolId !== undefined ? crushHash32_2(x, s.poolId) : x;
+      const got = crushDoRule(map, s.rule, realX, s.numRep, weights, args);
+      if (got.length < s.numRep || got.includes(CRUSH_ITEM_NONE)) r.short++;
+      if (fmt(got) !== s.expected[i]) bad.push(`x ${x}: got ${fmt(got)}, crushtool ${s.expected[i]}`);
+    }
+    if (bad.length) r.mismatches.push({ args: s.args, count: bad.length, first: bad.slice(0, 5) });
+    r.total += s.expected.length;
+  }
+  return r;
+}

@@ -5,12 +5,11 @@
 // Fixtures: scripts/make-crush-msr-fixtures.sh.
 
 import test from 'ava';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DecodeError } from '../../src/encoding/errno.js';
 import { decodeCrushMapBuffer } from '../../src/rados/crush/decode.js';
-import { crushHash32_2 } from '../../src/rados/crush/hash.js';
-import { chooseArgsFor, crushDoRule, crushDoRuleInto, findRule } from '../../src/rados/crush/mapper.js';
+import { crushDoRule, crushDoRuleInto, findRule } from '../../src/rados/crush/mapper.js';
 import { OSDMap } from '../../src/rados/osdmap/osdmap.js';
 import { OsdState, parsePgId } from '../../src/rados/osdmap/placement.js';
 import {
@@ -24,7 +23,7 @@ import {
   type CrushMap,
   type CrushRule,
 } from '../../src/rados/crush/types.js';
-import { fmt, parseMappings, testerWeights } from '../helpers/crushtool.js';
+import { checkMappings, fmt, mappingFixtures as listMappingFixtures, testerWeights } from '../helpers/crushtool.js';
 
 const FIX = new URL('../../fixtures/crush/msr/', import.meta.url);
 const readFix = (name: string): Buffer => readFileSync(new URL(name, FIX));
@@ -32,10 +31,7 @@ const loadMap = (name: string): CrushMap => decodeCrushMapBuffer(readFix(`${name
 
 // ------------------------------------------------------------------ crushtool oracle ---
 
-const mappingFixtures = readdirSync(FIX)
-  .filter((f) => f.endsWith('.mappings.txt.gz'))
-  .map((f) => f.slice(0, -'.mappings.txt.gz'.length))
-  .sort();
+const mappingFixtures = listMappingFixtures(FIX);
 
 test('fixtures: every map the script makes has recorded mappings', (t) => {
   t.deepEqual(mappingFixtures, ['msr-choose-args', 'msr-hosts', 'msr-low-tries']);
@@ -44,27 +40,12 @@ test('fixtures: every map the script makes has recorded mappings', (t) => {
 for (const name of mappingFixtures) {
   test(`crushtool --show-mappings (Tentacle): ${name}`, (t) => {
     const map = loadMap(name);
-    // crushtool asks for choose_args index 0 and falls back to -1
-    const args = chooseArgsFor(map, 0);
-    let total = 0;
-    let empty = 0;
-    for (const s of parseMappings(FIX, name)) {
-      const weights = testerWeights(map, s.weights);
-      const bad: string[] = [];
-      for (let i = 0; i < s.expected.length; i++) {
-        const x = s.minX + i;
-        const realX = s.poolId !== undefined ? crushHash32_2(x, s.poolId) : x;
-        const got = crushDoRule(map, s.rule, realX, s.numRep, weights, args);
-        if (got.length < s.numRep || got.includes(CRUSH_ITEM_NONE)) empty++;
-        if (fmt(got) !== s.expected[i]) bad.push(`x ${x}: got ${fmt(got)}, crushtool ${s.expected[i]}`);
-      }
-      t.deepEqual(bad.slice(0, 5), [], `${name} ${s.args}: ${bad.length} mismatches`);
-      total += s.expected.length;
-    }
-    t.true(total >= 3000, `${total} mappings`);
+    const r = checkMappings(map, FIX, name);
+    t.deepEqual(r.mismatches, [], name);
+    t.true(r.total >= 3000, `${r.total} mappings`);
     // the out OSDs leave some mappings short: the retry paths ran out somewhere
-    t.true(empty > 0);
-    t.log(`${total} mappings equal to crushtool's (${empty} short of num-rep)`);
+    t.true(r.short > 0);
+    t.log(`${r.total} mappings equal to crushtool's (${r.short} short of num-rep)`);
   });
 }
 
