@@ -69,8 +69,10 @@ start() {
     ((legacy)) || { rm -rf "$dir"; die "client.admin's key is aes256k, which Debian 12's glance-api (librbd 16.2) cannot read; --legacy-key gives Glance a user with an aes key"; }
     user=glance
     # an aes key (ceph-authtool --gen-print-key of the host's Pacific tools makes aes keys)
-    printf '[client.glance]\n\tkey = %s\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=%s"\n' \
-      "$(/usr/bin/ceph-authtool --gen-print-key)" "$pool" >"$dir/etc/glance.keyring"
+    # osd caps on every pool, as client.admin has: unprotecting a snapshot looks for its
+    # children in the pools that hold them (Glance answers 500 instead of 409 without)
+    printf '[client.glance]\n\tkey = %s\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd"\n' \
+      "$(/usr/bin/ceph-authtool --gen-print-key)" >"$dir/etc/glance.keyring"
     timeout -k 5 60 ceph -c "$conf" --connect-timeout 30 auth import -i "$dir/etc/glance.keyring" 2>/dev/null || die "ceph auth import of client.glance failed"
     local allowed
     allowed=$(timeout -k 5 60 ceph -c "$conf" --connect-timeout 30 mon dump -f json 2>/dev/null |
