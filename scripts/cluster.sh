@@ -33,7 +33,7 @@ log() { printf '[cluster.sh] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 usage() {
-  sed -n '2,24p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,25p' "$SELF" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
