@@ -161,9 +161,10 @@ async function main(argv: readonly string[]): Promise<void> {
   let cluster = `the cluster ${conf ?? ''} names`;
   if (!conf && suites.some((s) => s.name !== 'releases')) {
     // memstore_device_bytes is the OSD's capacity (fullness), not an allocation: room for two
-    // images of the largest size. (RAM: the OSD's RSS grows by about twice the bytes stored.)
+    // images of the largest size, and at least 4 GiB (the RADOS ceiling's 6 s of 4 MiB writes
+    // filled 2 GiB: ENOSPC on Tentacle). (RAM: the OSD's RSS grows by about twice the bytes stored.)
     const largest = Math.max(...cloneCopyOptions(argv).sizes);
-    const mem = num(argv, '--memstore-bytes', Math.max(2 * 2 ** 30, 2 * largest + 2 ** 30));
+    const mem = num(argv, '--memstore-bytes', Math.max(4 * 2 ** 30, 2 * largest + 2 ** 30));
     const started = execFileSync('bash', ['scripts/cluster.sh', 'start', '--mons', '1', '--osds', '1', '--memstore-bytes', String(mem), '--owner-pid', String(process.pid)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
