@@ -8,8 +8,7 @@
 //              out = C | H
 
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-
-export const AES256K_KEY_LEN = 32;
+import { AES256K_KEY_LEN } from '../encoding/crypto-key.js';
 const BLOCK = 16;
 /** the confounder prepended to every plaintext (one AES block) */
 export const CONFOUNDER_LEN = BLOCK;
@@ -44,9 +43,13 @@ function usageLabel(usage: number, octet: number): Buffer {
   return b;
 }
 
-/** RFC 8009 §5: Kc = KDF(base, usage|0x99, 192), Ke = KDF(base, usage|0xAA, 256), Ki = KDF(base, usage|0x55, 192). */
+/**
+ * RFC 8009 §5: Kc = KDF(base, usage|0x99, 192), Ke = KDF(base, usage|0xAA, 256), Ki = KDF(base,
+ * usage|0x55, 192). The whole secret is the HMAC key: Ceph takes aes256k secrets of 32 bytes
+ * and more (CryptoAES256KRB5::validate_secret), and so does the CryptoKey decoder.
+ */
 export function deriveUsageKeys(base: Buffer, usage: number): UsageKeys {
-  if (base.length !== AES256K_KEY_LEN) throw new RangeError(`aes256k base key must be ${AES256K_KEY_LEN} bytes, got ${base.length}`);
+  if (base.length < AES256K_KEY_LEN) throw new RangeError(`aes256k base key must be at least ${AES256K_KEY_LEN} bytes, got ${base.length}`);
   return {
     kc: kdfHmacSha384(base, usageLabel(usage, 0x99), 192),
     ke: kdfHmacSha384(base, usageLabel(usage, 0xaa), 256),

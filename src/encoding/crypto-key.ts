@@ -14,8 +14,6 @@ export const AES_KEY_LEN = 16;
 export const AES256K_KEY_LEN = 32;
 /** the longest secret accepted (the kernel's CEPH_MAX_KEY_LEN is 32; Ceph takes longer aes256k secrets) */
 const MAX_SECRET_LEN = 64;
-/** type + created + secret length + an AES secret */
-export const CRYPTO_KEY_ENCODED_LEN = 2 + 8 + 2 + AES_KEY_LEN;
 
 /** The name `ceph auth` and the monmap give each key type. */
 export function cryptoKeyTypeName(type: number): string {

@@ -103,6 +103,15 @@ test('aes256k cephx blobs: the usage is part of the key; a wrong key, usage or l
   t.is(t.throws(() => decryptWith(k256, KeyUsage.AUTHORIZE, Buffer.alloc(39)), { instanceOf: CephError })?.code, 'EACCES');
 });
 
+test('an aes256k secret longer than 32 bytes (Ceph accepts them) keys the cipher whole', (t) => {
+  const k40: CephxKey = { type: 2, secret: Buffer.alloc(40, 5) };
+  const out = encodeEncrypt(k40, KeyUsage.AUTHORIZE, (e) => e.u64(9n));
+  t.is(decodeDecrypt(k40, KeyUsage.AUTHORIZE, new Decoder(out), 'authorizer').u64(), 9n);
+  // its first 32 bytes are another key
+  const k32: CephxKey = { type: 2, secret: k40.secret.subarray(0, 32) };
+  t.is(t.throws(() => decodeDecrypt(k32, KeyUsage.AUTHORIZE, new Decoder(out), 'authorizer'), { instanceOf: CephError })?.code, 'EACCES');
+});
+
 test('aes256k CephXAuthenticate key: HMAC-SHA256 of the challenges, folded (cephx_calc_client_server_challenge)', (t) => {
   const k256: CephxKey = { type: 2, secret: RFC_KEY };
   t.is(CephxClient.challengeKey(k256, 0x0123456789abcdefn, 0xfedcba9876543210n), 0x46778d1186712d33n);
