@@ -217,3 +217,22 @@ export function ignoring(...codes: string[]): (e: unknown) => undefined {
     throw e;
   };
 }
+
+/** Make a CephError from an errno name: `cephError('ENOENT', 'image foo does not exist', { op: 'open', image: 'foo' })`. */
+export function cephError(code: string, message: string, ctx: CephErrorContext = {}): CephError {
+  return new CephError(errnoNumber(code), message, ctx);
+}
+
+/** Whether `e` is a CephError with one of `codes` (any CephError when none are given). */
+export function isErrno(e: unknown, ...codes: string[]): e is CephError {
+  return e instanceof CephError && (codes.length === 0 || codes.includes(e.code));
+}
+
+/**
+ * A `.catch()` handler for best-effort steps whose failure must not fail the caller (cleanup
+ * after an error, a courtesy notify): any error is dropped. Use `ignoring(...)` when only
+ * some errnos are expected.
+ */
+export function bestEffort(_e: unknown): undefined {
+  return undefined;
+}

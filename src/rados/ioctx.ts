@@ -53,7 +53,7 @@ export interface ClusterView {
   /** a mon command (rc 0 or a negative errno), e.g. `osd blocklist add` when breaking a dead owner's lock */
   monCommand(cmd: object, opts?: CallOptions): Promise<{ rc: number; outs: string; outbl: Buffer }>;
   /** the client's configuration (options given to connect > environment > conf file) */
-  readonly config: Pick<ResolvedConfig, 'get' | 'getBool' | 'getInteger'>;
+  readonly config: Pick<ResolvedConfig, 'get' | 'getBool' | 'getInteger' | 'getSize'>;
 }
 
 export interface WatcherInfo {

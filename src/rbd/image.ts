@@ -15,7 +15,7 @@ import { makeLayout, objectCount, type Layout } from './layout.js';
 import { mapExtent, objectImageExtents, type ObjectExtent } from './striper.js';
 import { RBD_CHILDREN, RBD_DIRECTORY, dataObject, headerObject, idObject, objectMapObject } from './names.js';
 import { ImageReadStream, ImageWriteStream, type ImageReadStreamOptions, type ImageWriteStreamOptions } from './stream.js';
-import { managementOps } from './options.js';
+import { ioOptions } from './options.js';
 import { OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, OBJECT_NONEXISTENT, OBJECT_PENDING, ObjectMap } from './object-map.js';
 import type { ChildInfo, ImageStat, ParentInfo, RbdInfoJson, SnapInfo } from './types.js';
 import { ExclusiveLock } from './exclusive-lock.js';
@@ -981,7 +981,7 @@ export class Image {
         done++;
         opts.onProgress?.(done, total);
       };
-      await this.fanOut(objnos, new Throttle(managementOps(this.io), Number.MAX_SAFE_INTEGER), () => 0, one, opts);
+      await this.fanOut(objnos, new Throttle(ioOptions(this.io).concurrentManagementOps, Number.MAX_SAFE_INTEGER), () => 0, one, opts);
       // snapshots without deep-flatten still read through the parent: keep the child record
       if (this.features & Feature.DEEP_FLATTEN || this.snaps.length === 0) {
         await detachChild(this.io, this.id, spec, (this.opFeatures & OpFeature.CLONE_CHILD) !== 0, opts);
@@ -1031,7 +1031,7 @@ export class Image {
    */
   get ioThrottle(): Throttle {
     if (!this.throttle) {
-      const ops = Math.max(16, managementOps(this.io));
+      const ops = Math.max(16, ioOptions(this.io).concurrentManagementOps);
       this.throttle = new Throttle(ops, Math.max(64 << 20, ops * (4 << 20)));
     }
     return this.throttle;

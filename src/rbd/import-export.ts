@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
 import { recycleReadBuffer, takeReadBuffer, type CallOptions, type IoCtx } from '../rados/ioctx.js';
 import { Image } from './image.js';
-import { managementOps } from './options.js';
+import { ioOptions } from './options.js';
 import { pipeChunks } from './pipe-source.js';
 import { RBD } from './rbd.js';
 import { ImageWriteStream, isZero, stripePeriod } from './stream.js';
@@ -230,14 +230,14 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
   try {
     img = await Image.open(io, name, { timeoutMs: opts.timeoutMs, signal: opts.signal });
     if (file !== undefined) {
-      const r = await copyFile(img, file, known!, { concurrency: concurrency ?? managementOps(io), skipZeroes: sparse ?? true, onProgress, timeoutMs: opts.timeoutMs, signal: opts.signal });
+      const r = await copyFile(img, file, known!, { concurrency: concurrency ?? ioOptions(io).concurrentManagementOps, skipZeroes: sparse ?? true, onProgress, timeoutMs: opts.timeoutMs, signal: opts.signal });
       await img.flush();
       const result = { size: img.size, bytesWritten: r.bytes, objectsWritten: r.objects };
       await img.close();
       return result;
     }
     const ws = new ImageWriteStream(img, {
-      concurrency: concurrency ?? managementOps(io),
+      concurrency: concurrency ?? ioOptions(io).concurrentManagementOps,
       skipZeroes: sparse ?? true,
       grow,
       timeoutMs: opts.timeoutMs,
@@ -270,7 +270,7 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
 export async function exportImage(image: Image, dest: string | Writable, opts: ExportOptions = {}): Promise<number> {
   const size = image.currentSize;
   const chunkSize = opts.chunkSize ?? stripePeriod(image.layout);
-  const rs = image.createReadStream({ readAhead: opts.readAhead ?? managementOps(image.io), chunkSize, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const rs = image.createReadStream({ readAhead: opts.readAhead ?? ioOptions(image.io).concurrentManagementOps, chunkSize, timeoutMs: opts.timeoutMs, signal: opts.signal });
   let done = 0;
   if (typeof dest === 'string' && dest !== '-') {
     let fh;
