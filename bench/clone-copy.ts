@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { bestEffort } from '../src/encoding/errno.js';
 import { Rados } from '../src/rados/rados.js';
 import { RBD } from '../src/rbd/rbd.js';
 import { bulkCopy, dataChunk, makeParent, OBJECT_BYTES, removeIfExists, removeParent, timedClone } from '../src/cli/commands/bench.js';
@@ -293,7 +294,7 @@ export async function runCloneCopy(ctx: RunContext, o: BenchOptions): Promise<Cl
     if (objecter.stats.resent) notes.push(`rbd-ts resent ${objecter.stats.resent} ops (map changes during the run).`);
     return { bench: 'clone-copy', schema: 1, env, options: o, elapsedSeconds: (performance.now() - started) / 1000, fills, clone, copy, rados: rados_, notes };
   } finally {
-    await py?.stop().catch(() => undefined);
+    await py?.stop().catch(bestEffort);
     for (const n of leftovers) await removeIfExists(io, n, call).catch((e: unknown) => ctx.log(`cleanup of ${n} failed: ${String(e)}`));
     for (const p of parents) await removeParent(io, p, call).catch((e: unknown) => ctx.log(`cleanup of ${p} failed: ${String(e)}`));
     rados.shutdown();

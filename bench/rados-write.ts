@@ -10,6 +10,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { bestEffort } from '../src/encoding/errno.js';
 import { Rados } from '../src/rados/rados.js';
 
 const run = promisify(execFile);
@@ -134,7 +135,7 @@ async function onePair(conf: string, pool: string, seconds: number, size: number
       cpuSeconds: rb.cpuSeconds,
       peakRssMiB: rb.peakRssMiB,
     });
-    await run('rados', ['-c', conf, '-p', pool, 'cleanup']).catch(() => undefined);
+    await run('rados', ['-c', conf, '-p', pool, 'cleanup']).catch(bestEffort);
   }
   if (radosFirst) await mineRun();
   return out;

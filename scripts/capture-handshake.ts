@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { pack } from 'msgpackr';
 import { CephxClient } from '../src/auth/cephx.js';
+import { sleep } from '../src/common/wait.js';
 import { ENTITY_TYPE_NUMBERS } from '../src/config/entity-name.js';
 import { AddrType, makeAddr } from '../src/encoding/types.js';
 import { ConMode } from '../src/msgr2/auth-handler.js';
@@ -52,7 +53,7 @@ for (const spec of specs) {
   if (spec.kind === 'osd') spec.gid = cx.globalId;
   const proxy = await recordingProxy(spec.peer.ip, spec.peer.port);
   const r = await runSession(cx, spec, myNonce, fsid, { host: '127.0.0.1', port: proxy.port });
-  await new Promise((res) => setTimeout(res, 100));
+  await sleep(100);
   await proxy.close();
   console.error(`${spec.kind} ${spec.modes}: mode ${r.conMode}, global_id ${r.globalId}, ${proxy.events.length} chunks${r.ack ? `, ack rc ${r.ack.r} ${r.ack.outbl.toString()}` : ''}`);
   sessions.push({

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { pack } from 'msgpackr';
+import { sleep } from '../src/common/wait.js';
 import { Rados } from '../src/rados/rados.js';
 import type { Message } from '../src/msgr2/message.js';
 
@@ -24,7 +25,7 @@ await rados.monc.getVersion('osdmap');
 const cmd = await rados.monCommand({ prefix: 'osd pool ls', format: 'json' });
 const bad = await rados.monCommand({ prefix: 'osd pool get', pool: 'no-such-pool', var: 'size', format: 'json' });
 rados.monc.renewTickets(true);
-await new Promise((r) => setTimeout(r, 500));
+await sleep(500);
 const monDump = execFileSync('ceph', ['-c', rados.config.confPath!, 'mon', 'dump', '--format', 'json'], { encoding: 'utf8' });
 rados.shutdown();
 

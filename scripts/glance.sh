@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real glance-api (Debian's, OpenStack Zed) on loopback, storing images in a cluster's RBD
-# pool, with sqlite and no Keystone (the settings of shared/reference/glance-notes.md §2).
+# pool, with sqlite and no Keystone (as run with Debian 12's glance-api 2:25.1.0).
 #
 #   bash scripts/glance.sh start CEPH_CONF [--pool images] [--port N] [--owner-pid PID] [--legacy-key]
 #       prints the state directory, then the URL, as the last two stdout lines;
@@ -85,7 +85,8 @@ start() {
   fi
   port=${port:-$(free_port)}
 
-  # Glance has no keyring option: the keyring goes in the client ceph.conf it is given (notes §2.1)
+  # Glance has no keyring option: the keyring goes in the client ceph.conf it is given
+  # (glance_store/_drivers/rbd.py connects with rados.Rados(conffile=..., rados_id=...) only)
   cat >"$dir/etc/ceph.conf" <<EOF
 [global]
 fsid = $fsid

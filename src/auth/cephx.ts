@@ -1,11 +1,11 @@
 // cephx client: mon authentication, service tickets, authorizers and ticket renewal
-// (src/auth/cephx/CephxProtocol.{h,cc}, CephxClientHandler.cc; facts in
-// shared/reference/wire-protocol.md §6).
+// (src/auth/cephx/CephxProtocol.{h,cc}, CephxClientHandler.cc; summary in
+// docs/protocol.md §6).
 
 import { createHmac, randomBytes } from 'node:crypto';
 import { Decoder } from '../encoding/decoder.js';
 import { Encoder } from '../encoding/encoder.js';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { CephError, cephError } from '../encoding/errno.js';
 import { EntityType, decodeUTime, encodeEntityName, type EntityName } from '../encoding/types.js';
 import { AuthMethod, ConMode, type AuthHandler, type AuthResult } from '../msgr2/auth-handler.js';
 import { CEPH_CRYPTO_AES, decodeCryptoKey } from '../encoding/crypto-key.js';
@@ -35,10 +35,6 @@ export interface Ticket {
 }
 
 export type { RandomSource } from './crypto.js';
-
-function authFail(message: string, op = 'auth'): CephError {
-  return new CephError(errnoNumber('EACCES'), message, { op });
-}
 
 /** CephXTicketBlob: u8 struct_v 1, u64 secret_id, bufferlist blob; returns it and its raw encoding. */
 function decodeTicketBlob(d: Decoder): { secretId: bigint; encoded: Buffer } {
@@ -118,7 +114,7 @@ export class CephxClient {
   /** An AuthHandler for a connection to a service (OSD, MGR) using its ticket. */
   serviceHandler(serviceId: number): AuthHandler {
     const t = this.tickets.get(serviceId);
-    if (!t) throw authFail(`no cephx ticket for service ${serviceId}`, 'connect');
+    if (!t) throw cephError('EACCES', `no cephx ticket for service ${serviceId}`, { op: 'connect' });
     return new AuthorizerAuth(this, t);
   }
 
@@ -195,7 +191,7 @@ export class CephxClient {
   /** MAuth auth_payload asking for tickets for `keys` (a mask of EntityType bits). */
   buildRenewRequest(keys: number): Buffer {
     const auth = this.tickets.get(EntityType.AUTH);
-    if (!auth) throw authFail('no AUTH ticket to renew service tickets with');
+    if (!auth) throw cephError('EACCES', 'no AUTH ticket to renew service tickets with', { op: 'auth' });
     const e = new Encoder(256);
     e.u16(CephxRequest.GET_PRINCIPAL_SESSION_KEY);
     e.bytes(this.buildAuthorizer(auth, this.randomU64()));
@@ -206,7 +202,7 @@ export class CephxClient {
   /** MAuthReply result_bl for a renewal: CephXResponseHeader + service_ticket_reply. */
   handleRenewReply(resultBl: Buffer): Ticket[] {
     const auth = this.tickets.get(EntityType.AUTH);
-    if (!auth) throw authFail('no AUTH ticket');
+    if (!auth) throw cephError('EACCES', 'no AUTH ticket', { op: 'auth' });
     const d = new Decoder(resultBl, 0, resultBl.length, 'MAuthReply cephx');
     const type = d.u16();
     const status = d.s32();
@@ -263,7 +259,7 @@ class MonAuth implements MonAuthHandler {
   }
 
   handleMore(payload: Buffer): Buffer {
-    if (this.challenged) throw authFail('mon sent a second cephx challenge');
+    if (this.challenged) throw cephError('EACCES', 'mon sent a second cephx challenge', { op: 'auth' });
     this.challenged = true;
     const d = new Decoder(payload, 0, payload.length, 'CephXServerChallenge');
     const v = d.u8();
@@ -309,7 +305,7 @@ class MonAuth implements MonAuthHandler {
       }
     }
     if (conMode === ConMode.SECURE && (!connectionSecret || connectionSecret.length < 40)) {
-      throw authFail('secure mode without a connection secret');
+      throw cephError('EACCES', 'secure mode without a connection secret', { op: 'auth' });
     }
     this.result = { globalId, tickets: got };
     return connectionSecret ? { sessionKey: auth.sessionKey.secret, connectionSecret } : { sessionKey: auth.sessionKey.secret };
@@ -334,7 +330,7 @@ class AuthorizerAuth implements AuthHandler {
   }
 
   handleMore(payload: Buffer): Buffer {
-    if (this.challenged) throw authFail('service sent a second authorizer challenge', 'connect');
+    if (this.challenged) throw cephError('EACCES', 'service sent a second authorizer challenge', { op: 'connect' });
     this.challenged = true;
     // the AUTH_REPLY_MORE payload is the raw ciphertext of CephXAuthorizeChallenge
     const inner = decryptRaw(this.ticket.sessionKey, KeyUsage.AUTHORIZE_CHALLENGE, payload, 'authorizer challenge');
@@ -349,13 +345,13 @@ class AuthorizerAuth implements AuthHandler {
     const inner = decodeDecrypt(this.ticket.sessionKey, KeyUsage.AUTHORIZE_REPLY, d, 'authorizer reply');
     const v = inner.u8();
     const noncePlusOne = inner.u64();
-    if (noncePlusOne !== BigInt.asUintN(64, this.nonce + 1n)) throw authFail('authorizer reply nonce mismatch', 'connect');
+    if (noncePlusOne !== BigInt.asUintN(64, this.nonce + 1n)) throw cephError('EACCES', 'authorizer reply nonce mismatch', { op: 'connect' });
     let connectionSecret: Buffer | undefined;
     if (v >= 2) {
       const s = inner.bufferlist();
       if (s.length > 0) connectionSecret = Buffer.from(s);
     }
-    if (conMode === ConMode.SECURE && !connectionSecret) throw authFail('secure mode without a connection secret', 'connect');
+    if (conMode === ConMode.SECURE && !connectionSecret) throw cephError('EACCES', 'secure mode without a connection secret', { op: 'connect' });
     return connectionSecret ? { sessionKey: this.ticket.sessionKey.secret, connectionSecret } : { sessionKey: this.ticket.sessionKey.secret };
   }
 }

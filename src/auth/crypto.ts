@@ -9,7 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Decoder } from '../encoding/decoder.js';
 import { Encoder } from '../encoding/encoder.js';
 import { CEPH_CRYPTO_AES, CEPH_CRYPTO_AES256KRB5, cryptoKeyProblem } from '../encoding/crypto-key.js';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError, type CephError } from '../encoding/errno.js';
 import { CONFOUNDER_LEN, deriveUsageKeys, krb5Decrypt, krb5Encrypt, type UsageKeys } from './krb5.js';
 
 /** A cephx key: a client's own, or a ticket's session key. */
@@ -40,13 +40,13 @@ const IV = Buffer.from('cephsageyudagreg', 'latin1');
 const MAGIC = 0xff009cad8826aa55n;
 
 function cryptoError(what: string, cause?: unknown): CephError {
-  return new CephError(errnoNumber('EACCES'), `cephx: cannot decrypt ${what} (wrong key?)`, { op: 'auth', cause });
+  return cephError('EACCES', `cephx: cannot decrypt ${what} (wrong key?)`, { op: 'auth', cause });
 }
 
 /** A key checked for its type and length; EINVAL otherwise. */
 export function cephxKey(type: number, secret: Buffer): CephxKey {
   const problem = cryptoKeyProblem(type, secret.length);
-  if (problem) throw new CephError(errnoNumber('EINVAL'), `cephx key: ${problem}`, { op: 'auth' });
+  if (problem) throw cephError('EINVAL', `cephx key: ${problem}`, { op: 'auth' });
   return { type, secret };
 }
 

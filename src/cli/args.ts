@@ -3,6 +3,7 @@
 // or `--opt=value`, and Ceph config options given as `--some_option value`.
 
 import { CephError, errnoNumber } from '../encoding/errno.js';
+import type { ConnectOptions } from '../rados/rados.js';
 
 export interface OptionSpec {
   /** long name without dashes, e.g. 'conf' */
@@ -60,8 +61,14 @@ export const COMMAND_OPTIONS: OptionSpec[] = [
   { name: 'no-progress', help: 'disable progress output' },
   { name: 'image-format', value: true, multiple: true, help: 'image format [default: 2] (import; only 2)' },
   { name: 'sizes', value: true, multiple: true, help: 'bench-clone: parent sizes, e.g. 64M,256M,1G' },
-  { name: 'count', value: true, multiple: true, help: 'bench-clone: clones per format and size' },
+  { name: 'count', value: true, multiple: true, help: 'bench-clone: clones per format and size; nova boot-many: disks' },
   { name: 'depth', value: true, multiple: true, help: 'bench-clone: object writes in flight (default 16)' },
+  { name: 'image-id', value: true, multiple: true, help: 'glance add: the image id (default a new UUID)' },
+  { name: 'chunk-size', value: true, multiple: true, help: 'glance add: object size in MiB (rbd_store_chunk_size, default 8)' },
+  { name: 'glance-url', value: true, multiple: true, help: 'glance, nova: Glance API URL (default $OS_IMAGE_URL)' },
+  { name: 'token', value: true, multiple: true, help: 'glance, nova: Keystone token (default $OS_AUTH_TOKEN)' },
+  { name: 'parallel', value: true, multiple: true, help: 'nova boot-many: disks made at once (default 8)' },
+  { name: 'prefix', value: true, multiple: true, help: 'nova boot-many: disk name prefix (default vm-<time>-)' },
 ];
 
 export const ALL_OPTIONS: OptionSpec[] = [...GLOBAL_OPTIONS, ...COMMAND_OPTIONS];
@@ -136,6 +143,32 @@ export function opt(p: ParsedArgs, name: string): string | undefined {
 
 export function flag(p: ParsedArgs, name: string): boolean {
   return p.options.has(name);
+}
+
+/** The connection from the global options, whatever the command (rbd: common_init's CephInitParameters and the config). */
+export function connectOptions(p: ParsedArgs): ConnectOptions {
+  const o: ConnectOptions = {};
+  const conf = opt(p, 'conf');
+  if (conf) o.conf = conf;
+  const keyring = opt(p, 'keyring');
+  if (keyring) o.keyring = keyring;
+  const id = opt(p, 'id') ?? opt(p, 'user');
+  if (id) o.id = id;
+  const name = opt(p, 'name');
+  if (name) o.name = name;
+  const mon = opt(p, 'mon-host');
+  if (mon) o.monHost = mon;
+  const cluster = opt(p, 'cluster');
+  if (cluster) o.cluster = cluster;
+  const timeout = opt(p, 'timeout');
+  if (timeout) {
+    const s = Number(timeout);
+    if (!Number.isFinite(s) || s <= 0) throw usageError(`bad --timeout '${timeout}'`);
+    o.timeoutMs = s * 1000;
+  }
+  const overrides = configOverrides(p, ALL_OPTIONS);
+  if (Object.keys(overrides).length) o.options = overrides;
+  return o;
 }
 
 /** Ceph config options given on the command line (anything not a known option). */

@@ -13,6 +13,9 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** What a wait was for, as its TimeoutError names it: fixed, or read when the time runs out. */
+export type WaitTarget = string | (() => string);
+
 /**
  * Wait for something `register` arranges: it receives resolve / reject and returns an
  * unregister function, which runs exactly once when the wait ends, however it ends.
@@ -22,7 +25,7 @@ export function waitFor<T>(
   op: string,
   opts: WaitOptions,
   register: (resolve: (value: T) => void, reject: (err: unknown) => void) => (() => void) | void,
-  target?: string,
+  target?: WaitTarget,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const { timeoutMs, signal } = opts;
@@ -43,7 +46,7 @@ export function waitFor<T>(
     };
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       timer = setTimeout(() => {
-        if (finish()) reject(new TimeoutError(op, timeoutMs, target));
+        if (finish()) reject(new TimeoutError(op, timeoutMs, typeof target === 'function' ? target() : target));
       }, Math.max(0, timeoutMs));
     }
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -66,7 +69,7 @@ export function waitFor<T>(
 }
 
 /** `work`, bounded: its result, or a TimeoutError / AbortError if that comes first. */
-export function withDeadline<T>(work: Promise<T>, op: string, opts: WaitOptions, target?: string): Promise<T> {
+export function withDeadline<T>(work: Promise<T>, op: string, opts: WaitOptions, target?: WaitTarget): Promise<T> {
   if (opts.timeoutMs === undefined && !opts.signal) return work;
   return waitFor<T>(op, opts, (resolve, reject) => void work.then(resolve, reject), target);
 }

@@ -12,7 +12,7 @@
 // Keys that appear before any section heading are put in [global].
 
 import { readFile } from 'node:fs/promises';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { CephError, cephError, errnoNumber } from '../encoding/errno.js';
 import type { EntityName } from './entity-name.js';
 import { expandMeta, type MetaContext } from './metavars.js';
 
@@ -112,7 +112,7 @@ const text = (toks: Tok[]): string => toks.map((t) => t.ch).join('');
 function parseText(src: string, where: string): Map<string, Map<string, string>> {
   const data = new Map<string, Map<string, string>>();
   const fail = (lineNo: number, msg: string): never => {
-    throw new CephError(errnoNumber('EINVAL'), `${where}:${lineNo}: ${msg}`, { op: 'parse config', target: where });
+    throw cephError('EINVAL', `${where}:${lineNo}: ${msg}`, { op: 'parse config', target: where });
   };
   const sectionMap = (name: string): Map<string, string> => {
     let m = data.get(name);
@@ -206,7 +206,7 @@ export class CephConf {
       throw fsError(err, 'read config', path);
     }
     if (buf.length > MAX_CONF_BYTES) {
-      throw new CephError(errnoNumber('EINVAL'), `${path}: config file is ${buf.length} bytes, more than ${MAX_CONF_BYTES}`, {
+      throw cephError('EINVAL', `${path}: config file is ${buf.length} bytes, more than ${MAX_CONF_BYTES}`, {
         op: 'read config',
         target: path,
       });
@@ -215,7 +215,7 @@ export class CephConf {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
     } catch {
-      throw new CephError(errnoNumber('EINVAL'), `${path}: invalid UTF-8`, { op: 'parse config', target: path });
+      throw cephError('EINVAL', `${path}: invalid UTF-8`, { op: 'parse config', target: path });
     }
     return CephConf.parse(text, path);
   }

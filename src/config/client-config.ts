@@ -17,7 +17,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError, isErrno } from '../encoding/errno.js';
 import { CephConf, fsError, normalizeKey, sectionsFor } from './ceph-conf.js';
 import { parseCryptoKey, type CryptoKeyInfo } from './crypto-key.js';
 import { entityNameToString, parseEntityName, type EntityName } from './entity-name.js';
@@ -90,15 +90,6 @@ export function splitPathList(s: string): string[] {
   return s.split(/[;,=\s]+/).filter((p) => p !== '');
 }
 
-const ENOENT = errnoNumber('ENOENT');
-const ENOTDIR = errnoNumber('ENOTDIR');
-const EACCES = errnoNumber('EACCES');
-const EISDIR = errnoNumber('EISDIR');
-const EINVAL = errnoNumber('EINVAL');
-
-const isMissing = (err: unknown): boolean =>
-  err instanceof CephError && (err.errno === ENOENT || err.errno === ENOTDIR);
-
 /** Cluster name from a conf path, as Ceph: basename up to ".conf", else 'ceph'. */
 export function clusterFromConfPath(p: string): string {
   const base = path.basename(p);
@@ -110,7 +101,7 @@ function resolveName(opts: ClientOptions): EntityName {
   if (opts.name !== undefined) return parseEntityName(opts.name, 'client name');
   if (opts.id !== undefined) {
     if (opts.id === '' || /\s/.test(opts.id)) {
-      throw new CephError(EINVAL, `invalid client id '${opts.id}'`, { op: 'resolve config' });
+      throw cephError('EINVAL', `invalid client id '${opts.id}'`, { op: 'resolve config' });
     }
     return { type: 'client', id: opts.id };
   }
@@ -140,11 +131,11 @@ export async function resolveClientConfig(
       confPath = p;
       break;
     } catch (err) {
-      if (!isMissing(err)) throw err;
+      if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err;
     }
   }
   if (!conf && explicitConf !== undefined) {
-    throw new CephError(ENOENT, `config file not found (looked in: ${confCandidates.join(', ')})`, {
+    throw cephError('ENOENT', `config file not found (looked in: ${confCandidates.join(', ')})`, {
       op: 'resolve config',
       target: explicitConf,
     });
@@ -192,7 +183,7 @@ export async function resolveClientConfig(
     }
     if (monVecs.length === 0) {
       const where = conf ? `in ${confPath}` : `and no config file was found (looked in: ${confCandidates.join(', ')})`;
-      throw new CephError(EINVAL, `no monitors specified to connect to: no mon_host option ${where}`, {
+      throw cephError('EINVAL', `no monitors specified to connect to: no mon_host option ${where}`, {
         op: 'resolve config',
       });
     }
@@ -216,7 +207,7 @@ export async function resolveClientConfig(
     }
     const kr = Keyring.fromBuffer(buf, keyfile);
     cephxKey = kr.keyFor(nameStr);
-    if (!cephxKey) throw new CephError(ENOENT, `keyfile ${keyfile} has no key for ${nameStr}`, { op: 'resolve config', target: keyfile });
+    if (!cephxKey) throw cephError('ENOENT', `keyfile ${keyfile} has no key for ${nameStr}`, { op: 'resolve config', target: keyfile });
     keySource = 'keyfile';
     keyringPath = keyfile;
   } else {
@@ -227,11 +218,11 @@ export async function resolveClientConfig(
       try {
         kr = await Keyring.load(p);
       } catch (err) {
-        if (isMissing(err)) {
+        if (isErrno(err, 'ENOENT', 'ENOTDIR')) {
           looked.push(`${p} (missing)`);
           continue;
         }
-        if (err instanceof CephError && (err.errno === EACCES || err.errno === EISDIR)) {
+        if (isErrno(err, 'EACCES', 'EISDIR')) {
           looked.push(`${p} (${err.code})`);
           continue;
         }
@@ -246,7 +237,7 @@ export async function resolveClientConfig(
       looked.push(`${p} (no key for ${nameStr})`);
     }
     if (!cephxKey) {
-      throw new CephError(ENOENT, `no keyring found for ${nameStr} (looked in: ${looked.join(', ') || list})`, {
+      throw cephError('ENOENT', `no keyring found for ${nameStr} (looked in: ${looked.join(', ') || list})`, {
         op: 'resolve config',
       });
     }

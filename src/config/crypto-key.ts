@@ -12,7 +12,7 @@ import {
 } from '../encoding/crypto-key.js';
 import { Encoder } from '../encoding/encoder.js';
 import { Decoder } from '../encoding/decoder.js';
-import { CephError, DecodeError, errnoNumber } from '../encoding/errno.js';
+import { DecodeError, cephError } from '../encoding/errno.js';
 
 export { AES_KEY_LEN, AES256K_KEY_LEN, CEPH_CRYPTO_AES, CEPH_CRYPTO_AES256KRB5, CEPH_CRYPTO_NONE, cryptoKeyTypeName } from '../encoding/crypto-key.js';
 
@@ -26,10 +26,6 @@ export interface CryptoKeyInfo {
 
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function einval(msg: string): CephError {
-  return new CephError(errnoNumber('EINVAL'), msg, { op: 'decode key' });
-}
-
 /**
  * Decode one binary CryptoKey starting at `offset` of `buf`; returns the key and the
  * offset just past it. Validates the type (aes, aes256k) and the secret's length; EINVAL otherwise.
@@ -41,18 +37,18 @@ export function readCryptoKey(buf: Buffer, offset: number, what = 'key'): { key:
     return { key, end: d.pos };
   } catch (e) {
     const reason = e instanceof DecodeError ? e.message.replace(/^decode: /, '').replace(/ \(EBADMSG.*$/, '') : String(e);
-    throw einval(`${what}: ${reason}`);
+    throw cephError('EINVAL', `${what}: ${reason}`, { op: 'decode key' });
   }
 }
 
 /** Decode and validate a base64 CryptoKey. EINVAL on bad base64, type, length or size. */
 export function parseCryptoKey(base64: string, what = 'key'): CryptoKeyInfo {
   const s = base64.trim();
-  if (s === '') throw einval(`${what}: empty`);
-  if (!BASE64_RE.test(s)) throw einval(`${what}: not valid base64`);
+  if (s === '') throw cephError('EINVAL', `${what}: empty`, { op: 'decode key' });
+  if (!BASE64_RE.test(s)) throw cephError('EINVAL', `${what}: not valid base64`, { op: 'decode key' });
   const buf = Buffer.from(s, 'base64');
   const { key, end } = readCryptoKey(buf, 0, what);
-  if (end !== buf.length) throw einval(`${what}: expected ${end} bytes, got ${buf.length}`);
+  if (end !== buf.length) throw cephError('EINVAL', `${what}: expected ${end} bytes, got ${buf.length}`, { op: 'decode key' });
   return key;
 }
 
@@ -68,7 +64,7 @@ export function encodeCryptoKey(
   type = secret.length === 16 ? CEPH_CRYPTO_AES : CEPH_CRYPTO_AES256KRB5,
 ): string {
   const problem = cryptoKeyProblem(type, secret.length);
-  if (problem) throw einval(problem);
+  if (problem) throw cephError('EINVAL', problem, { op: 'decode key' });
   const e = new Encoder(12 + secret.length);
   encodeKey(e, { type, created: { sec: created.sec >>> 0, nsec: created.nsec >>> 0 }, secret });
   return e.toBuffer().toString('base64');

@@ -1,7 +1,7 @@
 // Ceph entity names ("client.admin", "osd.0", "client.rbd-mirror.site-a"): a type
 // and an id separated by the first '.'.
 
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError } from '../encoding/errno.js';
 
 export interface EntityName {
   /** 'client', 'mon', 'osd', 'mds', 'mgr' or 'auth' */
@@ -37,8 +37,8 @@ export function tryParseEntityName(s: string): EntityName | undefined {
 export function parseEntityName(s: string, what = 'entity name'): EntityName {
   const n = tryParseEntityName(s);
   if (!n) {
-    throw new CephError(
-      errnoNumber('EINVAL'),
+    throw cephError(
+      'EINVAL',
       `invalid ${what} '${s}': expected <type>.<id> with type one of ${ENTITY_TYPES.join(', ')}`,
     );
   }

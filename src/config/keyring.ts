@@ -8,7 +8,7 @@
 // holds nothing but a base64 key (as used by `keyfile`), which applies to any name.
 
 import { readFile } from 'node:fs/promises';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError } from '../encoding/errno.js';
 import { CephConf, fsError } from './ceph-conf.js';
 import { parseCryptoKey, readCryptoKey, type CryptoKeyInfo } from './crypto-key.js';
 import { ENTITY_TYPE_NUMBERS, tryParseEntityName } from './entity-name.js';
@@ -26,15 +26,11 @@ export interface KeyringEntry {
 
 const BARE_KEY_RE = /^[A-Za-z0-9+/]+={0,2}$/;
 
-function einval(msg: string, where: string): CephError {
-  return new CephError(errnoNumber('EINVAL'), msg, { op: 'parse keyring', target: where });
-}
-
 /** Decode keyring.bin (u8 struct_v, map<EntityName, EntityAuth>); throws EINVAL when malformed. */
 function decodeBinary(buf: Buffer, where: string): Map<string, KeyringEntry> {
   let off = 0;
   const need = (n: number, what: string): void => {
-    if (buf.length - off < n) throw einval(`binary keyring truncated reading ${what} at offset ${off}`, where);
+    if (buf.length - off < n) throw cephError('EINVAL', `binary keyring truncated reading ${what} at offset ${off}`, { op: 'parse keyring', target: where });
   };
   const u8 = (what: string): number => {
     need(1, what);
@@ -61,7 +57,7 @@ function decodeBinary(buf: Buffer, where: string): Map<string, KeyringEntry> {
   for (let i = 0; i < count; i++) {
     const typeNum = u32('entity type');
     const type = typeNames.get(typeNum);
-    if (type === undefined) throw einval(`binary keyring: unknown entity type ${typeNum}`, where);
+    if (type === undefined) throw cephError('EINVAL', `binary keyring: unknown entity type ${typeNum}`, { op: 'parse keyring', target: where });
     const id = bytes('entity id').toString('utf8');
     const name = `${type}.${id}`;
     const v = u8('EntityAuth struct_v');
@@ -81,7 +77,7 @@ function decodeBinary(buf: Buffer, where: string): Map<string, KeyringEntry> {
     }
     entries.set(name, { name, key, caps });
   }
-  if (off !== buf.length) throw einval(`binary keyring: ${buf.length - off} trailing bytes`, where);
+  if (off !== buf.length) throw cephError('EINVAL', `binary keyring: ${buf.length - off} trailing bytes`, { op: 'parse keyring', target: where });
   return entries;
 }
 
@@ -105,7 +101,7 @@ export class Keyring {
   static parse(text: string, path?: string): Keyring {
     const where = path ?? '<string>';
     const trimmed = text.trim();
-    if (trimmed === '') throw einval(`${where}: empty keyring`, where);
+    if (trimmed === '') throw cephError('EINVAL', `${where}: empty keyring`, { op: 'parse keyring', target: where });
     if (BARE_KEY_RE.test(trimmed)) {
       return new Keyring(new Map(), parseCryptoKey(trimmed, `key in ${where}`), path);
     }
@@ -115,18 +111,18 @@ export class Keyring {
       if (section === 'global') continue;
       // "[mon.]" (an empty id) is how Ceph names the mon secret in every cluster keyring
       const monDot = /^(mon|mgr|osd|mds|client|auth)\.$/.test(section);
-      if (!monDot && !tryParseEntityName(section)) throw einval(`bad entity name [${section}]`, where);
+      if (!monDot && !tryParseEntityName(section)) throw cephError('EINVAL', `bad entity name [${section}]`, { op: 'parse keyring', target: where });
       const entry: KeyringEntry = { name: section, key: undefined, caps: {} };
       for (const [k, v] of conf.section(section) ?? []) {
         if (k === 'key') {
           entry.key = parseCryptoKey(v, `key of [${section}] in ${where}`);
         } else if (k.startsWith('caps_')) {
           const svc = k.slice(5);
-          if (svc === '') throw einval(`${where}: [${section}]: caps without a service name`, where);
+          if (svc === '') throw cephError('EINVAL', `${where}: [${section}]: caps without a service name`, { op: 'parse keyring', target: where });
           entry.caps[svc] = v;
         } else if (k !== 'auid') {
           // Ceph ignores 'auid' (old keyrings) and rejects anything else
-          throw einval(`${where}: [${section}]: unknown keyring field '${k.replace(/_/g, ' ')}'`, where);
+          throw cephError('EINVAL', `${where}: [${section}]: unknown keyring field '${k.replace(/_/g, ' ')}'`, { op: 'parse keyring', target: where });
         }
       }
       entries.set(section, entry);
@@ -145,7 +141,7 @@ export class Keyring {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
     } catch {
-      throw einval(`${where}: neither a binary keyring nor UTF-8 text`, where);
+      throw cephError('EINVAL', `${where}: neither a binary keyring nor UTF-8 text`, { op: 'parse keyring', target: where });
     }
     return Keyring.parse(text, path);
   }

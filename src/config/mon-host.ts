@@ -15,7 +15,7 @@
 
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError } from '../encoding/errno.js';
 
 /**
  * net.isIPv6, after a cheap look at the characters: an address vector such as
@@ -198,7 +198,7 @@ function parsePiece(piece: string): MonAddrVec {
  */
 export function parseMonHost(value: string): MonAddrVec[] {
   const fail = (msg: string): never => {
-    throw new CephError(errnoNumber('EINVAL'), `invalid mon_host '${value}': ${msg}`, { op: 'parse mon_host' });
+    throw cephError('EINVAL', `invalid mon_host '${value}': ${msg}`, { op: 'parse mon_host' });
   };
   const vecs: MonAddrVec[] = [];
   const seen = new Set<string>();
@@ -304,7 +304,7 @@ export async function resolveMonAddrs(
     }
   }
   if (out.length === 0) {
-    throw new CephError(errnoNumber('ENOENT'), `unable to resolve any monitor address (${failures.join('; ')})`, {
+    throw cephError('ENOENT', `unable to resolve any monitor address (${failures.join('; ')})`, {
       op: 'resolve mon_host',
     });
   }

@@ -1,10 +1,10 @@
 // Typed readings of option strings: numbers, booleans, durations and sizes.
 // Each throws CephError EINVAL naming the option when the text does not fit.
 
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError, type CephError } from '../encoding/errno.js';
 
 function bad(option: string, value: string, expected: string): CephError {
-  return new CephError(errnoNumber('EINVAL'), `option ${option} = '${value}': expected ${expected}`, {
+  return cephError('EINVAL', `option ${option} = '${value}': expected ${expected}`, {
     op: 'parse option',
     target: option,
   });

@@ -236,3 +236,9 @@ export function isErrno(e: unknown, ...codes: string[]): e is CephError {
 export function bestEffort(_e: unknown): undefined {
   return undefined;
 }
+
+/** A Node.js system error's errno name (`err.code`) if it is one we know, else EIO. */
+export function systemErrno(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && ERRNO[code] !== undefined ? code : 'EIO';
+}

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { CephError, bestEffort, cephError, errnoNumber } from '../encoding/errno.js';
 import type { CallOptions } from '../rados/ioctx.js';
 
 /** The fields of GET /v2/images/{id} this project reads (Glance sends more). */
@@ -118,10 +118,10 @@ export class GlanceClient {
       res = await fetch(this.baseUrl + path, { ...init, method, signal: this.signal(op, opts, defaultMs) });
     } catch (e) {
       const err = e as Error;
-      if (err.name === 'TimeoutError') throw new CephError(errnoNumber('ETIMEDOUT'), `Glance did not answer in time`, { op, target: target ?? this.baseUrl, cause: e });
-      if (err.name === 'AbortError') throw new CephError(errnoNumber('ECANCELED'), 'operation aborted', { op, cause: e });
+      if (err.name === 'TimeoutError') throw cephError('ETIMEDOUT', `Glance did not answer in time`, { op, target: target ?? this.baseUrl, cause: e });
+      if (err.name === 'AbortError') throw cephError('ECANCELED', 'operation aborted', { op, cause: e });
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new CephError(errnoNumber(cause === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EIO'), `cannot reach Glance at ${this.baseUrl}: ${cause ?? err.message}`, { op, target: target ?? this.baseUrl, cause: e });
+      throw cephError(cause === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EIO', `cannot reach Glance at ${this.baseUrl}: ${cause ?? err.message}`, { op, target: target ?? this.baseUrl, cause: e });
     }
     if (!res.ok) throw new GlanceError(res.status, glanceMessage(await res.text().catch(() => ''), res.statusText), op, target);
     return res;
@@ -165,7 +165,7 @@ export class GlanceClient {
     try {
       await this.upload(img.id, data, opts);
     } catch (e) {
-      await this.deleteImage(img.id).catch(() => undefined);
+      await this.deleteImage(img.id).catch(bestEffort);
       throw e;
     }
     return this.showImage(img.id, opts);
@@ -191,9 +191,9 @@ export class GlanceClient {
         n += b.length;
         yield b;
       }
-      if (size !== undefined && n !== size) throw new CephError(errnoNumber('EIO'), `download ended after ${n} of ${size} bytes`, { op: 'glance.download', target: id });
+      if (size !== undefined && n !== size) throw cephError('EIO', `download ended after ${n} of ${size} bytes`, { op: 'glance.download', target: id });
       const got = h.digest('hex');
-      if (md5 && got !== md5) throw new CephError(errnoNumber('EBADMSG'), `checksum mismatch: md5 ${got}, Glance says ${md5}`, { op: 'glance.download', target: id });
+      if (md5 && got !== md5) throw cephError('EBADMSG', `checksum mismatch: md5 ${got}, Glance says ${md5}`, { op: 'glance.download', target: id });
     }
     return { stream: Readable.from(checked(), { objectMode: false }), size, md5 };
   }

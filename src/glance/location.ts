@@ -4,7 +4,7 @@
 // which glance_store takes verbatim (no unquoting). Any other number of pieces, or an empty
 // piece, is a bad store URI.
 
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError, type CephError } from '../encoding/errno.js';
 
 export const RBD_SCHEME = 'rbd://';
 
@@ -20,7 +20,7 @@ export interface RbdLocation {
 }
 
 function badLocation(url: string, why: string): CephError {
-  return new CephError(errnoNumber('EINVAL'), `bad rbd location '${url}': ${why}`, { op: 'parse location', target: url });
+  return cephError('EINVAL', `bad rbd location '${url}': ${why}`, { op: 'parse location', target: url });
 }
 
 function decode(url: string, piece: string): string {
@@ -47,11 +47,11 @@ export function parseLocation(url: string): RbdLocation {
 export function formatLocation(loc: RbdLocation): string {
   const q = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
   if (loc.fsid === undefined && loc.pool === undefined && loc.snapshot === undefined) {
-    if (!loc.image || loc.image.includes('/')) throw new CephError(errnoNumber('EINVAL'), `bad image name '${loc.image}' for a short rbd location`, { op: 'format location' });
+    if (!loc.image || loc.image.includes('/')) throw cephError('EINVAL', `bad image name '${loc.image}' for a short rbd location`, { op: 'format location' });
     return RBD_SCHEME + loc.image;
   }
   if (!loc.fsid || !loc.pool || !loc.image || !loc.snapshot) {
-    throw new CephError(errnoNumber('EINVAL'), 'a full rbd location needs fsid, pool, image and snapshot', { op: 'format location', image: loc.image });
+    throw cephError('EINVAL', 'a full rbd location needs fsid, pool, image and snapshot', { op: 'format location', image: loc.image });
   }
   return RBD_SCHEME + [loc.fsid, loc.pool, loc.image, loc.snapshot].map(q).join('/');
 }

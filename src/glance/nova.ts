@@ -6,7 +6,7 @@
 // flatten, `snap`, protect), flatten, batch clones and disk clean-up.
 
 import { performance } from 'node:perf_hooks';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { bestEffort, cephError, isErrno } from '../encoding/errno.js';
 import type { CallOptions } from '../rados/ioctx.js';
 import type { Rados } from '../rados/rados.js';
 import { parseFeatures } from '../rbd/features.js';
@@ -59,10 +59,6 @@ export interface NovaOptions {
   downloadRetries?: number;
 }
 
-function einval(message: string, op: string, target?: string): CephError {
-  return new CephError(errnoNumber('EINVAL'), message, target ? { op, target } : { op });
-}
-
 /** librbd/Nova's feature choice: the client's rbd_default_features (61 when unset). */
 function clientFeatures(rados: Rados): number {
   const d = rados.config.get('rbd_default_features')?.trim();
@@ -103,8 +99,7 @@ export class NovaHandler {
       size = img.currentSize;
       await img.close();
     } catch (e) {
-      const code = e instanceof CephError ? e.code : 'EIO';
-      if (code === 'EPERM' || code === 'EACCES') return { cloneable: false, reason: `pool ${loc.pool} is not readable by ${this.client} (${code})` };
+      if (isErrno(e, 'EPERM', 'EACCES')) return { cloneable: false, reason: `pool ${loc.pool} is not readable by ${this.client} (${e.code})` };
       return { cloneable: false, reason: `cannot open ${loc.pool}/${loc.image}@${loc.snapshot}: ${(e as Error).message}` };
     }
     return { cloneable: true, location: loc, size };
@@ -113,7 +108,7 @@ export class NovaHandler {
   /** rbd_utils.clone + resize: clone the location's snapshot as pool/diskName, grown to `size` if larger. */
   async cloneImage(location: string | RbdLocation, pool: string, diskName: string, opts: DiskOptions & { parentSize?: number } = {}): Promise<number> {
     const loc = typeof location === 'string' ? parseLocation(location) : location;
-    if (!loc.pool || !loc.snapshot) throw einval(`cannot clone ${typeof location === 'string' ? location : loc.image}: no pool/snapshot in the location`, 'clone');
+    if (!loc.pool || !loc.snapshot) throw cephError('EINVAL', `cannot clone ${typeof location === 'string' ? location : loc.image}: no pool/snapshot in the location`, { op: 'clone' });
     const call = callOpts(opts);
     const [pio, cio] = await Promise.all([this.rados.openIoctx(loc.pool), this.rados.openIoctx(pool)]);
     await RBD.clone(pio, loc.image, loc.snapshot, cio, diskName, { ...call, features: clientFeatures(this.rados), cloneFormat: opts.cloneFormat ?? 'auto' });
@@ -142,9 +137,9 @@ export class NovaHandler {
     if (isLocation(image)) {
       locations = [image];
     } else {
-      if (!this.glance) throw einval(`'${image}' is not an rbd:// location and no Glance API was given`, 'create_disk', image);
+      if (!this.glance) throw cephError('EINVAL', `'${image}' is not an rbd:// location and no Glance API was given`, { op: 'create_disk', target: image });
       meta = await this.glance.showImage(image, callOpts(opts));
-      if (meta.status !== 'active') throw new CephError(errnoNumber('EAGAIN'), `Glance image ${image} is ${meta.status}, not active`, { op: 'create_disk', target: image });
+      if (meta.status !== 'active') throw cephError('EAGAIN', `Glance image ${image} is ${meta.status}, not active`, { op: 'create_disk', target: image });
       locations = meta.locations?.length ? meta.locations.map((l) => l.url) : meta.direct_url ? [meta.direct_url] : [];
     }
     const reasons: string[] = [];
@@ -154,7 +149,7 @@ export class NovaHandler {
       reasons.push(check.reason);
     }
     if (!locations.length) reasons.push('Glance shows no location (show_image_direct_url / show_multiple_locations off, or another store)');
-    if (!meta || !this.glance) throw einval(`cannot clone ${image}: ${reasons.join('; ')}; and no Glance API to download it from`, 'create_disk', image);
+    if (!meta || !this.glance) throw cephError('EINVAL', `cannot clone ${image}: ${reasons.join('; ')}; and no Glance API to download it from`, { op: 'create_disk', target: image });
     return { path: 'copy', meta, reason: reasons.join('; ') };
   }
 
@@ -190,7 +185,7 @@ export class NovaHandler {
       try {
         return await this.copyOnce(meta, pool, diskName, opts);
       } catch (e) {
-        const transfer = e instanceof CephError && e.op === 'glance.download' && (e.code === 'EIO' || e.code === 'EBADMSG');
+        const transfer = isErrno(e, 'EIO', 'EBADMSG') && e.op === 'glance.download';
         if (!transfer || attempt >= retries) throw e;
         opts.signal?.throwIfAborted();
       }
@@ -198,7 +193,7 @@ export class NovaHandler {
   }
 
   private async copyOnce(meta: GlanceImage, pool: string, diskName: string, opts: DiskOptions): Promise<number> {
-    if (!this.glance) throw einval('no Glance API', 'copy', meta.id);
+    if (!this.glance) throw cephError('EINVAL', 'no Glance API', { op: 'copy', target: meta.id });
     const call = callOpts(opts);
     const io = await this.rados.openIoctx(pool);
     const { stream, size: len } = await this.glance.download(meta.id, { ...call, ...(meta.checksum ? { expectMd5: meta.checksum } : {}) });
@@ -251,14 +246,14 @@ export class NovaHandler {
         await img.close();
       }
     } catch (e) {
-      if (cloned) await RBD.remove(iio, imageId).catch(() => undefined);
+      if (cloned) await RBD.remove(iio, imageId).catch(bestEffort);
       throw e;
     } finally {
       // always drop the temporary snapshot on the disk (Nova's cleanup, with force)
-      await src.refresh().catch(() => undefined);
+      await src.refresh().catch(bestEffort);
       if (src.listSnaps().some((s) => s.name === snapName)) {
-        if (src.isProtectedSnap(snapName)) await src.unprotectSnap(snapName).catch(() => undefined);
-        await src.removeSnap(snapName).catch(() => undefined);
+        if (src.isProtectedSnap(snapName)) await src.unprotectSnap(snapName).catch(bestEffort);
+        await src.removeSnap(snapName).catch(bestEffort);
       }
       await src.close();
     }
@@ -274,7 +269,7 @@ export class NovaHandler {
 
   /** N disks `prefix`-1..N from one image, at most `parallel` at once (the batch clone). */
   async bootMany(image: string, pool: string, prefix: string, count: number, opts: DiskOptions & { parallel?: number; onDisk?: (d: DiskResult) => void } = {}): Promise<BootManyResult> {
-    if (!Number.isInteger(count) || count < 1) throw einval(`bad count ${count}`, 'boot_many');
+    if (!Number.isInteger(count) || count < 1) throw cephError('EINVAL', `bad count ${count}`, { op: 'boot_many' });
     const parallel = Math.max(1, opts.parallel ?? 8);
     const t0 = performance.now();
     // resolve the image once (Glance lookup, cloneability): every disk then takes the same path
@@ -302,7 +297,7 @@ export class NovaHandler {
 
   /** Remove every image of `pool` whose name starts with `prefix` (Nova's cleanup_volumes); returns the names. */
   async cleanupDisks(pool: string, prefix: string, opts: CallOptions & { parallel?: number } = {}): Promise<string[]> {
-    if (!prefix) throw einval('an empty prefix would remove every image of the pool', 'cleanup_disks', pool);
+    if (!prefix) throw cephError('EINVAL', 'an empty prefix would remove every image of the pool', { op: 'cleanup_disks', target: pool });
     const io = await this.rados.openIoctx(pool);
     const names = (await RBD.list(io, callOpts(opts))).filter((n) => n.startsWith(prefix));
     let next = 0;
@@ -311,7 +306,7 @@ export class NovaHandler {
       while (next < names.length) {
         const n = names[next++]!;
         await RBD.remove(io, n, callOpts(opts)).catch((e: unknown) => {
-          if (!(e instanceof CephError && e.code === 'ENOENT')) failed ??= e;
+          if (!isErrno(e, 'ENOENT')) failed ??= e;
         });
       }
     };

@@ -8,7 +8,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { bestEffort, cephError, isErrno } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import type { Rados } from '../rados/rados.js';
 import { parseFeatures } from '../rbd/features.js';
@@ -113,7 +113,7 @@ export class RbdStore {
     const loc = typeof location === 'string' ? parseLocation(location) : location;
     const url = typeof location === 'string' ? location : formatLocation(location);
     if (loc.fsid !== undefined && loc.fsid !== this.rados.fsid) {
-      throw new CephError(errnoNumber('EXDEV'), `location belongs to cluster ${loc.fsid}, this is ${this.rados.fsid}`, { op, target: url });
+      throw cephError('EXDEV', `location belongs to cluster ${loc.fsid}, this is ${this.rados.fsid}`, { op, target: url });
     }
     const io = await this.rados.openIoctx(loc.pool ?? this.pool);
     return { io, loc, url };
@@ -155,13 +155,13 @@ export class RbdStore {
         sparse: false,
       });
     } catch (e) {
-      if (e instanceof CephError && e.code === 'EEXIST') throw new CephError(e.errno, `RBD image ${imageId} already exists`, { op, image: imageId, pool, cause: e });
+      if (isErrno(e, 'EEXIST')) throw cephError('EEXIST', `RBD image ${imageId} already exists`, { op, image: imageId, pool, cause: e });
       throw e;
     }
     let image: Image | undefined;
     let snapped = false;
     try {
-      if (known && size !== known) throw new CephError(errnoNumber('EIO'), `source gave ${size} bytes, ${known} expected`, { op, image: imageId });
+      if (known && size !== known) throw cephError('EIO', `source gave ${size} bytes, ${known} expected`, { op, image: imageId });
       image = await Image.open(io, imageId, call);
       await image.createSnap(SNAP, call);
       snapped = true;
@@ -177,14 +177,14 @@ export class RbdStore {
       };
     } catch (e) {
       // remove what this call created (never an image that was there before)
-      await this.removeCreated(io, imageId, image, snapped).catch(() => undefined);
+      await this.removeCreated(io, imageId, image, snapped).catch(bestEffort);
       throw e;
     }
   }
 
   private async removeCreated(io: IoCtx, imageId: string, image: Image | undefined, snapped: boolean): Promise<void> {
     const h = image ?? (await Image.open(io, imageId));
-    await h.flush().catch(() => undefined);
+    await h.flush().catch(bestEffort); // its data is about to go anyway
     if (snapped || h.listSnaps().some((s) => s.name === SNAP)) {
       await h.refresh();
       if (h.isProtectedSnap(SNAP)) await h.unprotectSnap(SNAP);
@@ -205,7 +205,7 @@ export class RbdStore {
     const image = await this.open(location, opts);
     const size = image.currentSize;
     const stream = image.createReadStream({ readAhead: opts.prefetch ?? 4, ...opts });
-    stream.once('close', () => void image.close().catch(() => undefined));
+    stream.once('close', () => void image.close().catch(bestEffort)); // the reader is gone: nobody to tell
     return { stream, size };
   }
 
@@ -229,18 +229,18 @@ export class RbdStore {
     try {
       if (loc.snapshot) {
         if (!image.listSnaps().some((s) => s.name === loc.snapshot)) {
-          throw new CephError(errnoNumber('ENOENT'), `snapshot ${loc.snapshot} does not exist`, { op, image: loc.image, target: url });
+          throw cephError('ENOENT', `snapshot ${loc.snapshot} does not exist`, { op, image: loc.image, target: url });
         }
         const children = await image.listChildren(loc.snapshot, opts);
         if (children.length) {
           const names = children.map((c) => `${c.pool}/${c.poolNamespace ? c.poolNamespace + '/' : ''}${c.image}`).join(', ');
-          throw new CephError(errnoNumber('EBUSY'), `image is in use: snapshot ${loc.snapshot} has ${children.length} clone(s) (${names})`, { op, image: loc.image, target: url });
+          throw cephError('EBUSY', `image is in use: snapshot ${loc.snapshot} has ${children.length} clone(s) (${names})`, { op, image: loc.image, target: url });
         }
         if (image.isProtectedSnap(loc.snapshot)) await image.unprotectSnap(loc.snapshot, opts);
         await image.removeSnap(loc.snapshot, opts);
       }
       if (image.listSnaps().length) {
-        throw new CephError(errnoNumber('EBUSY'), `image is in use: it has other snapshots (${image.listSnaps().map((s) => s.name).join(', ')})`, { op, image: loc.image, target: url });
+        throw cephError('EBUSY', `image is in use: it has other snapshots (${image.listSnaps().map((s) => s.name).join(', ')})`, { op, image: loc.image, target: url });
       }
     } finally {
       await image.close();

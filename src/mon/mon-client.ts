@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
 import { randomInt } from 'node:crypto';
 import type { CephxClient } from '../auth/cephx.js';
-import { AbortError, CephError, TimeoutError, errnoNumber } from '../encoding/errno.js';
+import { AbortError, CephError, TimeoutError, cephError, ignoring, isErrno } from '../encoding/errno.js';
+import { sleep, waitFor, type WaitOptions } from '../common/wait.js';
 import { AddrType, EntityType, addrToString, type EntityAddr } from '../encoding/types.js';
 import { AuthMethod, ConMode, modeName } from '../msgr2/auth-handler.js';
 import { Connection } from '../msgr2/connection.js';
@@ -47,16 +48,12 @@ export interface MonCommandResult {
   outbl: Buffer;
 }
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type { WaitOptions };
 
 interface Pending<T> {
   msg: () => OutMessage;
   resolve: (v: T) => void;
   reject: (e: Error) => void;
-  cleanup: () => void;
 }
 
 export interface MonClientEvents {
@@ -116,33 +113,31 @@ export class MonClient extends EventEmitter<MonClientEvents> {
   async connect(opts: WaitOptions = {}): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     this.subs.set('monmap', { start: 0, flags: 0 });
-    await this.withDeadline('connect', timeoutMs, opts.signal, async (signal) => {
+    await this.bounded('connect', timeoutMs, opts.signal, async (signal) => {
       await this.hunt(signal);
-      if (!this.monmap) await new Promise<void>((resolve) => this.monmapWaiters.push(resolve));
+      if (!this.monmap) {
+        await waitFor<void>('connect', { signal }, (resolve) => {
+          this.monmapWaiters.push(resolve);
+          return () => (this.monmapWaiters = this.monmapWaiters.filter((w) => w !== resolve));
+        });
+      }
     });
     this.schedulePing();
   }
 
-  private async withDeadline<T>(op: string, timeoutMs: number, signal: AbortSignal | undefined, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * `fn` bounded by a deadline and the caller's signal. The signal `fn` gets stops its work
+   * (the hunt) once the wait gives up: aborted with the TimeoutError, or with the caller's
+   * reason.
+   */
+  private async bounded<T>(op: string, timeoutMs: number, signal: AbortSignal | undefined, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
     const ac = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => ac.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) ac.abort(signal.reason);
-    const guard = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const e = new TimeoutError(op, timeoutMs, this.targetsDescription());
-        ac.abort(e);
-        reject(e);
-      }, timeoutMs);
-      ac.signal.addEventListener('abort', () => reject(abortError(op, ac.signal.reason)), { once: true });
-    });
     try {
-      return await Promise.race([fn(ac.signal), guard]);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      guard.catch(() => {});
+      return await waitFor<T>(op, { timeoutMs, signal }, (resolve, reject) => void fn(ac.signal).then(resolve, reject), () => this.targetsDescription());
+    } catch (e) {
+      if (e instanceof TimeoutError) ac.abort(e);
+      else if (signal?.aborted) ac.abort(signal.reason);
+      throw e;
     }
   }
 
@@ -177,7 +172,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
 
   private async doHunt(signal?: AbortSignal): Promise<void> {
     const targets = this.huntTargets();
-    if (targets.length === 0) throw new CephError(errnoNumber('EINVAL'), 'no msgr2 monitor addresses to connect to', { op: 'connect' });
+    if (targets.length === 0) throw cephError('EINVAL', 'no msgr2 monitor addresses to connect to', { op: 'connect' });
     let lastError: Error | undefined;
     let round = 0;
     while (!this.stopped) {
@@ -192,13 +187,14 @@ export class MonClient extends EventEmitter<MonClientEvents> {
         return;
       } catch (e) {
         lastError = e as Error;
-        if (e instanceof CephError && (e.code === 'EACCES' || e.code === 'ECANCELED')) throw e;
+        if (isErrno(e, 'EACCES', 'ECANCELED')) throw e;
       }
       round++;
       const backoff = Math.min(this.opts.huntIntervalMs ?? 3000, 200 * 2 ** Math.min(round, 4));
-      await sleep(backoff, signal);
+      // an abort ends the backoff early; the loop's check reports it
+      await sleep(backoff, signal).catch(ignoring('ECANCELED'));
     }
-    throw lastError ?? new CephError(errnoNumber('ESHUTDOWN'), 'mon client shut down', { op: 'connect' });
+    throw lastError ?? cephError('ESHUTDOWN', 'mon client shut down', { op: 'connect' });
   }
 
   private firstReady(batch: Array<{ name: string; addr: EntityAddr }>, signal?: AbortSignal): Promise<{ con: Connection; name: string }> {
@@ -323,29 +319,17 @@ export class MonClient extends EventEmitter<MonClientEvents> {
           return;
         case MsgType.MON_COMMAND_ACK: {
           const ack = decodeMonCommandAck(m);
-          const p = this.commands.get(ack.tid);
-          if (!p) return;
-          this.commands.delete(ack.tid);
-          p.cleanup();
-          p.resolve({ rc: ack.r, outs: ack.rs, outbl: Buffer.from(ack.outbl) });
+          this.commands.get(ack.tid)?.resolve({ rc: ack.r, outs: ack.rs, outbl: Buffer.from(ack.outbl) });
           return;
         }
         case MsgType.MON_GET_VERSION_REPLY: {
           const r = decodeMonGetVersionReply(m);
-          const p = this.versions.get(r.handle);
-          if (!p) return;
-          this.versions.delete(r.handle);
-          p.cleanup();
-          p.resolve({ version: r.version, oldestVersion: r.oldestVersion });
+          this.versions.get(r.handle)?.resolve({ version: r.version, oldestVersion: r.oldestVersion });
           return;
         }
         case MsgType.POOLOP_REPLY: {
           const r = decodeMPoolOpReply(m);
-          const p = this.poolOps.get(r.tid);
-          if (!p) return;
-          this.poolOps.delete(r.tid);
-          p.cleanup();
-          p.resolve(r);
+          this.poolOps.get(r.tid)?.resolve(r);
           return;
         }
         case MsgType.AUTH_REPLY: {
@@ -365,28 +349,18 @@ export class MonClient extends EventEmitter<MonClientEvents> {
   }
 
   private track<T>(map: Map<bigint, Pending<T>>, key: bigint, msg: () => OutMessage, op: string, opts: WaitOptions): Promise<T> {
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT;
-    return new Promise<T>((resolve, reject) => {
-      if (this.stopped) return reject(new CephError(errnoNumber('ESHUTDOWN'), 'mon client is shut down', { op }));
-      if (opts.signal?.aborted) return reject(new AbortError(op, opts.signal.reason));
-      const timer = setTimeout(() => {
-        map.delete(key);
-        cleanup();
-        reject(new TimeoutError(op, timeoutMs, this.monName || this.targetsDescription()));
-      }, timeoutMs);
-      const onAbort = () => {
-        map.delete(key);
-        cleanup();
-        reject(new AbortError(op, opts.signal?.reason));
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-      };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      map.set(key, { msg, resolve, reject, cleanup });
-      if (!this.trySend(msg()) && !this.hunting && !this.stopped) this.reconnectSoon();
-    });
+    if (this.stopped) return Promise.reject(cephError('ESHUTDOWN', 'mon client is shut down', { op }));
+    return waitFor<T>(
+      op,
+      { timeoutMs: opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT, signal: opts.signal },
+      (resolve, reject) => {
+        const first = msg(); // may throw: before anything is registered
+        map.set(key, { msg, resolve, reject });
+        if (!this.trySend(first) && !this.hunting && !this.stopped) this.reconnectSoon();
+        return () => map.delete(key);
+      },
+      () => this.monName || this.targetsDescription(),
+    );
   }
 
   /**
@@ -395,7 +369,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
    */
   async command(cmd: object | string, opts: WaitOptions & { inbuf?: Buffer } = {}): Promise<MonCommandResult> {
     const fsid = this.fsid;
-    if (!fsid) throw new CephError(errnoNumber('ENOTCONN'), 'not connected to a mon', { op: 'mon_command' });
+    if (!fsid) throw cephError('ENOTCONN', 'not connected to a mon', { op: 'mon_command' });
     const json = typeof cmd === 'string' ? cmd : JSON.stringify(cmd);
     const tid = ++this.lastTid;
     const msg = () => encodeMonCommand({ tid, fsid, cmd: [json], ...(opts.inbuf ? { inbuf: opts.inbuf } : {}) });
@@ -405,7 +379,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
   /** MPoolOp: a pool operation through the mon (e.g. self-managed snap ids). */
   async poolOp(pool: number, op: number, o: WaitOptions & { snapid?: bigint; name?: string } = {}): Promise<MPoolOpReply> {
     const fsid = this.fsid;
-    if (!fsid) throw new CephError(errnoNumber('ENOTCONN'), 'not connected to a mon', { op: 'pool_op' });
+    if (!fsid) throw cephError('ENOTCONN', 'not connected to a mon', { op: 'pool_op' });
     const tid = ++this.lastTid;
     const msg = () => encodeMPoolOp({ tid, fsid, pool, op, ...(o.snapid !== undefined ? { snapid: o.snapid } : {}), ...(o.name ? { name: o.name } : {}) });
     return this.track(this.poolOps, tid, msg, 'pool_op', o);
@@ -468,13 +442,9 @@ export class MonClient extends EventEmitter<MonClientEvents> {
     this.stopped = true;
     clearInterval(this.pingTimer);
     clearTimeout(this.renewTimer);
-    const err = new CephError(errnoNumber('ESHUTDOWN'), 'mon client shut down', { op: 'shutdown' });
+    const err = cephError('ESHUTDOWN', 'mon client shut down', { op: 'shutdown' });
     for (const map of [this.commands, this.versions, this.poolOps] as Array<Map<bigint, Pending<unknown>>>) {
-      for (const p of map.values()) {
-        p.cleanup();
-        p.reject(err);
-      }
-      map.clear();
+      for (const p of [...map.values()]) p.reject(err);
     }
     this.con?.close();
     this.con = undefined;
@@ -488,17 +458,5 @@ function abortError(op: string, reason: unknown): CephError {
 
 function pickError(errors: Error[]): Error {
   // an authentication verdict beats a network failure
-  return errors.find((e) => e instanceof CephError && e.code === 'EACCES') ?? errors[errors.length - 1] ?? new Error('no mon reachable');
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return errors.find((e) => isErrno(e, 'EACCES')) ?? errors[errors.length - 1] ?? new Error('no mon reachable');
 }

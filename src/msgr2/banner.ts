@@ -1,5 +1,6 @@
 // msgr2 banner: "ceph v2\n", le16 payload length, le64 supported, le64 required
-// (wire-protocol.md §1.1). The feature bits here are msgr2's own, not Ceph's.
+// (src/msg/async/ProtocolV2.cc; docs/protocol.md §1). The feature bits here are msgr2's own,
+// not Ceph's.
 
 import { DecodeError } from '../encoding/errno.js';
 

@@ -1,13 +1,14 @@
 // One msgr2.1 client connection, lossy policy (what librados uses towards mons and OSDs):
 // banner → HELLO → AUTH → AUTH_SIGNATURE → CLIENT_IDENT/SERVER_IDENT → READY. Any
 // error closes the connection; the owner (MonClient, OSD session) opens a new one and
-// resends what is unanswered. Facts: wire-protocol.md §4.
+// resends what is unanswered (src/msg/async/ProtocolV2.cc; docs/protocol.md §4).
 
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { AbortError, CephError, DecodeError, TimeoutError, errnoNumber, strerror } from '../encoding/errno.js';
+import { AbortError, CephError, DecodeError, cephError, errnoNumber, strerror } from '../encoding/errno.js';
 import { AddrType, addrToString, EntityType, entityTypeName, utimeNow, type EntityAddr, type UTime } from '../encoding/types.js';
+import { withDeadline } from '../common/wait.js';
 import { ConMode, modeName, type AuthHandler } from './auth-handler.js';
 import { BANNER_PREFIX_LEN, Msgr2Feature, bannerCompatible, decodeBannerPayload, decodeBannerPrefix, encodeBanner } from './banner.js';
 import { CEPH_FEATURES_ALL, CEPH_FEATURES_REQUIRED } from './features.js';
@@ -54,10 +55,6 @@ function hmacSha256(key: Buffer, chunks: readonly Buffer[]): Buffer {
   return h.digest();
 }
 
-function protoError(message: string, peer: EntityAddr, cause?: unknown): CephError {
-  return new CephError(errnoNumber('EPROTO'), message, { op: 'msgr2', target: addrToString(peer), cause });
-}
-
 export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly socket: Socket;
   private readonly reader: SocketReader;
@@ -95,7 +92,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.socket = netConnect({ host: to.host, port: to.port, noDelay: true, onread: this.reader.onread });
     this.reader.attach(this.socket);
     this.socket.on('error', (err) => this.fault(this.wrapSocketError(err)));
-    this.socket.on('close', () => this.fault(new CephError(errnoNumber('ECONNRESET'), 'connection closed by peer', { op: 'msgr2', target: this.peerName })));
+    this.socket.on('close', () => this.fault(cephError('ECONNRESET', 'connection closed by peer', { op: 'msgr2', target: this.peerName })));
   }
 
   get peerName(): string {
@@ -126,27 +123,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   static async open(opts: ConnectionOptions): Promise<Connection> {
     if (opts.signal?.aborted) throw new AbortError('connect', opts.signal.reason);
     const c = new Connection(opts);
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const guard = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError('connect', timeoutMs, c.peerName)), timeoutMs);
-      if (opts.signal) {
-        onAbort = () => reject(new AbortError('connect', opts.signal!.reason));
-        opts.signal.addEventListener('abort', onAbort, { once: true });
-      }
-    });
     try {
-      await Promise.race([c.handshake(), guard]);
+      await withDeadline(c.handshake(), 'connect', { timeoutMs: opts.timeoutMs ?? 10_000, signal: opts.signal }, c.peerName);
       c.readLoop();
       return c;
     } catch (e) {
       c.close(e as Error);
       throw e;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) opts.signal!.removeEventListener('abort', onAbort);
-      guard.catch(() => {});
     }
   }
 
@@ -167,7 +150,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   private write(pieces: readonly Buffer[]): void {
-    if (this.closed) throw this.closeError ?? protoError('connection closed', this.opts.peer);
+    if (this.closed) throw this.closeError ?? cephError('EPROTO', 'connection closed', { op: 'msgr2', target: addrToString(this.opts.peer) });
     if (this.txLog) for (const p of pieces) this.txLog.push(Buffer.from(p));
     // frames written during one turn of the event loop leave in one writev
     if (!this.corked) {
@@ -223,7 +206,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const payloadLen = decodeBannerPrefix(prefix);
     const peerBanner = decodeBannerPayload(await this.reader.read(payloadLen));
     if (!bannerCompatible(mine, peerBanner)) {
-      throw protoError(`msgr2 feature mismatch: peer supports 0x${peerBanner.supported.toString(16)}, requires 0x${peerBanner.required.toString(16)}`, opts.peer);
+      throw cephError('EPROTO', `msgr2 feature mismatch: peer supports 0x${peerBanner.supported.toString(16)}, requires 0x${peerBanner.required.toString(16)}`, { op: 'msgr2', target: addrToString(opts.peer) });
     }
 
     // HELLO
@@ -231,7 +214,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const hello = await this.expect(Tag.HELLO);
     const peerHello = F.decodeHello(hello.segments[0]!);
     if (peerHello.entityType !== opts.peerType) {
-      throw protoError(`expected a ${entityTypeName(opts.peerType)}, peer is a ${entityTypeName(peerHello.entityType)}`, opts.peer);
+      throw cephError('EPROTO', `expected a ${entityTypeName(opts.peerType)}, peer is a ${entityTypeName(peerHello.entityType)}`, { op: 'msgr2', target: addrToString(opts.peer) });
     }
     this.myAddr = { ...peerHello.peerAddr, type: AddrType.ANY, nonce: opts.myNonce, port: 0 };
 
@@ -251,7 +234,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       } else if (f.tag === Tag.AUTH_DONE) {
         const done = F.decodeAuthDone(f.segments[0]!);
         if (!opts.modes.includes(done.conMode)) {
-          throw protoError(`peer chose connection mode ${done.conMode}, not one we offered`, opts.peer);
+          throw cephError('EPROTO', `peer chose connection mode ${done.conMode}, not one we offered`, { op: 'msgr2', target: addrToString(opts.peer) });
         }
         const r = opts.auth.handleDone(done.globalId, done.conMode, done.payload);
         sessionKey = r.sessionKey;
@@ -260,7 +243,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.conMode = done.conMode;
         break;
       } else {
-        throw protoError(`unexpected ${tagName(f.tag)} during authentication`, opts.peer);
+        throw cephError('EPROTO', `unexpected ${tagName(f.tag)} during authentication`, { op: 'msgr2', target: addrToString(opts.peer) });
       }
     }
     const rxLog = this.reader.log!;
@@ -275,7 +258,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const sig = F.decodeAuthSignature(sigFrame.segments[0]!);
     const want = hmacSha256(sessionKey, txLog);
     if (!timingSafeEqual(sig, want)) {
-      throw new CephError(errnoNumber('EACCES'), 'peer AUTH_SIGNATURE does not match what we sent', { op: 'auth', target: this.peerName });
+      throw cephError('EACCES', 'peer AUTH_SIGNATURE does not match what we sent', { op: 'auth', target: this.peerName });
     }
 
     // IDENT
@@ -298,20 +281,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         const ident = F.decodeServerIdent(f.segments[0]!);
         this.peerIdent = ident;
         if ((ident.requiredFeatures & supported) !== ident.requiredFeatures) {
-          throw new CephError(errnoNumber('EOPNOTSUPP'), `peer requires features 0x${(ident.requiredFeatures & ~supported).toString(16)}`, { op: 'connect', target: this.peerName });
+          throw cephError('EOPNOTSUPP', `peer requires features 0x${(ident.requiredFeatures & ~supported).toString(16)}`, { op: 'connect', target: this.peerName });
         }
         this.features = ident.supportedFeatures & supported;
         return;
       }
       if (f.tag === Tag.IDENT_MISSING_FEATURES) {
         const missing = F.decodeIdentMissingFeatures(f.segments[0]!);
-        throw new CephError(errnoNumber('EOPNOTSUPP'), `peer requires features we lack: 0x${missing.toString(16)}`, { op: 'connect', target: this.peerName });
+        throw cephError('EOPNOTSUPP', `peer requires features we lack: 0x${missing.toString(16)}`, { op: 'connect', target: this.peerName });
       }
       if (f.tag === Tag.WAIT) {
-        throw new CephError(errnoNumber('EAGAIN'), 'peer asked us to wait (WAIT)', { op: 'connect', target: this.peerName });
+        throw cephError('EAGAIN', 'peer asked us to wait (WAIT)', { op: 'connect', target: this.peerName });
       }
       if (f.tag === Tag.KEEPALIVE2_ACK || f.tag === Tag.ACK) continue;
-      throw protoError(`unexpected ${tagName(f.tag)} while waiting for SERVER_IDENT`, opts.peer);
+      throw cephError('EPROTO', `unexpected ${tagName(f.tag)} while waiting for SERVER_IDENT`, { op: 'msgr2', target: addrToString(opts.peer) });
     }
   }
 
@@ -319,8 +302,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const modes = (l: readonly number[]) => l.map(modeName).join(',');
     if (-b.result === errnoNumber('EOPNOTSUPP') || !b.allowedModes.some((m) => this.opts.modes.includes(m))) {
       // librados reports a mode mismatch as a failed authentication (EACCES)
-      return new CephError(
-        errnoNumber('EACCES'),
+      return cephError(
+        'EACCES',
         `no connection mode in common: we offer [${modes(this.opts.modes)}], ${this.peerName} allows [${modes(b.allowedModes)}]`,
         { op: 'auth', target: this.peerName },
       );
@@ -337,7 +320,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const f = await this.readFrame();
     if (f.tag !== tag) {
       if (f.tag === Tag.AUTH_BAD_METHOD) throw this.badMethodError(F.decodeAuthBadMethod(f.segments[0]!));
-      throw protoError(`expected ${tagName(tag)}, got ${tagName(f.tag)}`, this.opts.peer);
+      throw cephError('EPROTO', `expected ${tagName(tag)}, got ${tagName(f.tag)}`, { op: 'msgr2', target: addrToString(this.opts.peer) });
     }
     return f;
   }
@@ -384,7 +367,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         return;
       default:
         // SESSION_RESET, WAIT, RETRY...: a lossy session has no state to keep; start over
-        throw protoError(`unexpected ${tagName(f.tag)} on a ready lossy connection`, this.opts.peer);
+        throw cephError('EPROTO', `unexpected ${tagName(f.tag)} on a ready lossy connection`, { op: 'msgr2', target: addrToString(this.opts.peer) });
     }
   }
 
@@ -411,7 +394,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.closed) return;
     this.closed = true;
     this.closeError = err;
-    this.reader.fail(err ?? new CephError(errnoNumber('ESHUTDOWN'), 'connection closed', { op: 'msgr2', target: this.peerName }));
+    this.reader.fail(err ?? cephError('ESHUTDOWN', 'connection closed', { op: 'msgr2', target: this.peerName }));
     this.socket.destroy();
     this.emit('close', err);
   }

@@ -1,4 +1,4 @@
-// Ceph feature bits (src/include/ceph_features.h; wire-protocol.md §7.1).
+// Ceph feature bits (src/include/ceph_features.h; docs/protocol.md §7).
 
 /** CEPH_FEATURES_ALL of Pacific 16.2.x: what its librados advertises. */
 export const CEPH_FEATURES_PACIFIC = 0x3f01cfbdfffdffffn;

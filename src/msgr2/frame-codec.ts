@@ -1,5 +1,5 @@
 // msgr2.1 (rev1) frame assembly for crc and secure modes (doc/dev/msgr2.rst,
-// src/msg/async/frames_v2.{h,cc}; wire-protocol.md §2.1-2.4).
+// src/msg/async/frames_v2.{h,cc}; docs/protocol.md §2.1-2.4).
 //
 // crc mode:    preamble(32) [seg0 crc32c] [seg1 seg2 seg3 epilogue(13)]
 // secure mode: GCM(preamble + 48 B of seg0) [GCM(rest of seg0)] [GCM(seg1..3 padded + epilogue(16))]
@@ -10,8 +10,7 @@
 
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { crc32c } from '../encoding/crc32c.js';
-import { DecodeError } from '../encoding/errno.js';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { DecodeError, cephError } from '../encoding/errno.js';
 
 export const PREAMBLE_LEN = 32;
 export const MAX_SEGMENTS = 4;
@@ -123,7 +122,7 @@ class GcmStream {
   private next(): Buffer {
     const n = Buffer.from(this.nonce);
     const c = BigInt.asUintN(64, this.nonce.readBigUInt64LE(4) + 1n);
-    if (c === this.initialCounter) throw new CephError(errnoNumber('EPROTO'), 'secure mode: out of nonces', { op: 'msgr2' });
+    if (c === this.initialCounter) throw cephError('EPROTO', 'secure mode: out of nonces', { op: 'msgr2' });
     this.nonce.writeBigUInt64LE(c, 4);
     return n;
   }
@@ -170,7 +169,7 @@ export class FrameCodec {
 
   /** Keys from the 64-byte connection secret: key 0..15, client rx nonce 16..27, tx nonce 28..39. */
   enableSecure(connectionSecret: Buffer): void {
-    if (connectionSecret.length < 40) throw new CephError(errnoNumber('EPROTO'), 'connection secret too short', { op: 'msgr2' });
+    if (connectionSecret.length < 40) throw cephError('EPROTO', 'connection secret too short', { op: 'msgr2' });
     const key = connectionSecret.subarray(0, 16);
     this.rx = new GcmStream(key, connectionSecret.subarray(16, 28));
     this.tx = new GcmStream(key, connectionSecret.subarray(28, 40));

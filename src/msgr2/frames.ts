@@ -1,4 +1,5 @@
-// msgr2.1 frame tags and control-frame payloads (doc/dev/msgr2.rst; wire-protocol.md §2.5-2.6).
+// msgr2.1 frame tags and control-frame payloads (doc/dev/msgr2.rst, src/msg/async/frames_v2.h;
+// docs/protocol.md §2.5-2.6).
 // Each control frame has one segment; these are its encoders and decoders.
 
 import { Decoder } from '../encoding/decoder.js';

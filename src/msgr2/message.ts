@@ -1,5 +1,5 @@
 // MESSAGE frames: ceph_msg_header2 (41 bytes, src/include/msgr.h) + front, middle, data
-// segments (wire-protocol.md §5).
+// segments (src/msg/async/ProtocolV2.cc; docs/protocol.md §5).
 
 import { DecodeError } from '../encoding/errno.js';
 import type { SegmentData } from './frame-codec.js';

@@ -1,4 +1,4 @@
-// Message type numbers (src/msg/Message.h, src/include/ceph_fs.h; wire-protocol.md §5.3).
+// Message type numbers (src/msg/Message.h, src/include/ceph_fs.h; docs/protocol.md §5.3).
 
 export const MsgType = {
   MON_MAP: 4,

@@ -3,7 +3,7 @@
 
 import type { ResolvedConfig } from '../config/client-config.js';
 import { Decoder } from '../encoding/decoder.js';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { CephError, cephError } from '../encoding/errno.js';
 import { addrToString, decodeEntityAddr, decodeEntityNameT, decodeUTime, entityTypeName, utimeToDate } from '../encoding/types.js';
 import type { ObjectLocator, SnapContext } from './messages/osd-op.js';
 import { CEPH_NOSNAP, OsdFlag, OsdOpCode } from './osd-ops.js';
@@ -109,7 +109,7 @@ export class IoCtx {
    * atomically by the OSD. Throws on a negative result; returns the per-op outputs.
    */
   async operate(oid: string, op: ObjectOperation, opts: CallOptions = {}): Promise<{ ops: Array<{ rval: number; outdata: Buffer }>; version: bigint }> {
-    if (op.ops.length === 0) throw new CephError(errnoNumber('EINVAL'), 'empty operation', { op: 'operate', object: oid });
+    if (op.ops.length === 0) throw cephError('EINVAL', 'empty operation', { op: 'operate', object: oid });
     const write = op instanceof WriteOp;
     const r = await this.host.objecter.submit({
       oid,

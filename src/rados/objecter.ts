@@ -10,7 +10,8 @@
 
 import { EventEmitter } from 'node:events';
 import type { CephxClient } from '../auth/cephx.js';
-import { AbortError, CephError, TimeoutError, errnoNumber } from '../encoding/errno.js';
+import { AbortError, CephError, TimeoutError, bestEffort, cephError, ignoring } from '../encoding/errno.js';
+import { waitFor, withDeadline } from '../common/wait.js';
 import { EntityType, addrEquals, utimeNow, type EntityAddr, type UTime } from '../encoding/types.js';
 import { Connection } from '../msgr2/connection.js';
 import { CEPH_FEATURES_ALL } from '../msgr2/features.js';
@@ -105,8 +106,6 @@ class Op {
   target: Target | undefined;
   /** the connection this attempt went out on */
   sentOn: Connection | undefined;
-  timer: NodeJS.Timeout | undefined;
-  cleanup: (() => void) | undefined;
   done = false;
   constructor(
     readonly tid: bigint,
@@ -118,9 +117,12 @@ class Op {
   ) {}
 
   get name(): string {
-    return this.req.ops.map((o) => osdOpName(o.op)).join('+');
+    return opName(this.req);
   }
 }
+
+/** What an op is called in its errors: its OSD ops, 'read', 'write+setxattr', ... */
+const opName = (req: OpRequest): string => req.ops.map((o) => osdOpName(o.op)).join('+');
 
 class OSDSession {
   con: Connection | undefined;
@@ -197,7 +199,7 @@ export class Objecter extends EventEmitter {
 
   /** Send an op and resolve with the OSD's reply (result may be a negative errno). */
   async submit(req: OpRequest): Promise<OpResult> {
-    if (this.stopped) throw new CephError(errnoNumber('ESHUTDOWN'), 'cluster handle is shut down', { op: 'osd_op', object: req.oid });
+    if (this.stopped) throw cephError('ESHUTDOWN', 'cluster handle is shut down', { op: 'osd_op', object: req.oid });
     const write = req.ops.some((o) => isWriteOp(o.op));
     let bytes = 0;
     for (const o of req.ops) bytes += o.indata?.length ?? 0;
@@ -206,28 +208,25 @@ export class Objecter extends EventEmitter {
     await this.throttle.acquire(bytes, { timeoutMs, ...(req.signal ? { signal: req.signal } : {}) });
     try {
       const map = await this.opts.maps.waitForMap({ timeoutMs: Math.max(1, deadline - Date.now()), ...(req.signal ? { signal: req.signal } : {}) });
-      return await new Promise<OpResult>((resolve, reject) => {
-        const op = new Op(++this.lastTid, req, write, bytes, resolve, reject);
-        this.ops.set(op.tid, op);
-        op.timer = setTimeout(
-          () => this.finish(op, new TimeoutError(op.name, timeoutMs, `${req.oid} (pool ${req.oloc.pool})`)),
-          Math.max(1, deadline - Date.now()),
-        );
-        if (req.signal) {
-          const signal = req.signal;
-          const onAbort = () => this.finish(op, new AbortError(op.name, signal.reason));
-          signal.addEventListener('abort', onAbort, { once: true });
-          op.cleanup = () => signal.removeEventListener('abort', onAbort);
-        }
-        this.target(op, map);
-      });
+      return await waitFor<OpResult>(
+        opName(req),
+        { timeoutMs: Math.max(1, deadline - Date.now()), signal: req.signal },
+        (resolve, reject) => {
+          const op = new Op(++this.lastTid, req, write, bytes, resolve, reject);
+          this.ops.set(op.tid, op);
+          this.target(op, map);
+          // answered, failed, timed out or aborted: the op is no longer tracked
+          return () => {
+            op.done = true;
+            this.ops.delete(op.tid);
+            op.session?.ops.delete(op);
+          };
+        },
+        () => `${req.oid} (pool ${req.oloc.pool})`,
+      );
     } finally {
       this.throttle.release(bytes);
     }
-  }
-
-  private opError(op: Op, errno: number, message: string): CephError {
-    return new CephError(errno, message, { op: op.name, object: op.req.oid, pool: op.req.oloc.pool });
   }
 
   /** Compute the target from `map` and send (or park the op until a map gives it one). */
@@ -235,15 +234,15 @@ export class Objecter extends EventEmitter {
     if (op.done) return;
     const { req } = op;
     if (!map.poolExists(req.oloc.pool)) {
-      this.finish(op, this.opError(op, errnoNumber('ENOENT'), `pool ${req.oloc.pool} does not exist`));
+      this.finish(op, cephError('ENOENT', `pool ${req.oloc.pool} does not exist`, { op: op.name, object: req.oid, pool: req.oloc.pool }));
       return;
     }
     if (op.write && map.poolFull(req.oloc.pool) && !req.waitIfFull && !(req.flags && req.flags & (OsdFlag.FULL_TRY | OsdFlag.FULL_FORCE))) {
-      this.finish(op, this.opError(op, errnoNumber('ENOSPC'), `pool ${req.oloc.pool} is full`));
+      this.finish(op, cephError('ENOSPC', `pool ${req.oloc.pool} is full`, { op: op.name, object: req.oid, pool: req.oloc.pool }));
       return;
     }
     if (req.pgid && req.pgid.seed >= map.pgNum(req.oloc.pool)) {
-      this.finish(op, this.opError(op, errnoNumber('ESTALE'), `pg ${req.pgid.pool}.${req.pgid.seed.toString(16)} no longer exists`));
+      this.finish(op, cephError('ESTALE', `pg ${req.pgid.pool}.${req.pgid.seed.toString(16)} no longer exists`, { op: op.name, object: req.oid, pool: req.oloc.pool }));
       return;
     }
     const t = req.pgid ? { pgid: req.pgid, hash: req.pgid.seed, ...map.targetPg(req.pgid) } : map.target(req.oloc, req.oid);
@@ -382,13 +381,8 @@ export class Objecter extends EventEmitter {
     }
   }
 
+  /** Settle the op's wait (whose unregister, in submit, retires the op). */
   private finish(op: Op, outcome: OpResult | Error): void {
-    if (op.done) return;
-    op.done = true;
-    clearTimeout(op.timer);
-    op.cleanup?.();
-    this.ops.delete(op.tid);
-    op.session?.ops.delete(op);
     if (outcome instanceof Error) op.reject(outcome);
     else op.resolve(outcome);
   }
@@ -489,18 +483,17 @@ export class Objecter extends EventEmitter {
     } catch (e) {
       this.lingers.delete(cookie);
       // a watch abandoned (deadline, abort) may still have reached the OSD: take it back there
-      if (e instanceof TimeoutError || e instanceof AbortError) void this.lingerOp(l, WatchOp.UNWATCH, { timeoutMs: 10_000 }).catch(() => undefined);
+      if (e instanceof TimeoutError || e instanceof AbortError) void this.lingerOp(l, WatchOp.UNWATCH, { timeoutMs: 10_000 }).catch(bestEffort);
       throw e;
     }
   }
 
   async unwatch(cookie: bigint, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     const l = this.lingers.get(cookie);
-    if (!l) throw new CephError(errnoNumber('ENOENT'), `no watch with cookie ${cookie}`, { op: 'unwatch' });
+    if (!l) throw cephError('ENOENT', `no watch with cookie ${cookie}`, { op: 'unwatch' });
     this.lingers.delete(cookie);
     l.session?.lingers.delete(l);
-    const r = await this.lingerOp(l, WatchOp.UNWATCH, opts).catch((e: CephError) => e);
-    if (r instanceof CephError && r.code !== 'ENOENT' && r.code !== 'ENOTCONN') throw r;
+    await this.lingerOp(l, WatchOp.UNWATCH, opts).catch(ignoring('ENOENT', 'ENOTCONN'));
   }
 
   private async lingerOp(l: Linger, watchOp: number, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
@@ -594,9 +587,11 @@ export class Objecter extends EventEmitter {
       return;
     }
     if (n.opcode === WatchEvent.NOTIFY) {
+      // a watcher whose callback fails still acks (with an empty reply); a lost ack is the
+      // notifier's timeout to report
       Promise.resolve()
         .then(() => l.cb.onNotify({ notifyId: n.notifyId, notifierGid: n.notifierGid, payload: n.payload }))
-        .catch(() => undefined)
+        .catch(bestEffort)
         .then((reply) =>
           this.submit({
             oid: l.oid,
@@ -604,7 +599,7 @@ export class Objecter extends EventEmitter {
             ops: [{ op: OsdOpCode.NOTIFY_ACK, indata: encodeNotifyAckInput(n.notifyId, l.cookie, reply ?? Buffer.alloc(0)) }],
           }),
         )
-        .catch(() => undefined);
+        .catch(bestEffort);
     }
   }
 
@@ -623,16 +618,7 @@ export class Objecter extends EventEmitter {
         ...opts,
       });
       if (r.result < 0) throw CephError.fromResult(r.result, { op: 'notify', object: oid, pool: oloc.pool });
-      const waitMs = timeoutSec * 1000 + 5000;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, rej) => {
-        timer = setTimeout(() => rej(new TimeoutError('notify', waitMs, oid)), waitMs);
-      });
-      try {
-        return await Promise.race([completed, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return await withDeadline(completed, 'notify', { timeoutMs: timeoutSec * 1000 + 5000 }, oid);
     } finally {
       this.notifies.delete(cookie);
     }
@@ -646,7 +632,7 @@ export class Objecter extends EventEmitter {
     let n = 0;
     for (const s of this.sessions.values()) {
       if (s.con && !s.con.isClosed) {
-        s.con.close(new CephError(errnoNumber('ECONNRESET'), 'session reset by request', { op: 'fault', target: `osd.${s.osd}` }));
+        s.con.close(cephError('ECONNRESET', 'session reset by request', { op: 'fault', target: `osd.${s.osd}` }));
         n++;
       }
     }
@@ -659,7 +645,7 @@ export class Objecter extends EventEmitter {
     this.stopped = true;
     clearInterval(this.tick);
     this.opts.maps.off('map', this.onMap);
-    const err = new CephError(errnoNumber('ESHUTDOWN'), 'cluster handle is shut down', { op: 'shutdown' });
+    const err = cephError('ESHUTDOWN', 'cluster handle is shut down', { op: 'shutdown' });
     for (const op of [...this.ops.values()]) this.finish(op, err);
     for (const s of this.sessions.values()) {
       clearTimeout(s.retryTimer);

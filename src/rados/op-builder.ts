@@ -1,15 +1,15 @@
 // Compound operations: several sub-ops on one object in one MOSDOp, applied atomically
 // by the OSD (librados ObjectReadOperation / ObjectWriteOperation). Inputs as
-// wire-protocol.md §8.4 describes them.
+// docs/protocol.md §8.4 describes them (src/osd/PrimaryLogPG.cc do_osd_ops).
 
 import { Decoder } from '../encoding/decoder.js';
 import { Encoder } from '../encoding/encoder.js';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError } from '../encoding/errno.js';
 import { OsdFlag, OsdOpCode, OsdOpFlag, osdOpName, type OSDOp } from './osd-ops.js';
 
 function name(s: string, what: string): Buffer {
   const b = Buffer.from(s, 'utf8');
-  if (b.length > 255 && what !== 'xattr') throw new CephError(errnoNumber('ENAMETOOLONG'), `${what} name too long: ${s}`, { op: what });
+  if (b.length > 255 && what !== 'xattr') throw cephError('ENAMETOOLONG', `${what} name too long: ${s}`, { op: what });
   return b;
 }
 
@@ -131,6 +131,12 @@ export class ReadOp extends ObjectOperation {
 }
 
 export class WriteOp extends ObjectOperation {
+  /** Add the ops of `other` after these (one compound op, run in order by the OSD). */
+  extend(other: WriteOp): this {
+    this.ops.push(...other.ops);
+    return this;
+  }
+
   write(data: Buffer, offset = 0): this {
     return this.push({ op: OsdOpCode.WRITE, extent: { offset, length: data.length }, indata: data });
   }
@@ -154,7 +160,7 @@ export class WriteOp extends ObjectOperation {
 
   zero(offset: number, length: number): this {
     // a zero-length ZERO trips an assertion in Pacific OSDs (PrimaryLogPG do_osd_ops)
-    if (!(length > 0)) throw new CephError(errnoNumber('EINVAL'), `zero of ${length} bytes`, { op: 'zero' });
+    if (!(length > 0)) throw cephError('EINVAL', `zero of ${length} bytes`, { op: 'zero' });
     return this.push({ op: OsdOpCode.ZERO, extent: { offset, length } });
   }
 

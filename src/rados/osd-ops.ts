@@ -1,4 +1,4 @@
-// OSD op codes, flags and the ceph_osd_op sub-op (src/include/rados.h; wire-protocol.md
+// OSD op codes, flags and the ceph_osd_op sub-op (src/include/rados.h; docs/protocol.md
 // §8.2-8.4). An OSDOp is one sub-op of a MOSDOp: its 28-byte union is kept as named
 // fields, its input data as `indata`; the reply fills `outdata` and `rval`.
 

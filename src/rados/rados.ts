@@ -7,7 +7,7 @@ import { CephxClient } from '../auth/cephx.js';
 import { ENTITY_TYPE_NUMBERS } from '../config/entity-name.js';
 import { resolveClientConfig, type ClientOptions, type ResolvedConfig } from '../config/client-config.js';
 import type { MonAddr } from '../config/mon-host.js';
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { CephError, cephError } from '../encoding/errno.js';
 import { AddrType, addrToString, makeAddr, type EntityAddr } from '../encoding/types.js';
 import { modeName, parseModeList } from '../msgr2/auth-handler.js';
 import { MonClient, type MonCommandResult, type WaitOptions } from '../mon/mon-client.js';
@@ -81,12 +81,12 @@ export class Rados {
   static async connect(opts: ConnectOptions = {}): Promise<Rados> {
     const config = await resolveClientConfig(opts);
     const type = ENTITY_TYPE_NUMBERS[config.name.type];
-    if (type === undefined) throw new CephError(errnoNumber('EINVAL'), `bad entity type ${config.name.type}`, { op: 'connect' });
+    if (type === undefined) throw cephError('EINVAL', `bad entity type ${config.name.type}`, { op: 'connect' });
     const cephx = new CephxClient({ type, id: config.name.id }, config.key);
     const monModes = parseModeList(config.get('ms_mon_client_mode') ?? 'secure crc');
     const monAddrs = config.monAddrs.flatMap((vec) => vec.filter((a) => a.type === 'v2').map(toEntityAddr));
     if (monAddrs.length === 0) {
-      throw new CephError(errnoNumber('EINVAL'), 'no msgr2 (v2) monitor address in mon_host; this client speaks msgr2 only', { op: 'connect' });
+      throw cephError('EINVAL', 'no msgr2 (v2) monitor address in mon_host; this client speaks msgr2 only', { op: 'connect' });
     }
     const msgr = new Messenger();
     const monc = new MonClient({
@@ -128,7 +128,7 @@ export class Rados {
   }
 
   private checkOpen(op: string): void {
-    if (this.closed) throw new CephError(errnoNumber('ESHUTDOWN'), 'cluster handle is shut down', { op });
+    if (this.closed) throw cephError('ESHUTDOWN', 'cluster handle is shut down', { op });
   }
 
   /**
@@ -235,7 +235,7 @@ export class Rados {
         hit = find(map);
       }
     }
-    if (!hit) throw new CephError(errnoNumber('ENOENT'), `pool ${pool} does not exist`, { op, pool });
+    if (!hit) throw cephError('ENOENT', `pool ${pool} does not exist`, { op, pool });
     return { ...hit, map };
   }
 
@@ -280,7 +280,7 @@ export class Rados {
   async createSelfManagedSnap(pool: number, opts: CallOptions = {}): Promise<bigint> {
     const r = await this.monc.poolOp(pool, PoolOpCode.CREATE_UNMANAGED_SNAP, opts);
     if (r.replyCode < 0) throw CephError.fromResult(r.replyCode, { op: 'selfmanaged_snap_create', pool });
-    if (!r.data || r.data.length < 8) throw new CephError(errnoNumber('EPROTO'), 'no snap id in the pool op reply', { op: 'selfmanaged_snap_create', pool });
+    if (!r.data || r.data.length < 8) throw cephError('EPROTO', 'no snap id in the pool op reply', { op: 'selfmanaged_snap_create', pool });
     const snap = new Decoder(r.data, 0, r.data.length, 'snapid').u64();
     const { tracker } = await this.startDataPath();
     if (r.epoch > tracker.epoch) {

@@ -2,13 +2,11 @@
 // Waiters are served in order; a request larger than the whole byte budget is admitted
 // alone, so it cannot wait forever.
 
-import { AbortError, TimeoutError } from '../encoding/errno.js';
+import { waitFor, type WaitOptions } from '../common/wait.js';
 
 interface Waiter {
   bytes: number;
   resolve: () => void;
-  reject: (e: Error) => void;
-  cleanup: () => void;
 }
 
 export class Throttle {
@@ -39,35 +37,23 @@ export class Throttle {
   }
 
   /** Take one op and `bytes`; resolves when they fit. */
-  acquire(bytes: number, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  acquire(bytes: number, opts: WaitOptions = {}): Promise<void> {
     if (this.queue.length === 0 && this.fits(bytes)) {
       this.ops++;
       this.bytes += bytes;
       return Promise.resolve();
     }
-    return new Promise<void>((resolve, reject) => {
-      if (opts.signal?.aborted) return reject(new AbortError('throttle', opts.signal.reason));
-      let timer: NodeJS.Timeout | undefined;
-      const w: Waiter = {
-        bytes,
-        resolve,
-        reject,
-        cleanup: () => {
-          clearTimeout(timer);
-          opts.signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      const drop = (e: Error) => {
+    return waitFor<void>('throttle', opts, (resolve) => {
+      const w: Waiter = { bytes, resolve };
+      this.queue.push(w);
+      return () => {
+        // served waiters are off the queue already; one that gave up (deadline, abort)
+        // leaves it, and the next in line may fit now
         const i = this.queue.indexOf(w);
-        if (i >= 0) this.queue.splice(i, 1);
-        w.cleanup();
-        reject(e);
+        if (i < 0) return;
+        this.queue.splice(i, 1);
         this.pump();
       };
-      const onAbort = () => drop(new AbortError('throttle', opts.signal?.reason));
-      if (opts.timeoutMs !== undefined) timer = setTimeout(() => drop(new TimeoutError('throttle', opts.timeoutMs!)), opts.timeoutMs);
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(w);
     });
   }
 
@@ -82,7 +68,6 @@ export class Throttle {
       const w = this.queue.shift()!;
       this.ops++;
       this.bytes += w.bytes;
-      w.cleanup();
       w.resolve();
     }
   }

@@ -1,23 +1,22 @@
-// The RBD exclusive lock as librbd's ManagedLock / ExclusiveLock / ImageWatcher run it
-// (rbd-layering.md §7.6-7.7): the cls lock `rbd_lock` on the header, EXCLUSIVE, cookie
+// The RBD exclusive lock as librbd's ManagedLock / ExclusiveLock run it (src/librbd/
+// ManagedLock.cc, managed_lock/{AcquireRequest,BreakRequest}.cc): the cls lock `rbd_lock` on the header, EXCLUSIVE, cookie
 // "auto <watch handle>", tag "internal"; a live holder is asked with REQUEST_LOCK and we
 // wait for its RELEASED_LOCK; a dead holder (no header watch from its address with its
 // handle) is blocklisted and its lock broken; we give the lock up when asked, after
 // flushing, and announce ACQUIRED_LOCK / RELEASED_LOCK.
 
-import { AbortError, CephError, errnoNumber, ignoring, TimeoutError } from '../encoding/errno.js';
-import type { CallOptions, IoCtx, Watch } from '../rados/ioctx.js';
+import { AbortError, bestEffort, cephError, CephError, errnoNumber, ignoring, isErrno, TimeoutError } from '../encoding/errno.js';
+import { waitFor, withDeadline } from '../common/wait.js';
+import type { CallOptions } from '../rados/ioctx.js';
 import { call } from './cls/exec.js';
 import * as L from './cls/lock.js';
-import { decodeNotifyMessage, decodeResponseMessage, encodeNotifyMessage, encodeResponseMessage, NotifyOp, type ClientId } from './watch-notify.js';
+import { RBD_LOCK_NAME } from './names.js';
+import { NOTIFY_TIMEOUT_MS, type ImageWatcher } from './image-watcher.js';
+import { decodeResponseMessage, encodeResponseMessage, NotifyOp, type ClientId, type NotifyMessage } from './watch-notify.js';
 
-/** RBD_LOCK_NAME (include/rbd_types.h) */
-export const RBD_LOCK_NAME = 'rbd_lock';
 /** ManagedLock WATCHER_LOCK_TAG */
 export const WATCHER_LOCK_TAG = 'internal';
 const COOKIE_PREFIX = 'auto ';
-/** librbd and the kernel notify with a 5 s timeout */
-const NOTIFY_TIMEOUT_MS = 5000;
 /** how long a requester waits for RELEASED_LOCK before asking again (librbd: client_notify_timeout) */
 const REQUEST_RETRY_MS = 5000;
 const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
@@ -36,8 +35,8 @@ export function parseLockCookie(cookie: string): bigint | undefined {
 
 /** What the lock needs from its image. */
 export interface ExclusiveLockHost {
-  readonly io: IoCtx;
-  readonly headerOid: string;
+  /** the image's header watcher: the lock's cookie is its watch handle */
+  readonly watcher: ImageWatcher;
   readonly name: string;
   /** wait for the image's in-flight object ops */
   flush(): Promise<void>;
@@ -49,8 +48,6 @@ export interface ExclusiveLockHost {
   beforeRelease?(opts: CallOptions): Promise<void>;
   /** the lock is gone: stop trusting the head object map */
   onReleased(): void;
-  /** a HEADER_UPDATE arrived (also recorded in `headerUpdated`) */
-  onHeaderUpdate?(): void;
 }
 
 export interface ExclusiveLockOptions {
@@ -63,26 +60,18 @@ export interface ExclusiveLockOptions {
 export type LockState = 'unlocked' | 'acquiring' | 'locked' | 'releasing' | 'shutdown';
 
 function lockError(errno: string, message: string, image: string, op = 'exclusive_lock'): CephError {
-  return new CephError(errnoNumber(errno), message, { op, image });
+  return cephError(errno, message, { op, image });
 }
 
-/** Sleep `ms`, or until `wake` is called, the signal aborts, or `deadline` (epoch ms) passes. */
-function pause(ms: number, deadline: number, signal: AbortSignal | undefined, register?: (wake: () => void) => () => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const wait = Math.max(0, Math.min(ms, deadline - Date.now()));
-    let unregister = (): void => {};
-    const done = (err?: CephError): void => {
+/** Sleep `ms` (at most until `deadline`, epoch ms), or until `wake` is called; the signal aborts it. */
+function pause(ms: number, deadline: number, signal: AbortSignal | undefined, register: (wake: () => void) => () => void): Promise<void> {
+  return waitFor<void>('exclusive_lock', { signal }, (resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, Math.min(ms, deadline - Date.now())));
+    const unregister = register(resolve);
+    return () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
       unregister();
-      if (err) reject(err);
-      else resolve();
     };
-    const onAbort = (): void => done(new AbortError('exclusive_lock', signal?.reason));
-    const timer = setTimeout(() => done(), wait);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (register) unregister = register(() => done());
   });
 }
 
@@ -90,10 +79,6 @@ export class ExclusiveLock {
   state: LockState = 'unlocked';
   /** the lock owner last announced by ACQUIRED_LOCK (undefined after RELEASED_LOCK) */
   owner: ClientId | undefined;
-  /** a HEADER_UPDATE arrived since the image last refreshed (the image clears it) */
-  headerUpdated = false;
-  private watch: Watch | undefined;
-  private watching: Promise<Watch> | undefined;
   private acquiring: Promise<void> | undefined;
   private releasing: Promise<void> | undefined;
   /** wakers of requesters waiting for a RELEASED_LOCK (or a lost watch) */
@@ -104,10 +89,15 @@ export class ExclusiveLock {
   private holds = 0;
   private readonly holdWaiters = new Set<() => void>();
 
+  private readonly watcher: ImageWatcher;
+
   constructor(
     private readonly host: ExclusiveLockHost,
     private readonly opts: ExclusiveLockOptions = {},
-  ) {}
+  ) {
+    this.watcher = host.watcher;
+    this.watcher.setLockHandler({ handleNotify: (m) => this.handleNotify(m), watchLost: () => this.watchLost() });
+  }
 
   get isLockOwner(): boolean {
     return this.state === 'locked';
@@ -115,38 +105,18 @@ export class ExclusiveLock {
 
   /** This client's ClientId (gid + header watch handle); undefined before the watch. */
   get clientId(): ClientId | undefined {
-    return this.watch ? { gid: this.host.io.cluster.globalId, handle: this.watch.cookie } : undefined;
+    return this.watcher.clientId;
   }
 
   get cookie(): string | undefined {
-    return this.watch ? lockCookie(this.watch.cookie) : undefined;
+    const w = this.watcher.current;
+    return w ? lockCookie(w.cookie) : undefined;
   }
 
-  // ---- the header watch ------------------------------------------------------------------------
-
-  /** Watch the header (lazily, once). */
-  async ensureWatch(opts: CallOptions = {}): Promise<Watch> {
-    if (this.state === 'shutdown') throw lockError('ESHUTDOWN', 'image is closed', this.host.name);
-    if (this.watch) return this.watch;
-    this.watching ??= this.host.io
-      .watch(this.host.headerOid, { onNotify: (n) => this.handleNotify(n.payload), onError: (e) => this.watchLost(e) }, opts)
-      .then(
-        (w) => {
-          this.watch = w;
-          this.watching = undefined;
-          return w;
-        },
-        (e: unknown) => {
-          this.watching = undefined;
-          throw e;
-        },
-      );
-    return this.watching;
-  }
+  // ---- notifies from the image watcher --------------------------------------------------------
 
   /** The watch could not be re-established: a lock taken with its handle is as good as lost. */
-  private watchLost(_err: CephError): void {
-    this.watch = undefined;
+  private watchLost(): void {
     if (this.state === 'locked') {
       this.state = 'unlocked';
       this.host.onReleased();
@@ -158,21 +128,11 @@ export class ExclusiveLock {
     for (const w of [...this.wakers]) w();
   }
 
-  /** ImageWatcher::handle_payload: what we answer to each notify on the header. */
-  private handleNotify(payload: Buffer): Buffer | undefined {
-    let m;
-    try {
-      m = decodeNotifyMessage(payload);
-    } catch {
-      return undefined;
-    }
+  /** ImageWatcher::handle_payload for lock messages and operation requests: our answer. */
+  private handleNotify(m: NotifyMessage): Buffer | undefined {
     const me = this.clientId;
     const owner = this.state === 'locked' || this.state === 'releasing';
     switch (m.op) {
-      case NotifyOp.HEADER_UPDATE:
-        this.headerUpdated = true;
-        this.host.onHeaderUpdate?.();
-        return undefined;
       case NotifyOp.ACQUIRED_LOCK:
         if ('clientId' in m) this.owner = m.clientId;
         return undefined;
@@ -185,7 +145,7 @@ export class ExclusiveLock {
         if (me && m.clientId.gid === me.gid && m.clientId.handle === me.handle) return undefined; // our own request
         if (!owner) return undefined;
         // librbd's automatic policy: accept, answer 0, then release once in-flight writes are done
-        void this.release({ timeoutMs: DEFAULT_ACQUIRE_TIMEOUT_MS }).catch(() => undefined);
+        void this.release({ timeoutMs: DEFAULT_ACQUIRE_TIMEOUT_MS }).catch(bestEffort);
         return encodeResponseMessage(0);
       }
       case NotifyOp.ASYNC_PROGRESS:
@@ -218,7 +178,7 @@ export class ExclusiveLock {
         return;
       }
       if (this.releasing) {
-        await this.bounded(this.releasing.catch(() => undefined), deadline, opts.signal);
+        await this.bounded(this.releasing.catch(bestEffort), deadline, opts.signal);
         continue;
       }
       // one acquisition at a time; later callers wait for it within their own deadline and signal
@@ -228,7 +188,7 @@ export class ExclusiveLock {
         await (mine ? this.acquiring : this.bounded(this.acquiring, deadline, opts.signal));
       } catch (e) {
         // another caller's attempt ran out of its time or was aborted: ours goes on
-        const theirs = !mine && e instanceof CephError && (e.code === 'ETIMEDOUT' || e.code === 'ECANCELED');
+        const theirs = !mine && isErrno(e, 'ETIMEDOUT', 'ECANCELED');
         if (!theirs || Date.now() >= deadline || opts.signal?.aborted) throw e;
       }
     }
@@ -250,21 +210,8 @@ export class ExclusiveLock {
     };
   }
 
-  private async bounded<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const guard = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError('exclusive_lock acquire', Math.max(0, deadline - Date.now()), this.host.name)), Math.max(0, deadline - Date.now()));
-      onAbort = () => reject(new AbortError('exclusive_lock', signal?.reason));
-      if (signal?.aborted) onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      return await Promise.race([p, guard]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    }
+  private bounded<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<T> {
+    return withDeadline(p, 'exclusive_lock acquire', { timeoutMs: Math.max(0, deadline - Date.now()), signal }, this.host.name);
   }
 
   private remaining(deadline: number): number {
@@ -279,30 +226,30 @@ export class ExclusiveLock {
 
   /** One acquisition: loops until the lock is ours (or fails). */
   private async tryAcquire(deadline: number, opts: CallOptions): Promise<void> {
-    const io = this.host.io;
-    const oid = this.host.headerOid;
+    const io = this.watcher.io;
+    const oid = this.watcher.headerOid;
     const signal = opts.signal;
     this.state = 'acquiring';
     try {
       for (;;) {
         const co = this.callOpts(deadline, signal);
-        const watch = await this.ensureWatch(co);
+        const watch = await this.watcher.register(co);
         const cookie = lockCookie(watch.cookie);
         try {
           await call(io, oid, L.lock({ name: RBD_LOCK_NAME, type: L.LockType.EXCLUSIVE, cookie, tag: WATCHER_LOCK_TAG }), co);
         } catch (e) {
           // EEXIST: this very (client, cookie) holds it already
-          if (!(e instanceof CephError) || (e.code !== 'EBUSY' && e.code !== 'EEXIST')) throw e;
+          if (!isErrno(e, 'EBUSY', 'EEXIST')) throw e;
           if (e.code === 'EBUSY') {
             await this.handleBusy(cookie, deadline, signal);
             continue;
           }
         }
-        if (this.watch !== watch) continue; // the watch was lost meanwhile: the lock is tied to a dead handle
+        if (this.watcher.current !== watch) continue; // the watch was lost meanwhile: the lock is tied to a dead handle
         this.state = 'locked';
         this.owner = this.clientId;
         // ExclusiveLock post-acquire: announce (librbd does not wait for the acks), then the image catches up
-        void io.notify(oid, encodeNotifyMessage({ op: NotifyOp.ACQUIRED_LOCK, clientId: this.clientId! }), { timeoutMs: NOTIFY_TIMEOUT_MS }).catch(() => undefined);
+        void this.watcher.send({ op: NotifyOp.ACQUIRED_LOCK, clientId: this.clientId! }).catch(bestEffort);
         await this.host.onAcquired(this.callOpts(deadline, signal));
         return;
       }
@@ -314,8 +261,8 @@ export class ExclusiveLock {
 
   /** The lock is held: find out by whom and what to do (GetLockerRequest, BreakRequest, REQUEST_LOCK). */
   private async handleBusy(ourCookie: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
-    const io = this.host.io;
-    const oid = this.host.headerOid;
+    const io = this.watcher.io;
+    const oid = this.watcher.headerOid;
     const info = await call(io, oid, L.getInfo(RBD_LOCK_NAME), this.callOpts(deadline, signal));
     const locker = info.lockers[0];
     if (!locker) return; // released meanwhile: try again
@@ -323,7 +270,7 @@ export class ExclusiveLock {
     if (info.type !== L.LockType.EXCLUSIVE || info.tag !== WATCHER_LOCK_TAG || handle === undefined || info.lockers.length > 1) {
       throw lockError('EBUSY', `image is locked by a non-librbd lock (cookie "${locker.cookie}", tag "${info.tag}", client.${locker.entity.num})`, this.host.name);
     }
-    const me = this.host.io.cluster.globalId;
+    const me = io.cluster.globalId;
     if (locker.entity.num === me && locker.cookie === ourCookie) return; // ours after all (EEXIST path next time)
     const watchers = await io.listWatchers(oid, this.callOpts(deadline, signal));
     // BreakRequest: alive iff a watcher has the locker's address (legacy form, the OSD types them
@@ -338,8 +285,8 @@ export class ExclusiveLock {
 
   /** managed_lock/BreakRequest: the locker must be unchanged; blocklist it, then break_lock. */
   private async breakDeadOwner(locker: L.Locker, deadline: number, signal: AbortSignal | undefined): Promise<void> {
-    const io = this.host.io;
-    const oid = this.host.headerOid;
+    const io = this.watcher.io;
+    const oid = this.watcher.headerOid;
     const again = await call(io, oid, L.getInfo(RBD_LOCK_NAME), this.callOpts(deadline, signal));
     const now = again.lockers[0];
     if (!now || now.cookie !== locker.cookie || now.entity.num !== locker.entity.num || now.addr !== locker.addr) return;
@@ -350,9 +297,7 @@ export class ExclusiveLock {
       const r = await io.cluster.monCommand(cmd, this.callOpts(deadline, signal));
       if (r.rc < 0) throw CephError.fromResult(r.rc, { op: 'osd blocklist add', target: locker.addr }, r.outs || undefined);
     }
-    await call(io, oid, L.breakLock(RBD_LOCK_NAME, locker.entity, locker.cookie), this.callOpts(deadline, signal)).catch((e: unknown) => {
-      if (!(e instanceof CephError && e.code === 'ENOENT')) throw e;
-    });
+    await call(io, oid, L.breakLock(RBD_LOCK_NAME, locker.entity, locker.cookie), this.callOpts(deadline, signal)).catch(ignoring('ENOENT'));
   }
 
   /** ImageWatcher::notify_request_lock: ask the owner; 0 → wait for its RELEASED_LOCK, <0 → fail. */
@@ -369,7 +314,7 @@ export class ExclusiveLock {
     try {
       let result: number | undefined;
       try {
-        const notify = this.host.io.notify(this.host.headerOid, encodeNotifyMessage({ op: NotifyOp.REQUEST_LOCK, clientId: me, force: false }), {
+        const notify = this.watcher.send({ op: NotifyOp.REQUEST_LOCK, clientId: me, force: false }, {
           timeoutMs: Math.min(NOTIFY_TIMEOUT_MS, this.remaining(deadline)),
           ...(signal ? { signal } : {}),
         });
@@ -378,7 +323,7 @@ export class ExclusiveLock {
         const replies = r.acks.filter((a) => a.payload.length > 0);
         if (replies.length === 1) result = decodeResponseMessage(replies[0]!.payload);
       } catch (e) {
-        if (!(e instanceof CephError && e.code === 'ETIMEDOUT' && Date.now() < deadline)) throw e;
+        if (!(isErrno(e, 'ETIMEDOUT') && Date.now() < deadline)) throw e;
       }
       if (result !== undefined && result < 0) {
         if (result === -errnoNumber('EROFS')) {
@@ -416,7 +361,7 @@ export class ExclusiveLock {
   private async doRelease(opts: CallOptions): Promise<void> {
     // a request that arrives while we are still acquiring: let the acquisition and the writes
     // waiting for it through first, else two clients could trade the lock without progress
-    if (this.acquiring) await this.acquiring.catch(() => undefined);
+    if (this.acquiring) await this.acquiring.catch(bestEffort);
     if (this.state !== 'locked') return;
     this.state = 'releasing';
     // held ops (acquireHeld) finish first
@@ -430,11 +375,11 @@ export class ExclusiveLock {
       if (this.host.idle() && seen === this.admissions) break;
     }
     const cookie = this.cookie;
-    await this.host.beforeRelease?.(opts).catch(() => undefined);
+    await this.host.beforeRelease?.(opts).catch(bestEffort);
     this.host.onReleased();
     try {
       if (cookie) {
-        await call(this.host.io, this.host.headerOid, L.unlock(RBD_LOCK_NAME, cookie), opts).catch(ignoring('ENOENT'));
+        await call(this.watcher.io, this.watcher.headerOid, L.unlock(RBD_LOCK_NAME, cookie), opts).catch(ignoring('ENOENT'));
       }
     } finally {
       if (this.state === 'releasing') this.state = 'unlocked';
@@ -442,21 +387,17 @@ export class ExclusiveLock {
     }
     const me = this.clientId;
     if (me) {
-      await this.host.io
-        .notify(this.host.headerOid, encodeNotifyMessage({ op: NotifyOp.RELEASED_LOCK, clientId: me }), { timeoutMs: NOTIFY_TIMEOUT_MS })
-        .catch(() => undefined);
+      await this.watcher.send({ op: NotifyOp.RELEASED_LOCK, clientId: me }).catch(bestEffort);
     }
   }
 
-  /** Release if held, stop watching; the lock object is unusable after. */
+  /** Release if held and stop answering lock messages; the lock object is unusable after. */
   async shutdown(opts: CallOptions = {}): Promise<void> {
     if (this.state === 'shutdown') return;
-    if (this.acquiring) await this.acquiring.catch(() => undefined);
-    await this.release(opts).catch(() => undefined);
+    if (this.acquiring) await this.acquiring.catch(bestEffort);
+    await this.release(opts).catch(bestEffort);
     this.state = 'shutdown';
     this.wake();
-    const w = this.watch ?? (this.watching ? await this.watching.catch(() => undefined) : undefined);
-    this.watch = undefined;
-    await w?.unwatch(opts).catch(() => undefined);
+    this.watcher.setLockHandler(undefined);
   }
 }

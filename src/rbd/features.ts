@@ -1,6 +1,6 @@
-// RBD feature bits, op-features and flags (src/include/rbd/features.h; rbd-layering.md §2).
+// RBD feature bits, op-features and flags (src/include/rbd/features.h; docs/rbd-format.md §2).
 
-import { CephError, errnoNumber } from '../encoding/errno.js';
+import { cephError } from '../encoding/errno.js';
 
 export const Feature = {
   LAYERING: 1,
@@ -84,7 +84,7 @@ export function parseFeatures(spec: number | readonly string[] | string): number
       continue;
     }
     const hit = FEATURE_NAMES.find(([, n]) => n === w);
-    if (!hit) throw new CephError(errnoNumber('EINVAL'), `unknown image feature '${w}'`, { op: 'parse features' });
+    if (!hit) throw cephError('EINVAL', `unknown image feature '${w}'`, { op: 'parse features' });
     bits |= hit[0];
   }
   return bits;
@@ -96,12 +96,12 @@ export function parseFeatures(spec: number | readonly string[] | string): number
  * journaling need exclusive-lock) → EINVAL; fast-diff is on exactly when object-map is.
  */
 export function validateCreateFeatures(features: number, op = 'create'): number {
-  if (features & ~FEATURES_ALL) throw new CephError(errnoNumber('ENOSYS'), `unsupported features 0x${(features & ~FEATURES_ALL).toString(16)}`, { op });
-  if (features & FEATURES_INTERNAL) throw new CephError(errnoNumber('EINVAL'), 'internal features (operations, migrating) cannot be requested', { op });
+  if (features & ~FEATURES_ALL) throw cephError('ENOSYS', `unsupported features 0x${(features & ~FEATURES_ALL).toString(16)}`, { op });
+  if (features & FEATURES_INTERNAL) throw cephError('EINVAL', 'internal features (operations, migrating) cannot be requested', { op });
   // fast-diff follows object-map: added with it, dropped without it (as librbd does)
   let f = features & ~Feature.FAST_DIFF;
   if (f & Feature.OBJECT_MAP) f |= Feature.FAST_DIFF;
-  if (f & Feature.OBJECT_MAP && !(f & Feature.EXCLUSIVE_LOCK)) throw new CephError(errnoNumber('EINVAL'), 'object-map requires exclusive-lock', { op });
-  if (f & Feature.JOURNALING && !(f & Feature.EXCLUSIVE_LOCK)) throw new CephError(errnoNumber('EINVAL'), 'journaling requires exclusive-lock', { op });
+  if (f & Feature.OBJECT_MAP && !(f & Feature.EXCLUSIVE_LOCK)) throw cephError('EINVAL', 'object-map requires exclusive-lock', { op });
+  if (f & Feature.JOURNALING && !(f & Feature.EXCLUSIVE_LOCK)) throw cephError('EINVAL', 'journaling requires exclusive-lock', { op });
   return f;
 }

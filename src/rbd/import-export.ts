@@ -13,12 +13,13 @@ import { once, setMaxListeners } from 'node:events';
 import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
+import { AbortError, bestEffort, cephError, CephError, systemErrno } from '../encoding/errno.js';
 import { recycleReadBuffer, takeReadBuffer, type CallOptions, type IoCtx } from '../rados/ioctx.js';
 import { Image } from './image.js';
 import { ioOptions } from './options.js';
 import { pipeChunks } from './pipe-source.js';
-import { RBD } from './rbd.js';
+import { createImage } from './create.js';
+import { removeImage } from './remove.js';
 import { ImageWriteStream, isZero, stripePeriod } from './stream.js';
 import { mapExtent } from './striper.js';
 import type { CreateOptions } from './types.js';
@@ -63,7 +64,7 @@ export interface ExportOptions extends CallOptions {
 }
 
 function importError(errno: string, message: string, image: string): CephError {
-  return new CephError(errnoNumber(errno), message, { op: 'import', image });
+  return cephError(errno, message, { op: 'import', image });
 }
 
 /** The source as an async iterable of buffers (`pooled`: chunks from takeReadBuffer, the importer's), and its size if known. */
@@ -78,8 +79,7 @@ async function openSource(
     try {
       st = await stat(source);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new CephError(errnoNumber(code) || errnoNumber('EIO'), `cannot open ${source}: ${(e as Error).message}`, { op: 'import', image: name, cause: e });
+      throw cephError(systemErrno(e), `cannot open ${source}: ${(e as Error).message}`, { op: 'import', image: name, cause: e });
     }
     // a regular file is read with positional reads into reused buffers (copyFile); others stream
     if (st.isFile()) return { file: source, size: st.size };
@@ -90,8 +90,7 @@ async function openSource(
     try {
       st = fstatSync(source.fd);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new CephError(errnoNumber(code) || errnoNumber('EIO'), `cannot read fd ${source.fd}: ${(e as Error).message}`, { op: 'import', image: name, cause: e });
+      throw cephError(systemErrno(e), `cannot read fd ${source.fd}: ${(e as Error).message}`, { op: 'import', image: name, cause: e });
     }
     if (st.isFIFO() || st.isSocket()) return { data: pipeChunks(source.fd, chunk, signal), size: undefined, pooled: true };
     return { data: createReadStream('', { fd: source.fd, highWaterMark: chunk }), size: undefined };
@@ -204,7 +203,7 @@ async function copyFile(
     // writes already sent finish before their buffers (and the file) go away; so do the
     // object map updates of chunks read ahead (flush waits for them)
     await Promise.allSettled([...inFlight]);
-    await img.flush().catch(() => undefined);
+    await img.flush().catch(bestEffort);
     await fh.close();
   }
   if (failed !== undefined) throw failed; // a failed write's bytes may still sit in a socket queue: no recycling
@@ -225,7 +224,7 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
   const { data, file, size: known, pooled } = await openSource(source, period, name, opts.signal);
   const size = known ?? wanted;
   const grow = known === undefined;
-  await RBD.create(io, name, size ?? 0, create);
+  await createImage(io, name, size ?? 0, create);
   let img: Image | undefined;
   try {
     img = await Image.open(io, name, { timeoutMs: opts.timeoutMs, signal: opts.signal });
@@ -255,8 +254,8 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
     await img.close();
     return result;
   } catch (e) {
-    await img?.close().catch(() => undefined);
-    await RBD.remove(io, name, { timeoutMs: 60_000 }).catch(() => undefined);
+    await img?.close().catch(bestEffort);
+    await removeImage(io, name, { timeoutMs: 60_000 }).catch(bestEffort);
     if (e instanceof CephError) throw e;
     if (opts.signal?.aborted) throw new AbortError('import', opts.signal.reason);
     throw importError('EIO', `import failed: ${(e as Error)?.message ?? String(e)}`, name);
@@ -278,8 +277,7 @@ export async function exportImage(image: Image, dest: string | Writable, opts: E
       fh = await openFile(dest, opts.exclusive ? 'wx' : 'w');
     } catch (e) {
       rs.destroy();
-      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new CephError(errnoNumber(code) || errnoNumber('EIO'), `cannot open ${dest}: ${(e as Error).message}`, { op: 'export', image: image.name, cause: e });
+      throw cephError(systemErrno(e), `cannot open ${dest}: ${(e as Error).message}`, { op: 'export', image: image.name, cause: e });
     }
     try {
       const sparse = opts.sparse ?? true;

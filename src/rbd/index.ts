@@ -1,6 +1,18 @@
+// The RBD layer's public face: what src/index.ts re-exports, by name.
 export { RBD } from './rbd.js';
-export { Image, type OpenOptions } from './image.js';
-export * from './types.js';
-export { Feature, OpFeature, featureNames, parseFeatures } from './features.js';
-export { importImage, exportImage, type ImportSource, type ImportOptions, type ImportResult, type ExportOptions } from './import-export.js';
-export { ImageReadStream, ImageWriteStream, type ImageReadStreamOptions, type ImageWriteStreamOptions, type StreamStats } from './stream.js';
+export { Image, Snapshot, ctime, type OpenOptions, type FlattenOptions, type ResizeOptions } from './image.js';
+export type { SnapState, SnapContext } from './image-ctx.js';
+export type { ParentImageSpec } from './cls/rbd.js';
+export type { Layout } from './layout.js';
+export type { CreateOptions, CloneOptions, SnapInfo, ParentInfo, ChildInfo, ImageStat, RbdInfoJson } from './types.js';
+export { Feature, OpFeature, HeaderFlag, featureNames, parseFeatures } from './features.js';
+export { rbdOptions, type RbdOptions } from './options.js';
+export type { ImportSource, ImportOptions, ImportResult, ExportOptions } from './import-export.js';
+export {
+  ImageReadStream,
+  ImageWriteStream,
+  type ImageReadStreamOptions,
+  type ImageWriteStreamOptions,
+  type ImageStreamTarget,
+  type StreamStats,
+} from './stream.js';

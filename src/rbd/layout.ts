@@ -1,4 +1,4 @@
-// Striping (src/osdc/Striper.cc; rbd-layering.md §7.1): object size 2^order, stripe unit
+// Striping (src/osdc/Striper.cc; docs/rbd-format.md §7.1): object size 2^order, stripe unit
 // and count; image bytes are dealt out in stripe units across stripe_count objects.
 
 export interface Layout {

@@ -1,9 +1,10 @@
-// Object names of format-2 images (rbd-layering.md §1; src/include/rbd_types.h).
+// Object names of format-2 images (src/include/rbd_types.h, src/librbd/Utils.cc).
 
 export const RBD_DIRECTORY = 'rbd_directory';
 export const RBD_CHILDREN = 'rbd_children';
 export const RBD_INFO = 'rbd_info';
-export const RBD_TRASH = 'rbd_trash';
+/** the header's exclusive lock, and the head object map's lock (cls lock name) */
+export const RBD_LOCK_NAME = 'rbd_lock';
 /** RBD_MAX_IMAGE_ID_LENGTH */
 export const MAX_IMAGE_ID_LENGTH = 14;
 export const DEFAULT_ORDER = 22;

@@ -9,11 +9,24 @@
 
 import { setMaxListeners } from 'node:events';
 import { Readable, Writable } from 'node:stream';
-import { AbortError, CephError, errnoNumber } from '../encoding/errno.js';
+import { AbortError, bestEffort, cephError, type CephError } from '../encoding/errno.js';
 import { recycleReadBuffer, takeReadBuffer } from '../rados/ioctx.js';
-import type { Image } from './image.js';
+import type { CallOptions } from '../rados/ioctx.js';
 import type { Layout } from './layout.js';
 import { mapExtent } from './striper.js';
+
+/** What the streams need of an image (Image has it; so can an in-memory stand-in). */
+export interface ImageStreamTarget {
+  readonly name: string;
+  /** the head's size (writes) */
+  readonly size: number;
+  /** the size at the open snapshot (reads) */
+  readonly currentSize: number;
+  readonly layout: Readonly<Layout>;
+  read(offset: number, length: number, opts?: CallOptions): Promise<Buffer>;
+  write(data: Buffer, offset: number, opts?: CallOptions): Promise<void>;
+  resize(size: number, opts?: CallOptions): Promise<void>;
+}
 
 export interface ImageReadStreamOptions {
   /** first byte (default 0) */
@@ -65,7 +78,7 @@ export interface StreamStats {
 }
 
 /** The stripe period: the smallest image range that covers whole objects. */
-export function stripePeriod(l: Layout): number {
+export function stripePeriod(l: Readonly<Layout>): number {
   return l.objectSize * l.stripeCount;
 }
 
@@ -90,8 +103,8 @@ function destroyOnAbort(stream: Readable | Writable, signal: AbortSignal, what: 
   stream.once('close', () => signal.removeEventListener('abort', onAbort));
 }
 
-function streamError(errno: string, message: string, image: Image, op: string): CephError {
-  return new CephError(errnoNumber(errno), message, { op, image: image.name });
+function streamError(errno: string, message: string, image: ImageStreamTarget, op: string): CephError {
+  return cephError(errno, message, { op, image: image.name });
 }
 
 /** One AbortSignal for the caller's signal and the stream's own destroy(). */
@@ -113,7 +126,7 @@ export class ImageReadStream extends Readable {
   private readonly signal: AbortSignal;
 
   constructor(
-    readonly image: Image,
+    readonly image: ImageStreamTarget,
     readonly options: ImageReadStreamOptions = {},
   ) {
     // the internal buffer holds at most one chunk beyond what the consumer took
@@ -143,7 +156,7 @@ export class ImageReadStream extends Readable {
       const len = Math.min(this.end, (Math.floor(off / this.chunk) + 1) * this.chunk) - off;
       this.next += len;
       const p = this.image.read(off, len, { timeoutMs: this.options.timeoutMs, signal: this.signal });
-      p.catch(() => undefined); // observed by pump(); avoids an unhandled rejection after destroy
+      p.catch(bestEffort); // observed by pump(); avoids an unhandled rejection after destroy
       this.pending.push(p);
       this.stats.ops++;
       this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.pending.length);
@@ -204,7 +217,7 @@ export class ImageWriteStream extends Writable {
   private growing: Promise<void> | undefined;
 
   constructor(
-    readonly image: Image,
+    readonly image: ImageStreamTarget,
     readonly options: ImageWriteStreamOptions = {},
   ) {
     super({ highWaterMark: stripePeriod(image.layout) });

@@ -1,4 +1,4 @@
-// Image extents → object extents (Striper::file_to_extents; rbd-layering.md §7.1). Image
+// Image extents → object extents (Striper::file_to_extents; docs/rbd-format.md §7.1). Image
 // bytes are dealt out in stripe units round-robin across `stripe_count` objects of an
 // object set; with the default layout (unit = object size, count 1) object n simply holds
 // bytes [n·os, (n+1)·os).

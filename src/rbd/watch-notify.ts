@@ -1,4 +1,4 @@
-// librbd's image-watcher payloads on rbd_header.<id> (rbd-layering.md §7.7; ceph/ceph
+// librbd's image-watcher payloads on rbd_header.<id> (docs/rbd-format.md §7.7; ceph/ceph
 // src/librbd/WatchNotifyTypes.{h,cc}): NotifyMessage = ENC(7,1) { u32 op, op payload };
 // ResponseMessage (a notify ack) = ENC(1,1) { s32 result }. ClientId = u64 gid + u64 watch
 // handle, no envelope. An empty notify body is the legacy "header changed".

@@ -31,13 +31,15 @@ let c: TestCluster;
 
 /**
  * rbd-ts from the sources (tsx), or `cli` (the built launcher) when given, which must then
- * run from its code cache unless `codeCache` says otherwise; stdout as bytes too.
+ * run from its code cache unless `codeCache` says otherwise; stdout as bytes too. `-c conf`
+ * goes before `args`, or after them with `confAt` 'last'.
  */
-function runTs(args: string[], cli?: string, codeCache = 'require'): Promise<CommandResult & { bytes: Buffer }> {
+function runTs(args: string[], cli?: string, codeCache = 'require', confAt: 'first' | 'last' = 'first'): Promise<CommandResult & { bytes: Buffer }> {
   return new Promise((resolve) => {
     const argv = cli ? [cli] : ['--import=tsx', join(ROOT, 'src/cli/main.ts')];
     const env = cli ? { ...process.env, NODE_OPTIONS: '', RBD_TS_CODE_CACHE: codeCache } : process.env;
-    const child = spawn(process.execPath, [...argv, '-c', c.conf, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const line = confAt === 'first' ? ['-c', c.conf, ...args] : [...args, '-c', c.conf];
+    const child = spawn(process.execPath, [...argv, ...line], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -407,6 +409,64 @@ test.serial('ls -l shows header locks as rbd does (excl, shr)', async (t) => {
   for (const img of [a, b]) {
     for (const l of (await rbdJson(t, ['lock', 'ls', img])) as Array<{ id: string; locker: string }>) await ok(t, ['lock', 'rm', img, l.id, l.locker]);
     await ok(t, ['rm', img]);
+  }
+});
+
+// ---- glance: the same command line as every verb ------------------------------------------------
+
+test.serial('glance add with -c before the verb and after it, the image id as --image-id: rbd sees the image (sources and bundle)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-glance-cli-'));
+  try {
+    execFileSync(process.execPath, ['--import=tsx', join(ROOT, 'scripts/bundle-cli.ts'), dir], { cwd: ROOT });
+    const bundled = join(dir, 'rbd-ts.cjs');
+    const data = randomBytes(3 * MiB + 4321);
+    const file = join(dir, 'disk.raw');
+    writeFileSync(file, data);
+    const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+    const runs: Array<[string, string | undefined, 'first' | 'last']> = [
+      [n('gl-src-first'), undefined, 'first'], // rbd-ts -c conf glance add ... (was "unknown command 'glance'")
+      [n('gl-src-last'), undefined, 'last'], // rbd-ts glance add ... -c conf
+      [n('gl-bundle-first'), bundled, 'first'],
+      [n('gl-bundle-last'), bundled, 'last'],
+    ];
+    for (const [id, cli, confAt] of runs) {
+      const what = `${cli ? 'bundle' : 'sources'}, -c ${confAt}`;
+      // --id is the cephx user here as everywhere: client.admin, the cluster's keyring
+      const r = await runTs(['glance', 'add', file, '--pool', P1, '--image-id', id, '--id', 'admin', '--format', 'json'], cli, 'require', confAt);
+      t.is(r.code, 0, `${what}: ${r.stderr}`);
+      const out = JSON.parse(r.stdout) as { id: string; location: string; size: number; checksum: string };
+      t.is(out.id, id, what);
+      t.is(out.size, data.length, what);
+      t.is(out.checksum, md5(data), what);
+      t.regex(out.location, new RegExp(`^rbd://[0-9a-f-]{36}/${P1}/${id}/snap$`), what);
+      // what rbd sees: the image named by --image-id, its protected snapshot, the file's bytes
+      const info = await rbdJson(t, ['info', `${P1}/${id}`]);
+      t.is(info.name, id, what);
+      t.is(info.size, data.length, what);
+      t.deepEqual((await rbdJson(t, ['snap', 'ls', `${P1}/${id}`])).map((s: { name: string }) => s.name), ['snap'], what);
+      t.is((await rbdJson(t, ['info', `${P1}/${id}@snap`])).protected, 'true', what);
+      const back = join(dir, `${id}.out`);
+      await ok(t, ['export', '--no-progress', `${P1}/${id}@snap`, back]);
+      t.is(md5(readFileSync(back)), md5(data), what);
+      // rbd-ts reads it as rbd does
+      t.is((await runTs(['info', `${P1}/${id}`, '--format', 'json'], cli, 'require', confAt)).stdout, await ok(t, ['info', `${P1}/${id}`, '--format', 'json']), what);
+      // and glance rm takes the location, -c on the same side
+      const rm = await runTs(['glance', 'rm', out.location], cli, 'require', confAt);
+      t.is(rm.code, 0, `${what}: ${rm.stderr}`);
+      t.not((await rbd(c, ['info', `${P1}/${id}`])).code, 0, `${what}: removed`);
+    }
+    // --id no longer names the image: an unknown cephx user fails to connect and creates nothing
+    const stray = n('gl-not-an-image');
+    const bad = await runTs(['glance', 'add', file, '--pool', P1, '--id', stray]);
+    t.not(bad.code, 0, bad.stdout);
+    t.regex(bad.stderr.trim(), /^rbd-ts: /);
+    t.deepEqual((await rbdJson(t, ['ls', P1])).filter((x: string) => x.startsWith(`cli${TAG}-gl`)), []);
+    // help as every verb's, with the options before the verb
+    const help = await runTs(['glance', '--help']);
+    t.is(help.code, 0, help.stderr);
+    t.regex(help.stdout, /rbd-ts glance add FILE .*--image-id/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -12,6 +12,7 @@ import { call } from '../../src/rbd/cls/exec.js';
 import * as L from '../../src/rbd/cls/lock.js';
 import { decodeNotifyMessage, NotifyOp } from '../../src/rbd/watch-notify.js';
 import { ExclusiveLock } from '../../src/rbd/exclusive-lock.js';
+import { ImageWatcher } from '../../src/rbd/image-watcher.js';
 import { librbd, librbdProcess } from '../helpers/librbd.js';
 import { ceph, rados, rbd, sharedCluster } from '../helpers/cluster.js';
 
@@ -406,9 +407,9 @@ test('acquireHeld: a release requested while a held op runs waits for its end (t
     await RBD.create(io, img, 16 * MiB);
     const h = await Image.open(io, img);
     let released = 0;
+    const watcher = new ImageWatcher(io, h.headerOid, img);
     const lock = new ExclusiveLock({
-      io,
-      headerOid: h.headerOid,
+      watcher,
       name: img,
       flush: async () => undefined,
       idle: () => true,
@@ -427,6 +428,7 @@ test('acquireHeld: a release requested while a held op runs waits for its end (t
     t.is(released, 1);
     t.is(lock.state, 'unlocked');
     await lock.shutdown();
+    await watcher.unregister();
     await h.close();
     t.deepEqual(await lockLs(c.conf, img), []);
   } finally {

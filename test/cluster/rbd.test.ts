@@ -1176,7 +1176,8 @@ test('unprotect with clone-v2 children: rbd-ts refuses (EBUSY); librbd allows it
 });
 
 test('snapshot remove with clone-v2 children: the snapshot moves to the trash namespace (0), and goes when the last child does', async (t) => {
-  // rbd-layering.md §6.7 step 4, §6.11 step 3
+  // src/librbd/operation/SnapshotRemoveRequest.cc, src/librbd/image/DetachChildRequest.cc
+  // (docs/rbd-format.md §6.7, §6.11)
   const p = n('v2trash');
   const pimg = await parentWithSnap(p, 4 * MiB, false);
   await RBD.clone(io, p, 's', io, n('v2trash-c'), { cloneFormat: 2 });

@@ -10,7 +10,7 @@ const secret = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
 const key: CephxKey = { type: 1, secret };
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-test('encode_encrypt vector (wire-protocol §6.2)', (t) => {
+test('encode_encrypt vector (docs/protocol.md §6.2)', (t) => {
   const out = encodeEncrypt(key, KeyUsage.TICKET_SESSION_KEY, (e) => e.u64(0x0102030405060708n).u64(0x1112131415161718n));
   t.is(out.toString('hex'), '20000000' + '7c19a641a749b86101b6faf3208ebe40' + '5b06e45ec29a0e047f59dd05f6e00385');
   // aes ignores the key usage
@@ -28,7 +28,7 @@ test('decode_decrypt inverts encode_encrypt; a wrong key is EACCES', (t) => {
   t.is(encryptRaw(key, KeyUsage.AUTHORIZE, (e) => e.u8(1)).length, 16);
 });
 
-test('CephXAuthenticate key from the challenges (wire-protocol §6.3 worked example)', (t) => {
+test('CephXAuthenticate key from the challenges (cephx_calc_client_server_challenge; docs/protocol.md §6.3)', (t) => {
   t.is(CephxClient.challengeKey(key, 0x0102030405060708n, 0x1112131415161718n), 0xe965f05925085d65n);
 });
 

@@ -100,7 +100,7 @@ test('utime and uuid', (t) => {
   t.is(decodeUuid(d), '98ec2e1b-2abc-4b70-8526-2a9983a7c4d8');
 });
 
-test('entity_addr_t: the msgr2 form librados sends in HELLO (wire-protocol §2.7)', (t) => {
+test('entity_addr_t: the msgr2 form librados sends in HELLO (src/msg/msg_types.h; docs/protocol.md §0.2)', (t) => {
   const wire = hex('01 01 01 1c000000 02000000 00000000 10000000 0200 0ce4 7f000001 0000000000000000');
   const a = decodeEntityAddr(new Decoder(wire));
   t.deepEqual(a, { type: AddrType.MSGR2, nonce: 0, family: 4, ip: '127.0.0.1', port: 3300 });

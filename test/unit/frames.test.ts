@@ -18,7 +18,7 @@ test('banner bytes equal what librados and Pacific send', (t) => {
   t.throws(() => decodeBannerPrefix(Buffer.from('ceph v027\0')), { instanceOf: DecodeError, message: /msgr1/ });
 });
 
-test('HELLO frame to a mon equals librados bytes (wire-protocol §2.7)', (t) => {
+test('HELLO frame to a mon equals librados bytes (docs/protocol.md §2.6)', (t) => {
   const codec = new FrameCodec();
   const payload = F.encodeHello({ entityType: 8, peerAddr: makeAddr(AddrType.MSGR2, '127.0.0.1', 3300) });
   const wire = Buffer.concat(codec.encode(Tag.HELLO, [payload]));
@@ -32,7 +32,7 @@ test('HELLO frame to a mon equals librados bytes (wire-protocol §2.7)', (t) => 
   );
 });
 
-test('KEEPALIVE2 and ACK frames equal the sheet bytes', (t) => {
+test('KEEPALIVE2 and ACK frames equal the reference bytes (docs/protocol.md §2.2)', (t) => {
   const codec = new FrameCodec();
   const ka = Buffer.concat(codec.encode(Tag.KEEPALIVE2, [F.encodeKeepalive({ sec: 0x5f5e1000, nsec: 0x11223344 })]));
   t.is(ka.toString('hex'), '12010800000008000000000000000000000000000000000000000000' + 'd8d5f599' + '00105e5f44332211' + '7ce22eec');

@@ -90,7 +90,7 @@ test('MOSDMap and MConfig arrive with their header versions', (t) => {
   t.truthy(cfg);
 });
 
-test('MMonSubscribe encodes the bytes librados sends (wire-protocol §9.1)', (t) => {
+test('MMonSubscribe encodes the bytes librados sends (docs/protocol.md §9.1)', (t) => {
   const m = encodeMonSubscribe(new Map([['osdmap', { start: 0, flags: 1 }]]), 'vm');
   t.is(m.front.toString('hex'), '01000000' + '06000000' + Buffer.from('osdmap').toString('hex') + '0000000000000000' + '01' + '02000000' + Buffer.from('vm').toString('hex'));
   t.is(m.version, 3);

@@ -308,7 +308,8 @@ test('a map with CRC checking off decodes the same; a wrong CRC is a DecodeError
   const a = OSDMap.decode(buf);
   const b = OSDMap.decode(buf, { verifyCrc: false });
   t.deepEqual(canon(a), canon(b));
-  // the CRC rule of §3.4: CRC-32C from the first byte to the crc field, seed -1, no inversion
+  // the CRC rule of OSDMap::encode (docs/osdmap-crush.md §3.4): CRC-32C from the first byte to
+  // the crc field, seed -1, no inversion
   t.is(crc32c(0xffffffff, buf, 0, buf.length - 4), buf.readUInt32LE(buf.length - 4));
   const bad = Buffer.from(buf);
   bad[bad.length - 1]! ^= 1;

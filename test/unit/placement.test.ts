@@ -48,7 +48,7 @@ const bytes = (s: string) => Buffer.from(s, 'utf8');
 
 // ---- hashes ------------------------------------------------------------------------
 
-test('ceph_str_hash_rjenkins: vectors from `ceph osd map` (fact sheets §7.2, wire §8.7)', (t) => {
+test('ceph_str_hash_rjenkins: vectors from `ceph osd map` (src/common/ceph_hash.cc; docs/osdmap-crush.md §7.2)', (t) => {
   const v: Array<[string, number]> = [
     ['foo', 0x7fc1f406],
     ['bar', 0xefe6384b],
@@ -77,7 +77,7 @@ test('ceph_str_hash_linux and crush_hash32_2 vectors', (t) => {
   t.is(crushHash32_2(6, 1), 0xd77484f9);
 });
 
-test('stable_mod and pg masks (§4, §9.3)', (t) => {
+test('stable_mod and pg masks (docs/osdmap-crush.md §4, §9 step 3)', (t) => {
   t.is(pgMask(12), 15);
   t.is(pgMask(96), 127);
   t.is(pgMask(384), 511);
@@ -287,9 +287,9 @@ test('missing pools and unknown object hashes are errors; out-of-range PGs map t
   t.is(withPool(map.getPool(p100)!.with({ objectHash: 1 })).objectLocator(p100, 'foo').rawHash, 0x0024db2a);
 });
 
-test('pg_upmap onto an out OSD is ignored together with the PG’s pg_upmap_items (§9.8)', (t) => {
+test('pg_upmap onto an out OSD is ignored together with the PG’s pg_upmap_items (OSDMap::_apply_upmap; docs/osdmap-crush.md §9 step 8)', (t) => {
   // A real mon cleans such entries out at once (OSDMap::check_pg_upmaps), so no captured
-  // map has one: this is the fact sheet's [V] behaviour (16.2.15 osdmaptool on a patched
+  // map has one: this is OSDMap::_apply_upmap's behaviour (16.2.15 osdmaptool on a patched
   // map), applied to a real map in memory.
   const map = maps.get('s3')!;
   const poolId = map.poolIdByName('p100')!;
@@ -327,7 +327,7 @@ test('pg_upmap onto an out OSD is ignored together with the PG’s pg_upmap_item
     // an item whose target is out is skipped; one whose target is already in the set too
     const skipped = variant({ pgUpmapItems: new Map([[key, [[up[0]!, out] as [number, number], [up[0]!, up[1]!] as [number, number]]]]) }).pgMapping(pg);
     t.deepEqual(skipped.up, base.up);
-    // primary_temp wins even when that OSD is not in the acting set (§9.11)
+    // primary_temp wins even when that OSD is not in the acting set (OSDMap::_get_temp_osds)
     const pt = variant({ primaryTemp: new Map([[key, spare]]) }).pgMapping(pg);
     t.deepEqual([pt.acting, pt.actingPrimary, pt.upPrimary], [base.acting, spare, base.upPrimary]);
     tested++;

@@ -7,9 +7,8 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { CephError, errnoNumber } from '../../src/encoding/errno.js';
-import type { Image } from '../../src/rbd/image.js';
 import { makeLayout, type Layout } from '../../src/rbd/layout.js';
-import { ImageReadStream, ImageWriteStream, isZero, stripePeriod } from '../../src/rbd/stream.js';
+import { ImageReadStream, ImageWriteStream, isZero, stripePeriod, type ImageStreamTarget } from '../../src/rbd/stream.js';
 import { Progress } from '../../src/cli/commands/transfer.js';
 import { dropFreeBuffers, pooledFreeBytes, takeReadBuffer } from '../../src/msgr2/read-buffers.js';
 
@@ -67,7 +66,7 @@ class MemImage {
   }
 }
 
-const asImage = (m: MemImage) => m as unknown as Image;
+const asImage = (m: MemImage): ImageStreamTarget => m;
 
 async function* pieces(data: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   for (let o = 0, i = 0; o < data.length; i++) {

@@ -8,6 +8,7 @@ import { Encoder } from '../../encoding/encoder.js';
 import type { IoCtx } from '../../rados/ioctx.js';
 import type { Rados } from '../../rados/rados.js';
 import { Image } from '../../rbd/image.js';
+import { rbdOptions, type RbdOptions } from '../../rbd/options.js';
 import type { CreateOptions } from '../../rbd/types.js';
 import { CliError, failed, type Format } from '../output.js';
 import { orderForObjectSize, parseBytes, parseFeatureNames, parseOrder, parseUnsigned, type ImageRef, type OptionLookup } from '../spec.js';
@@ -29,10 +30,28 @@ export interface CommandContext {
 }
 
 const ENOENT = 2;
+const EINVAL = 22;
+
+/**
+ * The client's librbd options (rbd_default_*); one rbdOptions refuses (an invalid
+ * rbd_default_clone_format or rbd_default_features) is the CLI's EINVAL error.
+ */
+export function librbdOptions(rados: Rados): RbdOptions {
+  try {
+    return rbdOptions(rados.config);
+  } catch (e) {
+    if (e instanceof RangeError) {
+      const option = (e as RangeError & { option?: string }).option;
+      throw new CliError(option === 'rbd_default_clone_format' ? `${e.message} (1, 2 or auto)` : e.message, EINVAL);
+    }
+    if (e instanceof CephError && e.op === 'parse features') throw new CliError(`invalid rbd_default_features: ${e.message}`, EINVAL);
+    throw e;
+  }
+}
 
 /** rbd_default_pool, else 'rbd'. */
 export function defaultPool(rados: Rados): string {
-  return rados.config.get('rbd_default_pool') || 'rbd';
+  return librbdOptions(rados).defaultPool;
 }
 
 /**
@@ -95,7 +114,7 @@ export function checkSingle(ctx: CommandContext, names: readonly string[]): void
  */
 export function imageOptions(ctx: CommandContext, rados: Rados, forClone: boolean): CreateOptions {
   const o: CreateOptions = {};
-  const conf = rados.config;
+  const d = librbdOptions(rados);
   const order = ctx.opt('order');
   const objectSize = ctx.opt('object-size');
   if (order !== undefined) {
@@ -105,29 +124,21 @@ export function imageOptions(ctx: CommandContext, rados: Rados, forClone: boolea
     const n = orderForObjectSize(parseBytes(objectSize, 'object-size'));
     if (n !== 0) o.order = n; // librbd takes order 0 as "the default"
   } else if (!forClone) {
-    const d = conf.getInteger('rbd_default_order');
-    if (d !== undefined && d !== 0) o.order = d;
+    o.order = d.defaultOrder; // rbd_default_order, 22 when 0 or unset (librbd's "the default")
   }
   const features = ctx.all('image-feature');
   if (features.length) o.features = parseFeatureNames(features);
-  else if (!forClone) {
-    const d = conf.get('rbd_default_features');
-    if (d !== undefined && d.trim() !== '') o.features = /^\d+$/.test(d.trim()) ? Number(d.trim()) : parseFeatureNames([d.replace(/\s+/g, '')]);
-  }
+  else if (!forClone && d.defaultFeatures !== undefined) o.features = d.defaultFeatures;
   const su = ctx.opt('stripe-unit');
   const sc = ctx.opt('stripe-count');
   if (su !== undefined || sc !== undefined) {
     o.stripeUnit = su !== undefined ? parseBytes(su, 'stripe-unit') : 0;
     o.stripeCount = sc !== undefined ? parseUnsigned(sc, 'stripe-count') : 0;
-  } else if (!forClone) {
-    const dsu = conf.getSize('rbd_default_stripe_unit') ?? 0;
-    const dsc = conf.getInteger('rbd_default_stripe_count') ?? 0;
-    if (dsu || dsc) {
-      o.stripeUnit = dsu;
-      o.stripeCount = dsc;
-    }
+  } else if (!forClone && (d.defaultStripeUnit || d.defaultStripeCount)) {
+    o.stripeUnit = d.defaultStripeUnit;
+    o.stripeCount = d.defaultStripeCount;
   }
-  const dataPool = ctx.opt('data-pool') ?? conf.get('rbd_default_data_pool');
+  const dataPool = ctx.opt('data-pool') ?? d.defaultDataPool;
   if (dataPool) o.dataPool = dataPool;
   return o;
 }

@@ -8,7 +8,7 @@ import type { Image } from '../../rbd/image.js';
 import type { ChildInfo, RbdInfoJson } from '../../rbd/types.js';
 import { CliError, failed, formatBytes, formatTable, printJson } from '../output.js';
 import { formatSpec, parseSize, resolveImageSpec, resolvePoolSpec } from '../spec.js';
-import { imageOptions, lockType, openImage, openImageAt, openPool, type CommandContext } from './common.js';
+import { imageOptions, librbdOptions, lockType, openImage, openImageAt, openPool, type CommandContext } from './common.js';
 
 const EINVAL = 22;
 
@@ -225,21 +225,13 @@ export async function renameCommand(ctx: CommandContext): Promise<void> {
 
 // ---- clone --------------------------------------------------------------------------------
 
-/** rbd_default_clone_format: 1, 2 or auto (the default). */
-function cloneFormat(value: string | undefined): 1 | 2 | 'auto' {
-  if (value === undefined || value === 'auto') return 'auto';
-  if (value === '1') return 1;
-  if (value === '2') return 2;
-  throw new CliError(`invalid rbd_default_clone_format '${value}' (1, 2 or auto)`, EINVAL);
-}
-
 export async function cloneCommand(ctx: CommandContext): Promise<void> {
   const cursor = { index: 0 };
   const src = resolveImageSpec(ctx.opt, ctx.positional, cursor, { snap: 'required', validation: 'none' });
   const dst = resolveImageSpec(ctx.opt, ctx.positional, cursor, { dest: true, snap: 'none', validation: 'full' });
   const rados = await ctx.rados();
   const opts = imageOptions(ctx, rados, true);
-  const format = cloneFormat(rados.config.get('rbd_default_clone_format'));
+  const format = librbdOptions(rados).defaultCloneFormat; // rbd_default_clone_format: 1, 2 or auto
   const pio = await openPool(ctx, src.pool, src.namespace);
   const cio = await openPool(ctx, dst.pool, dst.namespace);
   try {
@@ -257,17 +249,8 @@ export async function childrenCommand(ctx: CommandContext): Promise<void> {
   const img = await openImageAt(io, ref);
   let children: ChildInfo[];
   try {
-    if (ref.snap) children = await img.listChildren(ref.snap);
-    else {
-      // at the head: the children of every snapshot, those in the trash namespace too (as
-      // librbd's list_children does); listChildren() reads the snapshot the image is at
-      const seen = new Map<string, ChildInfo>();
-      for (const s of img.snaps) {
-        img.snapId = s.id;
-        for (const c of await img.listChildren()) seen.set(`${c.poolId}/${c.poolNamespace}/${c.imageId}`, c);
-      }
-      children = [...seen.values()].sort((a, b) => a.pool.localeCompare(b.pool) || a.poolNamespace.localeCompare(b.poolNamespace) || a.image.localeCompare(b.image));
-    }
+    // at the head: the children of every snapshot, those in the trash namespace too
+    children = await img.listChildren(ref.snap);
   } catch (e) {
     throw failed('listing children failed', e);
   }

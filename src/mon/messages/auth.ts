@@ -1,5 +1,5 @@
 // MAuth (17, v1) and MAuthReply (18, v1) (src/messages/MAuth.h, MAuthReply.h;
-// wire-protocol.md §6.6): cephx ticket renewal over an open mon session.
+// docs/protocol.md §6.6): cephx ticket renewal over an open mon session.
 
 import { Decoder } from '../../encoding/decoder.js';
 import { Encoder } from '../../encoding/encoder.js';

@@ -1,5 +1,5 @@
 // MMonCommand (50, v1) and MMonCommandAck (51, v1) (src/messages/MMonCommand.h,
-// MMonCommandAck.h; wire-protocol.md §9.3). The command is JSON; its input and
+// MMonCommandAck.h; docs/protocol.md §9.3). The command is JSON; its input and
 // output blobs travel in the data segment.
 
 import { Decoder } from '../../encoding/decoder.js';

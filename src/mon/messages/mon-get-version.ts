@@ -1,5 +1,5 @@
 // MMonGetVersion (19, v1) and MMonGetVersionReply (20, v2) (src/messages/MMonGetVersion.h,
-// MMonGetVersionReply.h; wire-protocol.md §9.2).
+// MMonGetVersionReply.h; docs/protocol.md §9.2).
 
 import { Decoder } from '../../encoding/decoder.js';
 import { Encoder } from '../../encoding/encoder.js';

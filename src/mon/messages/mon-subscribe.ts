@@ -1,4 +1,4 @@
-// MMonSubscribe (15, v3 compat 1) (src/messages/MMonSubscribe.h; wire-protocol.md §9.1):
+// MMonSubscribe (15, v3 compat 1) (src/messages/MMonSubscribe.h; docs/protocol.md §9.1):
 // map<string what, {u64 start, u8 flags}> + string hostname.
 
 import { Decoder } from '../../encoding/decoder.js';

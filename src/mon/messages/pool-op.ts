@@ -1,5 +1,6 @@
 // MPoolOp (49, v4 compat 2) and MPoolOpReply (48) (src/messages/MPoolOp.h,
-// MPoolOpReply.h; rbd-layering.md §6.5.1): pool operations through the mon, e.g.
+// MPoolOpReply.h, src/mon/OSDMonitor.cc prepare_pool_op; docs/protocol.md §9.5): pool
+// operations through the mon, e.g.
 // allocating and releasing self-managed snapshot ids.
 
 import { Decoder } from '../../encoding/decoder.js';

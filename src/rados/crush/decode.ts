@@ -1,4 +1,4 @@
-// CrushWrapper::decode as Pacific runs it (src/crush/CrushWrapper.cc; osdmap-crush.md §6):
+// CrushWrapper::decode as Pacific runs it (src/crush/CrushWrapper.cc; docs/osdmap-crush.md §6):
 // an unversioned blob. magic, max_buckets, max_rules, max_devices, the bucket slots, the
 // rule slots, three name maps, then groups that are each present only if bytes remain
 // (tunables, device classes, choose_args, and Squid's msr tunables); a missing group

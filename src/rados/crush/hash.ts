@@ -1,4 +1,4 @@
-// crush_hash32_rjenkins1_{2,3,4,5} (src/crush/hash.c; osdmap-crush.md §7.4): Robert
+// crush_hash32_rjenkins1_{2,3,4,5} (src/crush/hash.c; docs/osdmap-crush.md §7.4): Robert
 // Jenkins' 96-bit mix with CRUSH's seed. Arguments are 32-bit (negative ids are taken
 // as their two's-complement u32); results are u32.
 //

@@ -1,4 +1,4 @@
-// crush_ln (src/crush/mapper.c; osdmap-crush.md §8.7): a fixed-point 2^44·log2(u + 1) for
+// crush_ln (src/crush/mapper.c; docs/osdmap-crush.md §8.7): a fixed-point 2^44·log2(u + 1) for
 // u in [0, 0xffff], the heart of straw2's exponential draw. Bit-exact with Ceph.
 //
 // The two tables are data, not formulas: __LL_tbl deviates from its documented formula in

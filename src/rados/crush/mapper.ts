@@ -1,6 +1,6 @@
 // crush_do_rule (src/crush/mapper.c, the non-MSR path Squid calls crush_do_rule_no_retry;
-// osdmap-crush.md §8): rule steps, crush_choose_firstn, crush_choose_indep, is_out, the
-// five bucket choose functions and choose_args; plus Pacific's find_rule (§8.1). Squid's
+// docs/osdmap-crush.md §8): rule steps, crush_choose_firstn, crush_choose_indep, is_out, the
+// five bucket choose functions and choose_args; plus Pacific's CrushWrapper::find_rule. Squid's
 // MSR rules go to crush_msr_do_rule (msr.ts), which uses the bucket functions here.
 //
 // Arithmetic follows C's types: r and ids are s32 (`| 0`), hashes and weights u32, tries
@@ -16,7 +16,7 @@
 // tree bucket without nodes), the mapper treats the item as invalid instead; for
 // well-formed maps the result is Ceph's.
 
-import { CephError, errnoNumber } from '../../encoding/errno.js';
+import { cephError } from '../../encoding/errno.js';
 import { crushHash32_2s, crushHash32_3s, crushHash32_4s } from './hash.js';
 import { straw2Ln } from './ln.js';
 import { crushMsrDoRule, type MsrEnv } from './msr.js';
@@ -488,7 +488,7 @@ export function crushDoRuleInto(
   const rm = resultMax | 0;
   if (rm <= 0) return 0;
   if (rm > CRUSH_MAX_RESULT) {
-    throw new CephError(errnoNumber('EINVAL'), `result_max ${resultMax} exceeds ${CRUSH_MAX_RESULT}`, { op: 'crush_do_rule' });
+    throw cephError('EINVAL', `result_max ${resultMax} exceeds ${CRUSH_MAX_RESULT}`, { op: 'crush_do_rule' });
   }
   if (S.length < 3 * rm) S = new Int32Array(3 * rm);
 
@@ -645,7 +645,8 @@ export function crushDoRule(
 }
 
 /**
- * find_rule(ruleset, type, size) as Pacific's OSDMap calls it (§8.1): the first rule whose
+ * find_rule(ruleset, type, size) as Pacific's OSDMap::_pg_to_raw_osds calls it (CrushWrapper.h,
+ * crush_find_rule in src/crush/mapper.c): the first rule whose
  * mask has this ruleset and type and min_size ≤ size ≤ max_size; -1 if none.
  *
  * An MSR rule (Squid+) is returned by id: only Quincy+ maps have them, and there

@@ -1,6 +1,6 @@
 // The CRUSH map as a Pacific (16.2.x) client holds it: src/crush/crush.h (struct
 // crush_map, crush_bucket*, crush_rule, crush_choose_arg) and src/crush/CrushWrapper.h
-// (name maps, device classes, choose_args); osdmap-crush.md §6. Plus what Squid/Tentacle
+// (name maps, device classes, choose_args); docs/osdmap-crush.md §6. Plus what Squid/Tentacle
 // maps add: MSR rule types and ops, and the msr_descents / msr_collision_tries tunables.
 //
 // Field names are the C names in camelCase (item_weights → itemWeights). Per-item data is
@@ -117,7 +117,7 @@ export interface CrushRuleStep {
 
 /**
  * crush_rule_mask as Pacific still encodes and uses it (PR #42041 removed it in Quincy):
- * four u8, matched by find_rule (osdmap-crush.md §8.1).
+ * four u8, matched by CrushWrapper::find_rule (crush_find_rule, src/crush/mapper.c).
  */
 export interface CrushRuleMask {
   readonly ruleset: number;

@@ -1,4 +1,4 @@
-// MOSDBackoff (61) (src/messages/MOSDBackoff.h; wire-protocol.md §8.9): an OSD asks the
+// MOSDBackoff (61) (src/messages/MOSDBackoff.h; docs/protocol.md §8.7): an OSD asks the
 // client to hold ops on a PG (or a range of it) until it sends UNBLOCK; the client
 // acknowledges a BLOCK with ACK_BLOCK.
 

@@ -1,4 +1,4 @@
-// MOSDOpReply (43, v8) (src/messages/MOSDOpReply.h; wire-protocol.md §8.6). The data
+// MOSDOpReply (43, v8) (src/messages/MOSDOpReply.h; docs/protocol.md §8.5). The data
 // segment holds each sub-op's outdata in order; payload_len in each op says how much.
 
 import { Decoder } from '../../encoding/decoder.js';

@@ -1,4 +1,4 @@
-// MOSDOp (42, v8 compat 3) (src/messages/MOSDOp.h encode_payload; wire-protocol.md §8.1).
+// MOSDOp (42, v8 compat 3) (src/messages/MOSDOp.h encode_payload; docs/protocol.md §8.1).
 // Front: target PG, hash, epoch, flags, reqid, trace, mtime, locator, oid, the sub-ops,
 // snap id and snap context, retry attempt, features. Data: each sub-op's indata in order.
 //

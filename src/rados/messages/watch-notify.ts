@@ -1,4 +1,4 @@
-// MWatchNotify (44, v3) (src/messages/MWatchNotify.h; wire-protocol.md §8.8): an OSD tells
+// MWatchNotify (44, v3) (src/messages/MWatchNotify.h; docs/protocol.md §8.6): an OSD tells
 // a watcher about a notify, or a notifier that its notify completed (acks and timeouts
 // in the data segment), or a watcher that its watch was disconnected.
 

@@ -1,4 +1,5 @@
-// Hash functions used to place objects (osdmap-crush.md §7; wire-protocol.md §8.7):
+// Hash functions used to place objects (src/common/ceph_hash.cc, src/crush/hash.c;
+// docs/osdmap-crush.md §7):
 //  - ceph_str_hash_rjenkins (object_hash 2, every Pacific pool) and ceph_str_hash_linux
 //    (object_hash 1): object name → 32-bit raw placement seed;
 //  - crush_hash32_2 (rjenkins1 with CRUSH's seed; re-exported from ../crush/hash.ts):
@@ -13,7 +14,7 @@ export const StrHash = {
   RJENKINS: 2,
 } as const;
 
-// Bob Jenkins' 96-bit mix on three slots of `s` (osdmap-crush.md §7.1). Each step uses the
+// Bob Jenkins' 96-bit mix on three slots of `s` (src/common/ceph_hash.cc). Each step uses the
 // values as they are at that moment.
 function mix(s: Uint32Array, a: number, b: number, c: number): void {
   s[a] = (s[a]! - s[b]! - s[c]!) ^ (s[c]! >>> 13);
@@ -92,5 +93,5 @@ export function strHash(type: number, k: Uint8Array): number {
   return 0xffffffff;
 }
 
-/** crush_hash32_2(CRUSH_HASH_RJENKINS1, a, b): the CRUSH module's (osdmap-crush.md §7.4) */
+/** crush_hash32_2(CRUSH_HASH_RJENKINS1, a, b): the CRUSH module's (src/crush/hash.c) */
 export { crushHash32_2 } from '../crush/hash.js';

@@ -1,5 +1,5 @@
 // OSDMapTracker: keeps the current OSDMap of a MonClient's cluster (Objecter::handle_osd_map,
-// osdmap-crush.md §5.3).
+// src/osdc/Objecter.cc; docs/osdmap-crush.md §5.3).
 //
 // - start(): asks for the latest full map (sub "osdmap" from 0, one-time); once a map is
 //   held, keeps a continuous subscription from epoch + 1 (renewed with the current epoch
@@ -20,7 +20,8 @@
 //   for another fsid is reported the same way and otherwise ignored.
 
 import { EventEmitter } from 'node:events';
-import { AbortError, CephError, TimeoutError, errnoNumber } from '../../encoding/errno.js';
+import { cephError } from '../../encoding/errno.js';
+import { waitFor, type WaitOptions } from '../../common/wait.js';
 import type { Message } from '../../msgr2/message.js';
 import type { MonClient } from '../../mon/mon-client.js';
 import { SUBSCRIBE_ONETIME } from '../../mon/messages/mon-subscribe.js';
@@ -43,10 +44,7 @@ export interface OSDMapTrackerOptions {
   recoverIntervalMs?: number;
 }
 
-export interface WaitOpts {
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type WaitOpts = WaitOptions;
 
 const DEFAULT_WAIT_MS = 30_000;
 const RECOVER_INTERVAL_MS = 1000;
@@ -55,7 +53,6 @@ interface Waiter {
   epoch: number;
   resolve: (m: OSDMap) => void;
   reject: (e: Error) => void;
-  cleanup: () => void;
 }
 
 /** The part of MonClient the tracker uses (a MonClient, or a test double). */
@@ -108,12 +105,8 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
     this.monc.off('osdmap', this.onMessage);
     this.monc.off('session', this.onSession);
     this.monc.unsubscribe('osdmap');
-    const err = new CephError(errnoNumber('ESHUTDOWN'), 'osdmap tracker stopped', { op: 'wait_for_osdmap' });
-    for (const w of [...this.waiters]) {
-      w.cleanup();
-      w.reject(err);
-    }
-    this.waiters.clear();
+    const err = cephError('ESHUTDOWN', 'osdmap tracker stopped', { op: 'wait_for_osdmap' });
+    for (const w of [...this.waiters]) w.reject(err);
   }
 
   /** Ask the mon for anything newer than the current map (Objecter::maybe_request_map). */
@@ -132,32 +125,17 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
   waitForEpoch(epoch: number, opts: WaitOpts = {}): Promise<OSDMap> {
     const op = 'wait_for_osdmap';
     if (this.map && this.map.epoch >= epoch) return Promise.resolve(this.map);
-    if (this.stopped) return Promise.reject(new CephError(errnoNumber('ESHUTDOWN'), 'osdmap tracker stopped', { op }));
-    if (opts.signal?.aborted) return Promise.reject(new AbortError(op, opts.signal.reason));
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
-    return new Promise<OSDMap>((resolve, reject) => {
-      const onAbort = () => {
-        this.waiters.delete(w);
-        w.cleanup();
-        reject(new AbortError(op, opts.signal?.reason));
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(w);
-        w.cleanup();
-        reject(new TimeoutError(op, timeoutMs, `osdmap e${epoch} (have e${this.epoch})`));
-      }, timeoutMs);
-      const w: Waiter = {
-        epoch,
-        resolve,
-        reject,
-        cleanup: () => {
-          clearTimeout(timer);
-          opts.signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(w);
-    });
+    if (this.stopped) return Promise.reject(cephError('ESHUTDOWN', 'osdmap tracker stopped', { op }));
+    return waitFor<OSDMap>(
+      op,
+      { timeoutMs: opts.timeoutMs ?? DEFAULT_WAIT_MS, signal: opts.signal },
+      (resolve, reject) => {
+        const w: Waiter = { epoch, resolve, reject };
+        this.waiters.add(w);
+        return () => this.waiters.delete(w);
+      },
+      () => `osdmap e${epoch} (have e${this.epoch})`,
+    );
   }
 
   /** Ask the mons for the latest epoch (MMonGetVersion) and wait until we have it. */
@@ -242,7 +220,7 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
     }
     const fsid = this.monc.fsid ?? this.map?.fsid;
     if (fsid && msg.fsid !== fsid) {
-      this.fail(new CephError(errnoNumber('EINVAL'), `MOSDMap for fsid ${msg.fsid}, cluster is ${fsid}`, { op: 'handle_osd_map' }), 'foreign map');
+      this.fail(cephError('EINVAL', `MOSDMap for fsid ${msg.fsid}, cluster is ${fsid}`, { op: 'handle_osd_map' }), 'foreign map');
       return;
     }
     if (msg.newest > this.newestSeen) this.newestSeen = msg.newest;
@@ -288,7 +266,7 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
         // The mon remembers per session the newest epoch it sent (MonSession::osd_epoch)
         // and would not send e again if asked from e: start over from the latest full map.
         if (!inc && !full) {
-          this.fail(new CephError(errnoNumber('EAGAIN'), `MOSDMap skips from e${cur.epoch} to e${mosdmapRange(msg).first}`, { op: 'handle_osd_map' }), 'gap');
+          this.fail(cephError('EAGAIN', `MOSDMap skips from e${cur.epoch} to e${mosdmapRange(msg).first}`, { op: 'handle_osd_map' }), 'gap');
         }
         this.requestFull();
         return;
@@ -305,7 +283,7 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
   private decodeFull(buf: Buffer, epoch: number, verifyCrc: boolean): OSDMap | undefined {
     try {
       const m = OSDMap.decode(buf, { verifyCrc });
-      if (m.epoch !== epoch) throw new CephError(errnoNumber('EINVAL'), `full map sent as epoch ${epoch} says epoch ${m.epoch}`, { op: 'handle_osd_map' });
+      if (m.epoch !== epoch) throw cephError('EINVAL', `full map sent as epoch ${epoch} says epoch ${m.epoch}`, { op: 'handle_osd_map' });
       return m;
     } catch (err) {
       this.fail(err, `full map e${epoch}`);
@@ -316,11 +294,7 @@ export class OSDMapTracker extends EventEmitter<OSDMapTrackerEvents> {
   private adopt(map: OSDMap): void {
     this.map = map;
     for (const w of [...this.waiters]) {
-      if (map.epoch >= w.epoch) {
-        this.waiters.delete(w);
-        w.cleanup();
-        w.resolve(map);
-      }
+      if (map.epoch >= w.epoch) w.resolve(map);
     }
     try {
       this.emit('map', map);

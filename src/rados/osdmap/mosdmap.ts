@@ -1,4 +1,4 @@
-// MOSDMap (type 41; src/messages/MOSDMap.h; osdmap-crush.md §3.1): the maps a mon (or OSD)
+// MOSDMap (type 41; src/messages/MOSDMap.h; docs/osdmap-crush.md §3.1): the maps a mon (or OSD)
 // sends. Front: fsid, map<u32 epoch, bufferlist Incremental>, map<u32 epoch, bufferlist full
 // map>, then (header v >= 2) oldest_map and newest_map, (v >= 4) gap_removed_snaps (obsolete,
 // empty since Octopus; read and dropped).

@@ -1,4 +1,4 @@
-// The OSDMap (src/osd/OSDMap.{h,cc}; osdmap-crush.md §3, §5): full-map decode, incremental
+// The OSDMap (src/osd/OSDMap.{h,cc}; docs/osdmap-crush.md §3, §5): full-map decode, incremental
 // decode and application, and placement (object → PG → OSDs) through ./placement.ts.
 //
 // Full map = wrapper envelope (v8) { client-usable section (v9 from Pacific),
@@ -13,7 +13,7 @@
 // current map.
 
 import { Decoder, decodeWith } from '../../encoding/decoder.js';
-import { CephError, DecodeError, errnoNumber } from '../../encoding/errno.js';
+import { DecodeError, cephError } from '../../encoding/errno.js';
 import { crc32c } from '../../encoding/crc32c.js';
 import { AddrType, addrToString, decodeEntityAddr, decodeEntityAddrvec, decodeUTime, decodeUuid, type EntityAddr, type UTime } from '../../encoding/types.js';
 import { decodeCrushMap } from '../crush/decode.js';
@@ -105,7 +105,7 @@ export function releaseFromName(s: string): number {
 }
 
 export interface DecodeOptions {
-  /** check the map's CRC-32C (§3.4); default true */
+  /** check the map's CRC-32C (OSDMap::decode; docs/osdmap-crush.md §3.4); default true */
   verifyCrc?: boolean;
 }
 
@@ -410,10 +410,10 @@ export class OSDMap implements PlacementMap {
   applyIncremental(inc: Uint8Array | OSDMapIncremental, opts: DecodeOptions = {}): OSDMap {
     const i = inc instanceof Uint8Array ? decodeIncremental(inc, opts) : inc;
     if (i.epoch !== 1 && i.fsid !== this.fsid) {
-      throw new CephError(errnoNumber('EINVAL'), `incremental for fsid ${i.fsid}, map has ${this.fsid}`, { op: 'apply_incremental' });
+      throw cephError('EINVAL', `incremental for fsid ${i.fsid}, map has ${this.fsid}`, { op: 'apply_incremental' });
     }
     if (i.epoch !== this.epoch + 1) {
-      throw new CephError(errnoNumber('EINVAL'), `incremental epoch ${i.epoch} does not follow map epoch ${this.epoch}`, { op: 'apply_incremental' });
+      throw cephError('EINVAL', `incremental epoch ${i.epoch} does not follow map epoch ${this.epoch}`, { op: 'apply_incremental' });
     }
     if (i.fullmap.length > 0) {
       const full = OSDMap.decode(i.fullmap, opts);
@@ -449,7 +449,7 @@ export class OSDMap implements PlacementMap {
 
   private checkOsd(o: number, what: string): void {
     if (!Number.isInteger(o) || o < 0 || o >= this.maxOsd) {
-      throw new CephError(errnoNumber('EINVAL'), `incremental ${what} names osd.${o}, max_osd is ${this.maxOsd}`, { op: 'apply_incremental' });
+      throw cephError('EINVAL', `incremental ${what} names osd.${o}, max_osd is ${this.maxOsd}`, { op: 'apply_incremental' });
     }
   }
 

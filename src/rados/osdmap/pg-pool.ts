@@ -1,4 +1,4 @@
-// pg_pool_t (src/osd/osd_types.{h,cc}; osdmap-crush.md §4): a pool as the OSDMap carries it.
+// pg_pool_t (src/osd/osd_types.{h,cc}; docs/osdmap-crush.md §4): a pool as the OSDMap carries it.
 //
 // Decoded from struct_v 5 (the first with compat + length) up to 32 (Tentacle); every field
 // the given struct_v has is read, and whatever a newer encoder appended is skipped through
@@ -122,7 +122,7 @@ export interface PgPoolFields {
   structV: number;
   type: number;
   size: number;
-  /** crush ruleset (Pacific matches it with find_rule, osdmap-crush.md §8.1) */
+  /** crush ruleset (Pacific's OSDMap::_pg_to_raw_osds matches it with CrushWrapper::find_rule) */
   crushRule: number;
   objectHash: number;
   pgNum: number;

@@ -1,8 +1,8 @@
-// Object → PG → OSDs (osdmap-crush.md §9; src/osd/OSDMap.cc map_to_pg, _pg_to_raw_osds,
+// Object → PG → OSDs (docs/osdmap-crush.md §9; src/osd/OSDMap.cc map_to_pg, _pg_to_raw_osds,
 // _apply_upmap, _raw_to_up_osds, _apply_primary_affinity, _get_temp_osds,
 // _pg_to_up_acting_osds). Pure functions over the map's data; OSDMap exposes them as methods.
 
-import { CephError, errnoNumber } from '../../encoding/errno.js';
+import { cephError } from '../../encoding/errno.js';
 import type { CrushMap } from '../crush/types.js';
 import { chooseArgsFor, crushDoRule, findRule } from '../crush/mapper.js';
 import { crushHash32_2, StrHash } from './hash.js';
@@ -54,7 +54,7 @@ export function formatPgId(pg: PgId): string {
 
 export function parsePgId(s: string): PgId {
   const m = /^(-?\d+)\.([0-9a-fA-F]{1,8})$/.exec(s);
-  if (!m) throw new CephError(errnoNumber('EINVAL'), `bad pgid '${s}'`, { op: 'parse_pgid' });
+  if (!m) throw cephError('EINVAL', `bad pgid '${s}'`, { op: 'parse_pgid' });
   return { pool: Number(m[1]), seed: parseInt(m[2]!, 16) };
 }
 
@@ -109,20 +109,16 @@ export interface RawOsds {
 
 const bytesOf = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
 
-function noPool(pool: number): CephError {
-  return new CephError(errnoNumber('ENOENT'), `pool ${pool} does not exist`, { op: 'object_locator_to_pg', pool });
-}
-
 /** object_locator_to_pg: object name (+ namespace / key / explicit hash) → PG. */
 export function objectLocator(map: PlacementMap, poolId: number, oid: string | Uint8Array, opts: LocatorOptions = {}): ObjectPg {
   const pool = map.pools.get(poolId);
-  if (!pool) throw noPool(poolId);
+  if (!pool) throw cephError('ENOENT', `pool ${poolId} does not exist`, { op: 'object_locator_to_pg', pool: poolId });
   let raw: number;
   if (opts.hash !== undefined && opts.hash >= 0) {
     raw = opts.hash >>> 0;
   } else {
     if (pool.objectHash !== StrHash.RJENKINS && pool.objectHash !== StrHash.LINUX) {
-      throw new CephError(errnoNumber('EOPNOTSUPP'), `pool ${poolId} uses unknown object hash ${pool.objectHash}`, { op: 'object_locator_to_pg', pool: poolId });
+      throw cephError('EOPNOTSUPP', `pool ${poolId} uses unknown object hash ${pool.objectHash}`, { op: 'object_locator_to_pg', pool: poolId });
     }
     const key = opts.key !== undefined && bytesOf(opts.key).length > 0 ? bytesOf(opts.key) : bytesOf(oid);
     const ns = opts.nspace !== undefined ? bytesOf(opts.nspace) : undefined;
@@ -152,7 +148,8 @@ export function pgToRawOsds(map: PlacementMap, pool: PgPool, poolId: number, ps:
   let raw: number[] = [];
   const ruleno = findRule(map.crush, pool.crushRule, pool.type, pool.size);
   if (ruleno >= 0) {
-    // the pool's own weight set, else the default (-1) one (§8.8)
+    // the pool's own weight set, else the default (-1) one
+    // (CrushWrapper::choose_args_get_with_fallback)
     raw = crushDoRule(map.crush, ruleno, pps, pool.size, map.osdWeight, chooseArgsFor(map.crush, poolId));
   }
   if (pool.canShiftOsds()) {

@@ -1,5 +1,5 @@
-// Inputs and outputs of the cls `lock` methods the exclusive lock needs (rbd-layering.md §3.9,
-// §5; ceph/ceph src/cls/lock/cls_lock_ops.h, cls_lock_types.h). Every op struct is ENC(1,1).
+// Inputs and outputs of the cls `lock` methods the exclusive lock needs (src/cls/lock/cls_lock.cc,
+// cls_lock_ops.h, cls_lock_types.h; docs/rbd-format.md §3.9, §5). Every op struct is ENC(1,1).
 
 import { Decoder } from '../../encoding/decoder.js';
 import { Encoder } from '../../encoding/encoder.js';

@@ -1,4 +1,4 @@
-// Inputs and outputs of the cls `rbd` methods a format-2 client needs (rbd-layering.md §3-4).
+// Inputs and outputs of the cls `rbd` methods a format-2 client needs (src/cls/rbd/cls_rbd.cc; docs/rbd-format.md §3-4).
 // Each function returns a ClsCall: the class, the method, the encoded input, and the
 // decoder of its output. Calls run alone (`call`) or several in one compound op (`batch`).
 
