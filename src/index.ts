@@ -41,6 +41,7 @@ export {
   featureNames,
   parseFeatures,
   rbdOptions,
+  RBD_DEFAULT_FEATURES,
   type RbdOptions,
   type ImportSource,
   type ImportOptions,

@@ -78,10 +78,6 @@ export function entityTypeName(t: number): string {
   return ENTITY_TYPE_NAMES[t] ?? `type${t}`;
 }
 
-export function entityTypeFromName(name: string): number | undefined {
-  for (const [k, v] of Object.entries(ENTITY_TYPE_NAMES)) if (v === name) return Number(k);
-  return undefined;
-}
 
 /** entity_name_t: u8 type + s64 num (e.g. client.4123), used in reqids and notifies. */
 export interface EntityNameT {
@@ -142,9 +138,6 @@ export interface EntityAddr {
   port: number;
 }
 
-export function blankAddr(type: number = AddrType.NONE, nonce = 0): EntityAddr {
-  return { type, nonce, family: 0, ip: '', port: 0 };
-}
 
 export function makeAddr(type: number, ip: string, port: number, nonce = 0): EntityAddr {
   const family = isIPv4(ip) ? 4 : isIPv6(ip) ? 6 : 0;

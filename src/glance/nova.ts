@@ -9,10 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { bestEffort, cephError, isErrno } from '../encoding/errno.js';
 import type { CallOptions } from '../rados/ioctx.js';
 import type { Rados } from '../rados/rados.js';
-import { parseFeatures } from '../rbd/features.js';
-import { Image } from '../rbd/image.js';
-import { importImage } from '../rbd/import-export.js';
-import { RBD } from '../rbd/rbd.js';
+import { Feature, Image, RBD, RBD_DEFAULT_FEATURES, parseFeatures, rbdOptions } from '../rbd/index.js';
 import type { GlanceClient, GlanceImage } from './glance-client.js';
 import { formatLocation, isLocation, parseLocation, type RbdLocation } from './location.js';
 import { SNAP } from './store.js';
@@ -59,10 +56,9 @@ export interface NovaOptions {
   downloadRetries?: number;
 }
 
-/** librbd/Nova's feature choice: the client's rbd_default_features (61 when unset). */
+/** librbd/Nova's feature choice: the client's rbd_default_features (61 when unset, layering when 0). */
 function clientFeatures(rados: Rados): number {
-  const d = rados.config.get('rbd_default_features')?.trim();
-  return d ? parseFeatures(d) || 1 : 61;
+  return (rbdOptions(rados.config).defaultFeatures ?? RBD_DEFAULT_FEATURES) || Feature.LAYERING;
 }
 
 export class NovaHandler {
@@ -111,7 +107,7 @@ export class NovaHandler {
     if (!loc.pool || !loc.snapshot) throw cephError('EINVAL', `cannot clone ${typeof location === 'string' ? location : loc.image}: no pool/snapshot in the location`, { op: 'clone' });
     const call = callOpts(opts);
     const [pio, cio] = await Promise.all([this.rados.openIoctx(loc.pool), this.rados.openIoctx(pool)]);
-    await RBD.clone(pio, loc.image, loc.snapshot, cio, diskName, { ...call, features: clientFeatures(this.rados), cloneFormat: opts.cloneFormat ?? 'auto' });
+    await RBD.clone(pio, loc.image, loc.snapshot, cio, diskName, { ...call, features: clientFeatures(this.rados), ...(opts.cloneFormat !== undefined ? { cloneFormat: opts.cloneFormat } : {}) });
     if (opts.parentSize !== undefined && (opts.size === undefined || opts.size <= opts.parentSize)) return opts.parentSize;
     if (opts.size === undefined) {
       const img = await Image.open(cio, diskName, { ...call, readOnly: true });
@@ -200,7 +196,7 @@ export class NovaHandler {
     const known = len ?? meta.size ?? undefined;
     try {
       // Nova's `rbd import`: sparse, the image removed again if anything fails
-      await importImage(io, diskName, stream, { ...call, ...(known ? { size: known } : {}), features: clientFeatures(this.rados), concurrency: this.options.copyConcurrency ?? 16 });
+      await RBD.import(io, diskName, stream, { ...call, ...(known ? { size: known } : {}), features: clientFeatures(this.rados), concurrency: this.options.copyConcurrency ?? 16 });
     } finally {
       stream.destroy();
     }
@@ -237,7 +233,7 @@ export class NovaHandler {
     try {
       await src.createSnap(snapName, call);
       await src.protectSnap(snapName, call);
-      await RBD.clone(dio, disk, snapName, iio, imageId, { ...call, features: clientFeatures(this.rados), cloneFormat: opts.cloneFormat ?? 'auto' });
+      await RBD.clone(dio, disk, snapName, iio, imageId, { ...call, features: clientFeatures(this.rados), ...(opts.cloneFormat !== undefined ? { cloneFormat: opts.cloneFormat } : {}) });
       cloned = true;
       const img = await Image.open(iio, imageId, call);
       try {

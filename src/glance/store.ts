@@ -11,10 +11,7 @@ import type { Readable } from 'node:stream';
 import { bestEffort, cephError, isErrno } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import type { Rados } from '../rados/rados.js';
-import { parseFeatures } from '../rbd/features.js';
-import { Image } from '../rbd/image.js';
-import { importImage } from '../rbd/import-export.js';
-import { RBD } from '../rbd/rbd.js';
+import { Feature, Image, RBD, RBD_DEFAULT_FEATURES, parseFeatures, rbdOptions } from '../rbd/index.js';
 import { formatLocation, parseLocation, type RbdLocation } from './location.js';
 
 const MiB = 1 << 20;
@@ -103,9 +100,7 @@ export class RbdStore {
 
   /** The features glance_store uses: the client's rbd_default_features, or layering when unset/0. */
   private defaultFeatures(): number {
-    const d = this.rados.config.get('rbd_default_features')?.trim();
-    const n = d ? parseFeatures(d) : 0;
-    return n || 1;
+    return rbdOptions(this.rados.config).defaultFeatures || Feature.LAYERING;
   }
 
   /** Resolve a location to (ioctx, image, snapshot), refusing another cluster's. */
@@ -146,7 +141,7 @@ export class RbdStore {
     try {
       // create (object size = chunk size), write (growing when the size is unknown); a failure removes the image.
       // Not sparse: glance_store writes every chunk, zeros included.
-      await importImage(io, imageId, hashing(), {
+      await RBD.import(io, imageId, hashing(), {
         ...call,
         ...(known ? { size: known } : {}),
         objectSize: chunk,

@@ -6,7 +6,7 @@ export type { ParentImageSpec } from './cls/rbd.js';
 export type { Layout } from './layout.js';
 export type { CreateOptions, CloneOptions, SnapInfo, ParentInfo, ChildInfo, ImageStat, RbdInfoJson } from './types.js';
 export { Feature, OpFeature, HeaderFlag, featureNames, parseFeatures } from './features.js';
-export { rbdOptions, type RbdOptions } from './options.js';
+export { rbdOptions, RBD_DEFAULT_FEATURES, type RbdOptions } from './options.js';
 export type { ImportSource, ImportOptions, ImportResult, ExportOptions } from './import-export.js';
 export {
   ImageReadStream,

@@ -7,7 +7,6 @@ export const RBD_INFO = 'rbd_info';
 export const RBD_LOCK_NAME = 'rbd_lock';
 /** RBD_MAX_IMAGE_ID_LENGTH */
 export const MAX_IMAGE_ID_LENGTH = 14;
-export const DEFAULT_ORDER = 22;
 export const MIN_ORDER = 12;
 export const MAX_ORDER = 25;
 /** object_map_resize refuses more objects than this */

@@ -85,12 +85,6 @@ export function getInfo(name: string): ClsCall<LockInfo> {
   return { cls: 'lock', method: 'get_info', input: enc((e) => e.string(name)), decode: decodeLockInfo, write: false };
 }
 
-/** cls_lock_list_locks: (no input) → set<string> */
-export function listLocks(): ClsCall<string[]> {
-  const decode = (out: Buffer): string[] => new Decoder(out, 0, out.length, 'lock.list_locks').versioned(1, 'cls_lock_list_locks_reply', (d) => d.list((x) => x.string(), 4));
-  return { cls: 'lock', method: 'list_locks', input: Buffer.alloc(0), decode, write: false };
-}
-
 /** cls_lock_get_info_reply: map<locker_id_t, locker_info_t>, u8 type, string tag */
 export function decodeLockInfo(out: Buffer): LockInfo {
   const d = new Decoder(out, 0, out.length, 'lock.get_info');
