@@ -30,7 +30,16 @@ const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 export const PRESETS: Record<'full' | 'quick', Omit<BenchOptions, 'pool' | 'preset'>> = {
-  full: { sizes: [64 * MiB, 256 * MiB, GiB, 4 * GiB], clones: 100, warmup: 10, repeats: 5, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 10, radosRepeats: 3 },
+  full: {
+    sizes: [64 * MiB, 256 * MiB, GiB, 4 * GiB],
+    clones: 100,
+    warmup: 10,
+    repeats: 5,
+    depth: 16,
+    objectBytes: OBJECT_BYTES,
+    radosSeconds: 10,
+    radosRepeats: 3,
+  },
   quick: { sizes: [64 * MiB, 256 * MiB], clones: 10, warmup: 2, repeats: 2, depth: 16, objectBytes: OBJECT_BYTES, radosSeconds: 3, radosRepeats: 2 },
 };
 
@@ -55,7 +64,11 @@ function versions(conf: string): Pick<Environment, 'ceph' | 'cephDaemons'> {
 function daemonCounts(d: Record<string, unknown> | undefined): string {
   if (!d) return '';
   const count = (k: string) => Object.values((d[k] ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0);
-  return ['mon', 'mgr', 'osd'].map((k) => [k, count(k)] as const).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  return ['mon', 'mgr', 'osd']
+    .map((k) => [k, count(k)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
 }
 
 function environment(ctx: RunContext): Environment {

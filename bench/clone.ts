@@ -201,12 +201,16 @@ while True:
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const rows: Row[] = [];
   for (const f of [1, 2] as const) {
-    rows.push(row('rbd-ts', f, ms[`rbd-ts ${f}`]!, { osdOpsPerClone: avg(tsOps[f].sent), clsCallsPerClone: avg(tsOps[f].calls), roundTripsPerClone: avg(tsOps[f].rt) }));
+    rows.push(
+      row('rbd-ts', f, ms[`rbd-ts ${f}`]!, { osdOpsPerClone: avg(tsOps[f].sent), clsCallsPerClone: avg(tsOps[f].calls), roundTripsPerClone: avg(tsOps[f].rt) }),
+    );
     rows.push(row('librbd', f, ms[`librbd ${f}`]!, { osdOpsPerClone: libOps[f] }));
   }
 
   const fmt = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-  console.log(`clone latency (ms), ${N} clones each, parent 256 MiB default features, interleaved; p99 of ${N} samples is the ${Math.ceil(0.99 * N)}th smallest`);
+  console.log(
+    `clone latency (ms), ${N} clones each, parent 256 MiB default features, interleaved; p99 of ${N} samples is the ${Math.ceil(0.99 * N)}th smallest`,
+  );
   console.log('client   format     p50     p90     p99    mean     min     max   OSD ops/clone  cls calls  round trips');
   for (const r of rows) {
     console.log(

@@ -60,6 +60,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const n = ni > 0 ? Number(process.argv[ni + 1]) : 30;
   for (const mode of ['secure', 'crc']) {
     const r = await benchConnect(conf, n, mode);
-    console.log(`connect (${mode}) ms   rbd-ts p50 ${r.rbdts.p50} p95 ${r.rbdts.p95} | python-rados p50 ${r.librados.p50} p95 ${r.librados.p95} | ratio ${(r.rbdts.p50 / r.librados.p50).toFixed(2)}`);
+    console.log(
+      `connect (${mode}) ms   rbd-ts p50 ${r.rbdts.p50} p95 ${r.rbdts.p95} | python-rados p50 ${r.librados.p50} p95 ${r.librados.p95} | ratio ${(r.rbdts.p50 / r.librados.p50).toFixed(2)}`,
+    );
   }
 }

@@ -319,7 +319,6 @@ export const WASM_BUF = 16384;
 
 export type WasmShape = 'tree' | 'linear';
 
-
 /** WAT: the bytes [$p, $end) one at a time into $crc (table 0 at address 0); shared by the generators */
 const WAT_BYTE_TAIL = `    (block $tailDone
       (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
@@ -333,8 +332,7 @@ const WAT_BYTE_TAIL = `    (block $tailDone
 
 /** The WebAssembly text of slicing-by-`slices` (8 or 16) in the given shape. */
 export function crcWat(slices: 8 | 16, shape: WasmShape): string {
-  const look = (k: number, idx: string): string =>
-    `(i32.load${k === 0 ? '' : ` offset=${k * 1024}`} ${idx})`;
+  const look = (k: number, idx: string): string => `(i32.load${k === 0 ? '' : ` offset=${k * 1024}`} ${idx})`;
   // table index (already times 4) of byte b (0..3) of a word
   const byteOf = (w: string, b: number): string =>
     b === 0
@@ -342,8 +340,7 @@ export function crcWat(slices: 8 | 16, shape: WasmShape): string {
       : b === 3
         ? `(i32.shl (i32.shr_u ${w} (i32.const 24)) (i32.const 2))`
         : `(i32.and (i32.shr_u ${w} (i32.const ${8 * b - 2})) (i32.const 1020))`;
-  const tree = (xs: string[]): string =>
-    xs.length === 1 ? xs[0]! : `(i32.xor ${tree(xs.slice(0, xs.length >> 1))} ${tree(xs.slice(xs.length >> 1))})`;
+  const tree = (xs: string[]): string => (xs.length === 1 ? xs[0]! : `(i32.xor ${tree(xs.slice(0, xs.length >> 1))} ${tree(xs.slice(xs.length >> 1))})`);
   const words = slices / 4;
   const step: string[] = [];
   let locals: string;
@@ -351,9 +348,7 @@ export function crcWat(slices: 8 | 16, shape: WasmShape): string {
     locals = Array.from({ length: words }, (_, w) => `(local $w${w} i32)`).join(' ');
     for (let w = 0; w < words; w++) {
       step.push(
-        w === 0
-          ? `(local.set $w0 (i32.xor (local.get $crc) (i32.load (local.get $p))))`
-          : `(local.set $w${w} (i32.load offset=${4 * w} (local.get $p)))`,
+        w === 0 ? `(local.set $w0 (i32.xor (local.get $crc) (i32.load (local.get $p))))` : `(local.set $w${w} (i32.load offset=${4 * w} (local.get $p)))`,
       );
     }
     const terms: string[] = [];
@@ -410,13 +405,7 @@ interface WasmApi {
  * A WebAssembly candidate: the input is copied into linear memory `chunk` bytes at a time
  * and the module runs over each chunk. Inputs of `jsUpTo` bytes or fewer go to `small`.
  */
-export function makeWasm(
-  slices: 8 | 16,
-  shape: WasmShape,
-  chunk: number,
-  jsUpTo = -1,
-  small: Crc32cFn = slice8,
-): Crc32cFn {
+export function makeWasm(slices: 8 | 16, shape: WasmShape, chunk: number, jsUpTo = -1, small: Crc32cFn = slice8): Crc32cFn {
   const bytes = Buffer.from(WASM[`${slices}-${shape}`], 'base64');
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (!wasm) throw new Error('no WebAssembly in this runtime');

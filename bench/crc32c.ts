@@ -65,9 +65,7 @@ const SIZES = (args.get('sizes') ?? '41,4096,65536,4194304').split(',').map(Numb
 // optional npm packages
 
 const requireHere = createRequire(import.meta.url);
-const requireDeps = process.env['CRC32C_BENCH_DEPS']
-  ? createRequire(join(process.env['CRC32C_BENCH_DEPS'], 'noop.js'))
-  : null;
+const requireDeps = process.env['CRC32C_BENCH_DEPS'] ? createRequire(join(process.env['CRC32C_BENCH_DEPS'], 'noop.js')) : null;
 
 function optional(name: string): any {
   for (const req of [requireHere, requireDeps]) {
@@ -210,12 +208,7 @@ type Loop = (fn: Crc32cFn, d: Uint8Array, iters: number) => number;
 // A fresh function per candidate (new Function compiles a new one each time), so the
 // call site in each loop stays monomorphic and can inline the candidate.
 function makeLoop(): Loop {
-  return new Function(
-    'fn',
-    'd',
-    'iters',
-    'let x = 0; const n = d.length; for (let i = 0; i < iters; i++) x = fn(x, d, 0, n); return x;',
-  ) as Loop;
+  return new Function('fn', 'd', 'iters', 'let x = 0; const n = d.length; for (let i = 0; i < iters; i++) x = fn(x, d, 0, n); return x;') as Loop;
 }
 
 function sample(loop: Loop, fn: Crc32cFn, d: Uint8Array, iters: number): number {
@@ -259,8 +252,7 @@ function input(size: number): Uint8Array {
   return ALIGNED ? raw.subarray(0, size) : raw.subarray(1, size + 1);
 }
 
-const fmtSize = (n: number) =>
-  n >= 1 << 20 ? `${n / (1 << 20)} MiB` : n >= 1024 ? `${n / 1024} KiB` : `${n} B`;
+const fmtSize = (n: number) => (n >= 1 << 20 ? `${n / (1 << 20)} MiB` : n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
 
 /** The module src/encoding/crc32c.ts embeds must be what wat2wasm makes of crc32c.wat (with wabt). */
 async function checkShippedBytes(): Promise<void> {

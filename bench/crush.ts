@@ -121,4 +121,5 @@ for (const [name, map, rep, ec] of [
   rows.push({ map: name, rule: 'replicated, 3', api: 'crushDoRuleInto', mappingsPerSec: measure((x) => crushDoRuleInto(out, map, rep, x, 3, w)) });
   rows.push({ map: name, rule: 'erasure indep, 6', api: 'crushDoRuleInto', mappingsPerSec: measure((x) => crushDoRuleInto(out, map, ec, x, 6, w)) });
 }
-for (const r of rows) console.log(`${r.map.padEnd(24)} ${r.rule.padEnd(18)} ${r.api.padEnd(16)} ${Math.round(r.mappingsPerSec).toLocaleString('en-US').padStart(12)} mappings/s`);
+for (const r of rows)
+  console.log(`${r.map.padEnd(24)} ${r.rule.padEnd(18)} ${r.api.padEnd(16)} ${Math.round(r.mappingsPerSec).toLocaleString('en-US').padStart(12)} mappings/s`);

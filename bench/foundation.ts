@@ -31,12 +31,15 @@ export async function benchFoundation(conf: string, log: (line: string) => void)
   log('CRC-32C (shipped)   ' + crc.map((c) => `${c.size} B: ${c.GBs} GB/s`).join(', '));
   const frames = benchFrames();
   log('msgr2 frames        mode    size      encode GB/s  decode GB/s');
-  for (const f of frames) log(`                    ${f.mode.padEnd(7)} ${String(f.size).padEnd(9)} ${f.encodeGBs.toFixed(2).padStart(11)}  ${f.decodeGBs.toFixed(2).padStart(11)}`);
+  for (const f of frames)
+    log(`                    ${f.mode.padEnd(7)} ${String(f.size).padEnd(9)} ${f.encodeGBs.toFixed(2).padStart(11)}  ${f.decodeGBs.toFixed(2).padStart(11)}`);
   const connect: Record<string, unknown> = {};
   for (const mode of ['secure', 'crc']) {
     const r = await benchConnect(conf, 30, mode);
     connect[mode] = r;
-    log(`connect (${mode.padEnd(6)}) ms  rbd-ts p50 ${r.rbdts.p50} p95 ${r.rbdts.p95}  |  python-rados p50 ${r.librados.p50} p95 ${r.librados.p95}  |  rbd-ts/librados ${(r.rbdts.p50 / r.librados.p50).toFixed(2)}`);
+    log(
+      `connect (${mode.padEnd(6)}) ms  rbd-ts p50 ${r.rbdts.p50} p95 ${r.rbdts.p95}  |  python-rados p50 ${r.librados.p50} p95 ${r.librados.p95}  |  rbd-ts/librados ${(r.rbdts.p50 / r.librados.p50).toFixed(2)}`,
+    );
   }
   return { crc, frames, connect };
 }

@@ -219,7 +219,15 @@ export async function benchImportExport(conf: string, sizes: number[], pool = 'r
         await timed(cmd, [...pre, conf, pool, src, `bench-xfer-${tag}-${bytes}-inproc`, String(repeats), out]);
         for (const line of readFileSync(out, 'utf8').trim().split('\n')) {
           const x = JSON.parse(line) as { op: 'import' | 'export -'; seconds: number; cpuSeconds: number; peakRssMiB: number };
-          keep({ tool, op: `${x.op} (in process)`, bytes, seconds: x.seconds, MBs: Math.round(bytes / 1e6 / x.seconds), cpuSeconds: Math.round(x.cpuSeconds * 100) / 100, peakRssMiB: x.peakRssMiB });
+          keep({
+            tool,
+            op: `${x.op} (in process)`,
+            bytes,
+            seconds: x.seconds,
+            MBs: Math.round(bytes / 1e6 / x.seconds),
+            cpuSeconds: Math.round(x.cpuSeconds * 100) / 100,
+            peakRssMiB: x.peakRssMiB,
+          });
         }
       }
       for (const rs of runs.values()) rows.push([...rs].sort((a, b) => a.seconds - b.seconds)[Math.floor(rs.length / 2)]!);
@@ -255,11 +263,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   let dir: string | undefined;
   let conf = process.env.CEPH_CONF;
   if (!conf) {
-    const out = execFileSync('bash', ['scripts/cluster.sh', 'start', '--osds', '1', '--memstore-bytes', String(6 * 1024 * MiB), '--owner-pid', String(process.pid)], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const out = execFileSync(
+      'bash',
+      ['scripts/cluster.sh', 'start', '--osds', '1', '--memstore-bytes', String(6 * 1024 * MiB), '--owner-pid', String(process.pid)],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     dir = out.trim().split('\n').pop()!;
     conf = `${dir}/ceph.conf`;
   }

@@ -104,7 +104,14 @@ async function timed(cmd: string, args: string[]): Promise<{ stdout: string; cpu
 }
 
 /** Interleaved repeats (rbd-ts, rados bench, rbd-ts, ...) so machine noise hits both. */
-export async function benchRadosWrites(conf: string, pool = 'rbd', seconds = 10, repeats = 3, sizes: readonly number[] = [4 << 20, 4096], depth = 16): Promise<WriteFigure[]> {
+export async function benchRadosWrites(
+  conf: string,
+  pool = 'rbd',
+  seconds = 10,
+  repeats = 3,
+  sizes: readonly number[] = [4 << 20, 4096],
+  depth = 16,
+): Promise<WriteFigure[]> {
   const out: WriteFigure[] = [];
   for (const size of sizes) for (let i = 0; i < repeats; i++) out.push(...(await onePair(conf, pool, seconds, size, depth, i % 2 === 1)));
   return out;
@@ -114,12 +121,41 @@ export async function benchRadosWrites(conf: string, pool = 'rbd', seconds = 10,
 async function onePair(conf: string, pool: string, seconds: number, size: number, depth: number, radosFirst: boolean): Promise<WriteFigure[]> {
   const out: WriteFigure[] = [];
   const mineRun = async () => {
-    const mine = await timed(process.execPath, ['--import=tsx', new URL(import.meta.url).pathname, '--child', '-c', conf, '--size', String(size), '--depth', String(depth), '--seconds', String(seconds), '--pool', pool]);
+    const mine = await timed(process.execPath, [
+      '--import=tsx',
+      new URL(import.meta.url).pathname,
+      '--child',
+      '-c',
+      conf,
+      '--size',
+      String(size),
+      '--depth',
+      String(depth),
+      '--seconds',
+      String(seconds),
+      '--pool',
+      pool,
+    ]);
     out.push(JSON.parse(mine.stdout.trim().split('\n').pop()!) as WriteFigure);
   };
   if (!radosFirst) await mineRun();
   {
-    const rb = await timed('rados', ['-c', conf, '-p', pool, 'bench', String(seconds), 'write', '-t', String(depth), '-b', String(size), '--no-hints', '--max-objects', String(maxObjects(size))]);
+    const rb = await timed('rados', [
+      '-c',
+      conf,
+      '-p',
+      pool,
+      'bench',
+      String(seconds),
+      'write',
+      '-t',
+      String(depth),
+      '-b',
+      String(size),
+      '--no-hints',
+      '--max-objects',
+      String(maxObjects(size)),
+    ]);
     const get = (re: RegExp) => Number(re.exec(rb.stdout)?.[1] ?? NaN);
     const ops = get(/Total writes made:\s+(\d+)/);
     const dt = get(/Total time run:\s+([\d.]+)/);
@@ -163,7 +199,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (process.argv.includes('--child')) {
     await child();
   } else {
-    const all = await benchRadosWrites(arg('-c', process.env.CEPH_CONF ?? ''), arg('--pool', 'rbd'), Number(arg('--seconds', '10')), Number(arg('--repeats', '3')));
+    const all = await benchRadosWrites(
+      arg('-c', process.env.CEPH_CONF ?? ''),
+      arg('--pool', 'rbd'),
+      Number(arg('--seconds', '10')),
+      Number(arg('--repeats', '3')),
+    );
     for (const f of all) console.log(`  sample ${f.who} ${f.size}: ${f.MBs.toFixed(1)} MB/s ${f.iops.toFixed(0)} IOPS`);
     console.log('median of repeats:');
     console.log('who          size      ops/s     MB/s   mean lat ms   cpu s   peak RSS MiB');

@@ -115,12 +115,11 @@ export async function benchReleases(releases: string[], n: number, log: (line: s
 }
 
 export function releasesTable(rows: ReleaseRow[]): string {
-  const lines = [
-    '| release | ceph | key | connect p50 rbd-ts / python3-rados (ms) | clone v2 p50 rbd-ts / librbd (ms) |',
-    '|---|---|---|---:|---:|',
-  ];
+  const lines = ['| release | ceph | key | connect p50 rbd-ts / python3-rados (ms) | clone v2 p50 rbd-ts / librbd (ms) |', '|---|---|---|---:|---:|'];
   for (const r of rows) {
-    lines.push(`| ${r.release} | ${r.ceph} | ${r.keyType} | ${r.connect.rbdts.p50} / ${r.connect.librados.p50} | ${r.clone.rbdts.p50} / ${r.clone.librbd.p50} |`);
+    lines.push(
+      `| ${r.release} | ${r.ceph} | ${r.keyType} | ${r.connect.rbdts.p50} / ${r.connect.librados.p50} | ${r.clone.rbdts.p50} / ${r.clone.librbd.p50} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -14,7 +14,8 @@ export interface Goal {
 const f = (x: number | undefined, d = 2): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 const fr = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
 /** "median (min–max)" */
-const fs = (s: Spread | undefined, d = 2): string => (!s || !s.n ? '–' : s.n === 1 || s.min === s.max ? f(s.median, d) : `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})`);
+const fs = (s: Spread | undefined, d = 2): string =>
+  !s || !s.n ? '–' : s.n === 1 || s.min === s.max ? f(s.median, d) : `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})`;
 
 function table(header: string[], rows: string[][], right = header.map((_, i) => i > 0)): string {
   const sep = right.map((r) => (r ? '---:' : '---'));
@@ -84,7 +85,13 @@ export function renderReport(r: CloneCopyResults, charts: string[] = []): string
   );
 
   md.push(`## Goals\n`);
-  md.push(table(['goal', 'measured', 'met'], goals(r).map((g) => [g.goal, g.measured, g.met === undefined ? '–' : g.met ? 'yes' : 'no']), [false, false, false]));
+  md.push(
+    table(
+      ['goal', 'measured', 'met'],
+      goals(r).map((g) => [g.goal, g.measured, g.met === undefined ? '–' : g.met ? 'yes' : 'no']),
+      [false, false, false],
+    ),
+  );
 
   for (const fmt of [1, 2] as const) {
     md.push(`## Clone latency, format ${fmt} (ms)\n`);
@@ -128,7 +135,17 @@ export function renderReport(r: CloneCopyResults, charts: string[] = []): string
     }
     md.push(
       table(
-        ['format', 'parent', 'rbd-ts CPU ms', 'librbd CPU ms', 'rbd-ts / librbd (CPU)', 'rbd-ts OSD ops', 'librbd OSD ops', 'rbd-ts round trips', 'peak RSS MiB rbd-ts / librbd'],
+        [
+          'format',
+          'parent',
+          'rbd-ts CPU ms',
+          'librbd CPU ms',
+          'rbd-ts / librbd (CPU)',
+          'rbd-ts OSD ops',
+          'librbd OSD ops',
+          'rbd-ts round trips',
+          'peak RSS MiB rbd-ts / librbd',
+        ],
         rows,
       ),
     );
@@ -152,7 +169,12 @@ export function renderReport(r: CloneCopyResults, charts: string[] = []): string
         `${fs(t?.peakRssMiB, 0)} / ${fs(l?.peakRssMiB, 0)}`,
       ]);
     }
-    md.push(table(['image', 'rbd-ts ms', 'librbd ms', 'rbd-ts MB/s', 'librbd MB/s', 'rbd-ts / librbd (MB/s)', 'CPU s rbd-ts / librbd', 'peak RSS MiB rbd-ts / librbd'], rows));
+    md.push(
+      table(
+        ['image', 'rbd-ts ms', 'librbd ms', 'rbd-ts MB/s', 'librbd MB/s', 'rbd-ts / librbd (MB/s)', 'CPU s rbd-ts / librbd', 'peak RSS MiB rbd-ts / librbd'],
+        rows,
+      ),
+    );
   }
 
   md.push(`## Copy / clone: how much faster a clone makes the disk\n`);
@@ -170,7 +192,12 @@ export function renderReport(r: CloneCopyResults, charts: string[] = []): string
       }
       rows.push(cells);
     }
-    md.push(table(['image', 'rbd-ts copy ms', 'rbd-ts copy / clone v1', 'rbd-ts copy / clone v2', 'librbd copy ms', 'librbd copy / clone v1', 'librbd copy / clone v2'], rows));
+    md.push(
+      table(
+        ['image', 'rbd-ts copy ms', 'rbd-ts copy / clone v1', 'rbd-ts copy / clone v2', 'librbd copy ms', 'librbd copy / clone v1', 'librbd copy / clone v2'],
+        rows,
+      ),
+    );
     md.push(`(copy: median of the bulk copies; clone: p50.)\n`);
   }
 
@@ -194,7 +221,12 @@ export function renderReport(r: CloneCopyResults, charts: string[] = []): string
 
   if (r.fills.length) {
     md.push(`## Parent fills (rbd-ts, for the record)\n`);
-    md.push(table(['parent', 'ms', 'MB/s'], r.fills.map((x) => [sizeLabel(x.size), f(x.ms, 0), f(x.MBs, 0)])));
+    md.push(
+      table(
+        ['parent', 'ms', 'MB/s'],
+        r.fills.map((x) => [sizeLabel(x.size), f(x.ms, 0), f(x.MBs, 0)]),
+      ),
+    );
   }
 
   const traced = r.clone.filter((c) => c.impl === 'rbd-ts' && c.trace?.length && c.size === ss[0]);
@@ -225,4 +257,3 @@ export function summaryLines(r: CloneCopyResults): string[] {
     return `${sizeLabel(s).padEnd(8)} clone v2 p50 rbd-ts ${f(c('rbd-ts'))} ms, librbd ${f(c('librbd'))} ms (${fr(ratio(c('rbd-ts'), c('librbd')))}); copy rbd-ts ${f(m('rbd-ts'), 0)} MB/s, librbd ${f(m('librbd'), 0)} MB/s`;
   });
 }
-

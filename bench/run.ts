@@ -113,7 +113,12 @@ const SUITES: Suite[] = [
     name: 'import-export',
     byDefault: false,
     async run(ctx) {
-      const rows = await benchImportExport(ctx.conf, parseTransferSizes(arg(ctx.argv, '--transfer-sizes') ?? '256M,1G'), arg(ctx.argv, '--pool') ?? 'rbd', Number(arg(ctx.argv, '--repeats') ?? 3));
+      const rows = await benchImportExport(
+        ctx.conf,
+        parseTransferSizes(arg(ctx.argv, '--transfer-sizes') ?? '256M,1G'),
+        arg(ctx.argv, '--pool') ?? 'rbd',
+        Number(arg(ctx.argv, '--repeats') ?? 3),
+      );
       for (const l of formatRows(rows).split('\n')) ctx.log(l);
       writeFileSync(join(ctx.outDir('import-export'), 'results.json'), JSON.stringify({ node: process.version, cluster: ctx.cluster, rows }, null, 2) + '\n');
     },
@@ -165,10 +170,14 @@ async function main(argv: readonly string[]): Promise<void> {
     // filled 2 GiB: ENOSPC on Tentacle). (RAM: the OSD's RSS grows by about twice the bytes stored.)
     const largest = Math.max(...cloneCopyOptions(argv).sizes);
     const mem = num(argv, '--memstore-bytes', Math.max(4 * 2 ** 30, 2 * largest + 2 ** 30));
-    const started = execFileSync('bash', ['scripts/cluster.sh', 'start', '--mons', '1', '--osds', '1', '--memstore-bytes', String(mem), '--owner-pid', String(process.pid)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const started = execFileSync(
+      'bash',
+      ['scripts/cluster.sh', 'start', '--mons', '1', '--osds', '1', '--memstore-bytes', String(mem), '--owner-pid', String(process.pid)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     dir = started.trim().split('\n').pop()!;
     conf = `${dir}/ceph.conf`;
     cluster = `throwaway ${process.env['RBD_TS_RELEASE'] ?? 'pacific'} cluster: 1 mon, 1 memstore OSD (${(mem / 2 ** 30).toFixed(1)} GiB), loopback`;

@@ -70,7 +70,12 @@ export function parseSizeList(s: string): number[] {
 
 /** 67108864 -> "64 MiB", 4294967296 -> "4 GiB" */
 export function sizeLabel(bytes: number): string {
-  for (const [u, m] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+  for (const [u, m] of [
+    ['TiB', 2 ** 40],
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
     if (bytes >= m) return `${+(bytes / m).toFixed(2)} ${u}`;
   }
   return `${bytes} B`;

@@ -50,10 +50,11 @@ export function logTicks(lo: number, hi: number): number[] {
   const out: number[] = [];
   const k0 = Math.floor(Math.log10(lo));
   const k1 = Math.ceil(Math.log10(hi));
-  for (let k = k0; k <= k1; k++) for (const m of [1, 2, 5]) {
-    const v = m * 10 ** k;
-    if (v >= lo * 0.999 && v <= hi * 1.001) out.push(Number(v.toPrecision(12)));
-  }
+  for (let k = k0; k <= k1; k++)
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** k;
+      if (v >= lo * 0.999 && v <= hi * 1.001) out.push(Number(v.toPrecision(12)));
+    }
   return out;
 }
 
@@ -102,7 +103,9 @@ export function lineChart(spec: ChartSpec): string {
   const W = spec.width ?? 760;
   const H = spec.height ?? 460;
   const m = { left: 78, right: 200, top: spec.subtitle ? 62 : 46, bottom: 58 };
-  const pts = spec.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!spec.yLog || p.y > 0) && (!spec.xLog || p.x > 0));
+  const pts = spec.series
+    .flatMap((s) => s.points)
+    .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!spec.yLog || p.y > 0) && (!spec.xLog || p.x > 0));
   const ys = pts.flatMap((p) => [p.y, p.lo ?? p.y, p.hi ?? p.y]).filter((v) => Number.isFinite(v) && (!spec.yLog || v > 0));
   const xs = pts.map((p) => p.x);
   let x0 = xs.length ? Math.min(...xs) : 1;
@@ -137,7 +140,9 @@ export function lineChart(spec: ChartSpec): string {
   const yf = spec.yFormat ?? shortNumber;
   const o: string[] = [];
   o.push(`<?xml version="1.0" encoding="UTF-8"?>`);
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`);
+  o.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   o.push(`<title>${escapeXml(spec.title)}</title>`);
   o.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
   o.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(spec.title)}</text>`);
@@ -147,13 +152,17 @@ export function lineChart(spec: ChartSpec): string {
   for (const t of sy.ticks) if (t >= y0 && t <= y1) o.push(`<line x1="${px0}" y1="${num(sy.map(t))}" x2="${px1}" y2="${num(sy.map(t))}"/>`);
   for (const t of sx0.ticks) if (t >= x0 && t <= x1) o.push(`<line x1="${num(sx0.map(t))}" y1="${py0}" x2="${num(sx0.map(t))}" y2="${py1}"/>`);
   o.push(`</g>`);
-  o.push(`<g class="axes" stroke="#333333" stroke-width="1.2"><line x1="${px0}" y1="${py0}" x2="${px1}" y2="${py0}"/><line x1="${px0}" y1="${py0}" x2="${px0}" y2="${py1}"/></g>`);
+  o.push(
+    `<g class="axes" stroke="#333333" stroke-width="1.2"><line x1="${px0}" y1="${py0}" x2="${px1}" y2="${py0}"/><line x1="${px0}" y1="${py0}" x2="${px0}" y2="${py1}"/></g>`,
+  );
   o.push(`<g class="ticks" fill="#333333">`);
   for (const t of sy.ticks) if (t >= y0 && t <= y1) o.push(`<text x="${px0 - 8}" y="${num(sy.map(t) + 4)}" text-anchor="end">${escapeXml(yf(t))}</text>`);
   for (const t of sx0.ticks) if (t >= x0 && t <= x1) o.push(`<text x="${num(sx0.map(t))}" y="${py0 + 18}" text-anchor="middle">${escapeXml(xf(t))}</text>`);
   o.push(`</g>`);
   o.push(`<text x="${(px0 + px1) / 2}" y="${H - 16}" text-anchor="middle" font-size="13">${escapeXml(spec.xLabel + (spec.xLog ? ' (log scale)' : ''))}</text>`);
-  o.push(`<text x="18" y="${(py0 + py1) / 2}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${(py0 + py1) / 2})">${escapeXml(spec.yLabel + (spec.yLog ? ' (log scale)' : ''))}</text>`);
+  o.push(
+    `<text x="18" y="${(py0 + py1) / 2}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${(py0 + py1) / 2})">${escapeXml(spec.yLabel + (spec.yLog ? ' (log scale)' : ''))}</text>`,
+  );
   // series
   for (const [si, s] of spec.series.entries()) {
     const ok = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!spec.yLog || p.y > 0)).sort((a, b) => a.x - b.x);
@@ -165,7 +174,9 @@ export function lineChart(spec: ChartSpec): string {
       const x = num(sx.map(p.x));
       const a = num(sy.map(spec.yLog ? Math.max(p.lo, y0) : p.lo));
       const b = num(sy.map(p.hi));
-      o.push(`<path d="M${x} ${a} V${b} M${num(sx.map(p.x) - 4)} ${a} h8 M${num(sx.map(p.x) - 4)} ${b} h8" stroke="${s.color}" stroke-width="1" fill="none" opacity="0.7"/>`);
+      o.push(
+        `<path d="M${x} ${a} V${b} M${num(sx.map(p.x) - 4)} ${a} h8 M${num(sx.map(p.x) - 4)} ${b} h8" stroke="${s.color}" stroke-width="1" fill="none" opacity="0.7"/>`,
+      );
     }
     if (ok.length > 1) {
       const d = ok.map((p) => `${num(sx.map(p.x))},${num(sy.map(p.y))}`).join(' ');

@@ -33,8 +33,20 @@ try {
     await img.close();
     await RBD.remove(io, name);
     if (r === 0) continue; // warm-up: V8 compiles the hot paths, the pools fill
-    for (const [op, x] of [['import', imp], ['export -', exp]] as const) {
-      appendFileSync(out, JSON.stringify({ op, bytes, seconds: x.seconds, cpuSeconds: (x.cpu.user + x.cpu.system) / 1e6, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+    for (const [op, x] of [
+      ['import', imp],
+      ['export -', exp],
+    ] as const) {
+      appendFileSync(
+        out,
+        JSON.stringify({
+          op,
+          bytes,
+          seconds: x.seconds,
+          cpuSeconds: (x.cpu.user + x.cpu.system) / 1e6,
+          peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+        }) + '\n',
+      );
     }
   }
 } finally {

@@ -24,7 +24,11 @@ const out = process.argv.includes('-o') ? process.argv[process.argv.indexOf('-o'
 
 const rados = await Rados.connect(conf ? { conf } : {});
 const fsid = rados.fsid;
-const osds = (await rados.monCommandJson<{ osds: Array<{ osd: number; up: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }> }>({ prefix: 'osd dump' })).osds;
+const osds = (
+  await rados.monCommandJson<{ osds: Array<{ osd: number; up: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }> }>({
+    prefix: 'osd dump',
+  })
+).osds;
 const osd = osds.find((o) => o.up)!;
 const osdV2 = osd.public_addrs.addrvec.find((a) => a.type === 'v2')!;
 const session = rados.monc.session!;
@@ -55,7 +59,9 @@ for (const spec of specs) {
   const r = await runSession(cx, spec, myNonce, fsid, { host: '127.0.0.1', port: proxy.port });
   await sleep(100);
   await proxy.close();
-  console.error(`${spec.kind} ${spec.modes}: mode ${r.conMode}, global_id ${r.globalId}, ${proxy.events.length} chunks${r.ack ? `, ack rc ${r.ack.r} ${r.ack.outbl.toString()}` : ''}`);
+  console.error(
+    `${spec.kind} ${spec.modes}: mode ${r.conMode}, global_id ${r.globalId}, ${proxy.events.length} chunks${r.ack ? `, ack rc ${r.ack.r} ${r.ack.outbl.toString()}` : ''}`,
+  );
   sessions.push({
     kind: spec.kind,
     peer: spec.peer,

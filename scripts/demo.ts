@@ -125,7 +125,14 @@ try {
   say(
     table([
       ['path', 'disks', 'per disk (median)', 'min', 'max', 'wall'],
-      ['clone', String(clones), `${cloneMed.toFixed(1)} ms`, `${Math.min(...cloneTimes).toFixed(1)} ms`, `${Math.max(...cloneTimes).toFixed(1)} ms`, `${(cloneTotal / 1000).toFixed(2)} s (parallel ${parallel})`],
+      [
+        'clone',
+        String(clones),
+        `${cloneMed.toFixed(1)} ms`,
+        `${Math.min(...cloneTimes).toFixed(1)} ms`,
+        `${Math.max(...cloneTimes).toFixed(1)} ms`,
+        `${(cloneTotal / 1000).toFixed(2)} s (parallel ${parallel})`,
+      ],
       ['copy', '1', `${copy.ms.toFixed(1)} ms`, '', '', `${(copy.ms / 1000).toFixed(2)} s`],
     ]),
   );
@@ -134,7 +141,9 @@ try {
 
   // 4. bytes: a clone (read through its parent) and the copy equal the image
   const [cloneMd5, copyMd5] = await Promise.all([md5OfImage(rados, `${prefix}clone-${clones}`), md5OfImage(rados, `${prefix}copy`)]);
-  say(`md5 image ${imageMd5}\n    clone ${cloneMd5} ${cloneMd5 === imageMd5 ? 'ok' : 'DIFFERENT'}\n    copy  ${copyMd5} ${copyMd5 === imageMd5 ? 'ok' : 'DIFFERENT'}`);
+  say(
+    `md5 image ${imageMd5}\n    clone ${cloneMd5} ${cloneMd5 === imageMd5 ? 'ok' : 'DIFFERENT'}\n    copy  ${copyMd5} ${copyMd5 === imageMd5 ? 'ok' : 'DIFFERENT'}`,
+  );
   if (cloneMd5 !== imageMd5 || copyMd5 !== imageMd5) failed = true;
 
   let boot: { count: number; totalMs: number; disksPerSecond: number } | undefined;
@@ -144,7 +153,14 @@ try {
     say(`boot-many ${bootMany} disks: ${(r.totalMs / 1000).toFixed(2)} s, ${r.disksPerSecond.toFixed(1)} disks/s`);
   }
   if (o.json) {
-    writeFileSync(o.json, JSON.stringify({ sizeMiB, uploadMs, clones, parallel, cloneTimes, cloneMedianMs: cloneMed, cloneWallMs: cloneTotal, copyMs: copy.ms, ratio: copy.ms / cloneMed, boot }, null, 2));
+    writeFileSync(
+      o.json,
+      JSON.stringify(
+        { sizeMiB, uploadMs, clones, parallel, cloneTimes, cloneMedianMs: cloneMed, cloneWallMs: cloneTotal, copyMs: copy.ms, ratio: copy.ms / cloneMed, boot },
+        null,
+        2,
+      ),
+    );
   }
 } catch (e) {
   failed = true;

@@ -113,7 +113,10 @@ function strings(s: string): Buffer[] {
   return out;
 }
 
-export function parseTrace(text: string): { messages: CapturedMessage[]; connections: Array<{ id: number; port: number; bytes: number; txFrames: number; rxFrames: number }> } {
+export function parseTrace(text: string): {
+  messages: CapturedMessage[];
+  connections: Array<{ id: number; port: number; bytes: number; txFrames: number; rxFrames: number }>;
+} {
   const pending = new Map<string, string>(); // pid → text of an unfinished call
   const open = new Map<number, Conn>(); // fd → connection
   const all: Conn[] = [];

@@ -177,11 +177,16 @@ export class CephxClient {
     const e = new Encoder(256);
     this.authorizerHead(e, t);
     e.bytes(
-      encodeEncrypt(t.sessionKey, KeyUsage.AUTHORIZE, (b) => {
-        b.u8(2).u64(nonce);
-        b.u8(serverChallenge === undefined ? 0 : 1);
-        b.u64(serverChallenge === undefined ? 0n : BigInt.asUintN(64, serverChallenge + 1n));
-      }, this.random),
+      encodeEncrypt(
+        t.sessionKey,
+        KeyUsage.AUTHORIZE,
+        (b) => {
+          b.u8(2).u64(nonce);
+          b.u8(serverChallenge === undefined ? 0 : 1);
+          b.u64(serverChallenge === undefined ? 0n : BigInt.asUintN(64, serverChallenge + 1n));
+        },
+        this.random,
+      ),
     );
     return e.toBuffer();
   }

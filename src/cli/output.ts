@@ -104,7 +104,15 @@ export function formatTable(columns: readonly Column[], rows: ReadonlyArray<read
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[], header: boolean) =>
     columns.map((c, i) => (!header && c.align === 'right' ? (cells[i] ?? '').padStart(widths[i]!) : (cells[i] ?? '').padEnd(widths[i]!))).join('  ');
-  return [line(columns.map((c) => c.header), true), ...rows.map((r) => line(r, false))].join('\n') + '\n';
+  return (
+    [
+      line(
+        columns.map((c) => c.header),
+        true,
+      ),
+      ...rows.map((r) => line(r, false)),
+    ].join('\n') + '\n'
+  );
 }
 
 /**

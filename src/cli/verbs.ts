@@ -44,26 +44,171 @@ const DEST = ['dest-pool', 'dest-namespace', 'dest'];
 const GLANCE = ['glance-url', 'token'];
 
 export const COMMANDS: Command[] = [
-  { names: [['status']], options: [...OUT], positionals: 0, usage: 'status', help: "Show the cluster fsid, mons, map epochs and the session's auth mode.", run: async (ctx) => statusCommand(await ctx.rados(), ctx.format, ctx.pretty) },
-  { names: [['create']], options: [...SPEC, 'size', ...CREATE, 'no-progress'], positionals: 1, usage: 'create --size <size> <image-spec>', help: 'Create an empty image.', run: createCommand },
-  { names: [['ls'], ['list']], options: ['long', 'pool', 'namespace', ...OUT], positionals: 1, usage: 'ls [-l] [<pool-name>[/<namespace>]]', help: 'List rbd images.', run: listCommand },
-  { names: [['info']], options: [...SPEC, 'snap', ...OUT], positionals: 1, usage: 'info <image-or-snap-spec>', help: 'Show information about image size, striping, etc.', run: infoCommand },
+  {
+    names: [['status']],
+    options: [...OUT],
+    positionals: 0,
+    usage: 'status',
+    help: "Show the cluster fsid, mons, map epochs and the session's auth mode.",
+    run: async (ctx) => statusCommand(await ctx.rados(), ctx.format, ctx.pretty),
+  },
+  {
+    names: [['create']],
+    options: [...SPEC, 'size', ...CREATE, 'no-progress'],
+    positionals: 1,
+    usage: 'create --size <size> <image-spec>',
+    help: 'Create an empty image.',
+    run: createCommand,
+  },
+  {
+    names: [['ls'], ['list']],
+    options: ['long', 'pool', 'namespace', ...OUT],
+    positionals: 1,
+    usage: 'ls [-l] [<pool-name>[/<namespace>]]',
+    help: 'List rbd images.',
+    run: listCommand,
+  },
+  {
+    names: [['info']],
+    options: [...SPEC, 'snap', ...OUT],
+    positionals: 1,
+    usage: 'info <image-or-snap-spec>',
+    help: 'Show information about image size, striping, etc.',
+    run: infoCommand,
+  },
   { names: [['rm'], ['remove']], options: [...SPEC, 'no-progress'], positionals: 1, usage: 'rm <image-spec>', help: 'Delete an image.', run: removeCommand },
-  { names: [['resize']], options: [...SPEC, 'size', 'allow-shrink', 'no-progress'], positionals: 1, usage: 'resize --size <size> [--allow-shrink] <image-spec>', help: 'Resize (expand or shrink) image.', run: resizeCommand },
-  { names: [['rename'], ['mv']], options: [...SPEC, ...DEST], positionals: 2, usage: 'rename <source-image-spec> <dest-image-spec>', help: 'Rename image within pool.', run: renameCommand },
-  { names: [['clone']], options: [...SPEC, 'snap', ...DEST, ...CREATE], positionals: 2, usage: 'clone <source-snap-spec> <dest-image-spec>', help: 'Clone a snapshot into a CoW child image.', run: cloneCommand },
-  { names: [['children']], options: [...SPEC, 'snap', 'all', ...OUT], positionals: 1, usage: 'children [-a] <image-or-snap-spec>', help: 'Display children of an image or its snapshot.', run: childrenCommand },
-  { names: [['snap', 'create'], ['snap', 'add']], options: [...SPEC, 'snap', 'no-progress'], positionals: 1, usage: 'snap create <snap-spec>', help: 'Create a snapshot.', run: snapCreateCommand },
-  { names: [['snap', 'ls'], ['snap', 'list']], options: [...SPEC, ...OUT], positionals: 1, usage: 'snap ls <image-spec>', help: 'Dump list of image snapshots.', run: snapListCommand },
-  { names: [['snap', 'rm'], ['snap', 'remove']], options: [...SPEC, 'snap', 'no-progress'], positionals: 1, usage: 'snap rm <snap-spec>', help: 'Delete a snapshot.', run: snapRemoveCommand },
-  { names: [['snap', 'rename']], options: [...SPEC, 'snap', ...DEST, 'dest-snap'], positionals: 2, usage: 'snap rename <source-snap-spec> <dest-snap-spec>', help: 'Rename a snapshot.', run: snapRenameCommand },
-  { names: [['snap', 'protect']], options: [...SPEC, 'snap'], positionals: 1, usage: 'snap protect <snap-spec>', help: 'Prevent a snapshot from being deleted.', run: snapProtectCommand },
-  { names: [['snap', 'unprotect']], options: [...SPEC, 'snap'], positionals: 1, usage: 'snap unprotect <snap-spec>', help: 'Allow a snapshot to be deleted.', run: snapUnprotectCommand },
-  { names: [['snap', 'rollback'], ['snap', 'revert']], options: [...SPEC, 'snap', 'no-progress'], positionals: 1, usage: 'snap rollback <snap-spec>', help: 'Rollback image to snapshot.', run: snapRollbackCommand },
-  { names: [['bench-clone']], options: ['pool', 'namespace', 'sizes', 'count', 'depth', ...OUT], positionals: 0, usage: 'bench-clone [--sizes 64M,256M] [--count N]', help: 'Time clones against bulk object writes (rbd-ts).', run: benchCloneCommand },
-  { names: [['import']], options: ['dest-pool', 'dest-namespace', 'dest', 'image-format', ...CREATE, 'no-progress'], positionals: 2, usage: 'import [--image-format 2] [--object-size <size>] FILE|- [<dest-image-spec>]', help: 'Import image from file.', run: importCommand },
-  { names: [['export']], options: [...SPEC, 'snap', 'no-progress'], positionals: 2, usage: 'export <image-or-snap-spec> [FILE|-]', help: 'Export image to file.', run: exportCommand },
-  { names: [['flatten']], options: [...SPEC, 'no-progress'], positionals: 1, usage: 'flatten <image-spec>', help: 'Fill clone with parent data (make it independent).', run: flattenCommand },
+  {
+    names: [['resize']],
+    options: [...SPEC, 'size', 'allow-shrink', 'no-progress'],
+    positionals: 1,
+    usage: 'resize --size <size> [--allow-shrink] <image-spec>',
+    help: 'Resize (expand or shrink) image.',
+    run: resizeCommand,
+  },
+  {
+    names: [['rename'], ['mv']],
+    options: [...SPEC, ...DEST],
+    positionals: 2,
+    usage: 'rename <source-image-spec> <dest-image-spec>',
+    help: 'Rename image within pool.',
+    run: renameCommand,
+  },
+  {
+    names: [['clone']],
+    options: [...SPEC, 'snap', ...DEST, ...CREATE],
+    positionals: 2,
+    usage: 'clone <source-snap-spec> <dest-image-spec>',
+    help: 'Clone a snapshot into a CoW child image.',
+    run: cloneCommand,
+  },
+  {
+    names: [['children']],
+    options: [...SPEC, 'snap', 'all', ...OUT],
+    positionals: 1,
+    usage: 'children [-a] <image-or-snap-spec>',
+    help: 'Display children of an image or its snapshot.',
+    run: childrenCommand,
+  },
+  {
+    names: [
+      ['snap', 'create'],
+      ['snap', 'add'],
+    ],
+    options: [...SPEC, 'snap', 'no-progress'],
+    positionals: 1,
+    usage: 'snap create <snap-spec>',
+    help: 'Create a snapshot.',
+    run: snapCreateCommand,
+  },
+  {
+    names: [
+      ['snap', 'ls'],
+      ['snap', 'list'],
+    ],
+    options: [...SPEC, ...OUT],
+    positionals: 1,
+    usage: 'snap ls <image-spec>',
+    help: 'Dump list of image snapshots.',
+    run: snapListCommand,
+  },
+  {
+    names: [
+      ['snap', 'rm'],
+      ['snap', 'remove'],
+    ],
+    options: [...SPEC, 'snap', 'no-progress'],
+    positionals: 1,
+    usage: 'snap rm <snap-spec>',
+    help: 'Delete a snapshot.',
+    run: snapRemoveCommand,
+  },
+  {
+    names: [['snap', 'rename']],
+    options: [...SPEC, 'snap', ...DEST, 'dest-snap'],
+    positionals: 2,
+    usage: 'snap rename <source-snap-spec> <dest-snap-spec>',
+    help: 'Rename a snapshot.',
+    run: snapRenameCommand,
+  },
+  {
+    names: [['snap', 'protect']],
+    options: [...SPEC, 'snap'],
+    positionals: 1,
+    usage: 'snap protect <snap-spec>',
+    help: 'Prevent a snapshot from being deleted.',
+    run: snapProtectCommand,
+  },
+  {
+    names: [['snap', 'unprotect']],
+    options: [...SPEC, 'snap'],
+    positionals: 1,
+    usage: 'snap unprotect <snap-spec>',
+    help: 'Allow a snapshot to be deleted.',
+    run: snapUnprotectCommand,
+  },
+  {
+    names: [
+      ['snap', 'rollback'],
+      ['snap', 'revert'],
+    ],
+    options: [...SPEC, 'snap', 'no-progress'],
+    positionals: 1,
+    usage: 'snap rollback <snap-spec>',
+    help: 'Rollback image to snapshot.',
+    run: snapRollbackCommand,
+  },
+  {
+    names: [['bench-clone']],
+    options: ['pool', 'namespace', 'sizes', 'count', 'depth', ...OUT],
+    positionals: 0,
+    usage: 'bench-clone [--sizes 64M,256M] [--count N]',
+    help: 'Time clones against bulk object writes (rbd-ts).',
+    run: benchCloneCommand,
+  },
+  {
+    names: [['import']],
+    options: ['dest-pool', 'dest-namespace', 'dest', 'image-format', ...CREATE, 'no-progress'],
+    positionals: 2,
+    usage: 'import [--image-format 2] [--object-size <size>] FILE|- [<dest-image-spec>]',
+    help: 'Import image from file.',
+    run: importCommand,
+  },
+  {
+    names: [['export']],
+    options: [...SPEC, 'snap', 'no-progress'],
+    positionals: 2,
+    usage: 'export <image-or-snap-spec> [FILE|-]',
+    help: 'Export image to file.',
+    run: exportCommand,
+  },
+  {
+    names: [['flatten']],
+    options: [...SPEC, 'no-progress'],
+    positionals: 1,
+    usage: 'flatten <image-spec>',
+    help: 'Fill clone with parent data (make it independent).',
+    run: flattenCommand,
+  },
   {
     names: [['glance', 'add']],
     options: ['pool', 'image-id', 'chunk-size', ...GLANCE, ...OUT],
@@ -72,7 +217,17 @@ export const COMMANDS: Command[] = [
     help: "Store FILE as Glance's rbd store does (image ID, protected snapshot 'snap'); print the location; with --glance-url (or $OS_IMAGE_URL) register it as a Glance image.",
     run: glanceAddCommand,
   },
-  { names: [['glance', 'rm'], ['glance', 'remove']], options: ['pool'], positionals: 1, usage: 'glance rm LOCATION', help: 'Delete an rbd://fsid/pool/image/snap location (EBUSY while clones exist).', run: glanceRmCommand },
+  {
+    names: [
+      ['glance', 'rm'],
+      ['glance', 'remove'],
+    ],
+    options: ['pool'],
+    positionals: 1,
+    usage: 'glance rm LOCATION',
+    help: 'Delete an rbd://fsid/pool/image/snap location (EBUSY while clones exist).',
+    run: glanceRmCommand,
+  },
   {
     names: [['nova', 'create-disk']],
     options: ['pool', 'size', ...GLANCE, ...OUT],
@@ -89,7 +244,14 @@ export const COMMANDS: Command[] = [
     help: 'N disks from one image, at most --parallel at once; print each disk and the total.',
     run: novaBootManyCommand,
   },
-  { names: [['nova', 'cleanup']], options: [...OUT], positionals: 2, usage: 'nova cleanup POOL PREFIX', help: 'Remove every image of POOL whose name starts with PREFIX.', run: novaCleanupCommand },
+  {
+    names: [['nova', 'cleanup']],
+    options: [...OUT],
+    positionals: 2,
+    usage: 'nova cleanup POOL PREFIX',
+    help: 'Remove every image of POOL whose name starts with PREFIX.',
+    run: novaCleanupCommand,
+  },
 ];
 
 /** What a group's help adds under its commands. */
@@ -111,7 +273,19 @@ const optionLine = (o: OptionSpec): string => `  ${o.short ? `-${o.short}, ` : '
 export const USAGE = `usage: rbd-ts <command> [options]
 
 commands:
-${COMMANDS.map((c) => `  ${c.names.slice(1).length ? `${c.usage} (${c.names.slice(1).map((n) => n.join(' ')).join(', ')})` : c.usage}`.padEnd(54) + ' ' + c.help).join('\n')}
+${COMMANDS.map(
+  (c) =>
+    `  ${
+      c.names.slice(1).length
+        ? `${c.usage} (${c.names
+            .slice(1)
+            .map((n) => n.join(' '))
+            .join(', ')})`
+        : c.usage
+    }`.padEnd(54) +
+    ' ' +
+    c.help,
+).join('\n')}
 
   <image-spec>: [<pool>/[<namespace>/]]<image>, <snap-spec>: ...<image>@<snap>; default pool rbd
   options go before or after the command (rbd-ts -c ceph.conf glance add ...); rbd-ts <command> --help for one command

@@ -45,9 +45,12 @@ export function waitFor<T>(
       if (finish()) reject(new AbortError(op, signal?.reason));
     };
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => {
-        if (finish()) reject(new TimeoutError(op, timeoutMs, typeof target === 'function' ? target() : target));
-      }, Math.max(0, timeoutMs));
+      timer = setTimeout(
+        () => {
+          if (finish()) reject(new TimeoutError(op, timeoutMs, typeof target === 'function' ? target() : target));
+        },
+        Math.max(0, timeoutMs),
+      );
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -255,12 +255,7 @@ export class CephConf {
    * $num, $pid, $home and `$other_option` / `${other_option}` references expanded.
    * `meta` may override $host/$home/$pid (mostly for tests).
    */
-  get(
-    name: string,
-    entity: EntityName,
-    cluster = 'ceph',
-    meta: Partial<Pick<MetaContext, 'host' | 'home' | 'pid'>> = {},
-  ): string | undefined {
+  get(name: string, entity: EntityName, cluster = 'ceph', meta: Partial<Pick<MetaContext, 'host' | 'home' | 'pid'>> = {}): string | undefined {
     const sections = sectionsFor(entity);
     const raw = this.getFromSections(name, sections);
     if (raw === undefined) return undefined;

@@ -82,8 +82,7 @@ export interface ResolveDeps {
 }
 
 export const DEFAULT_CONF_SEARCH = '/etc/ceph/$cluster.conf, $home/.ceph/$cluster.conf, $cluster.conf';
-export const DEFAULT_KEYRING_SEARCH =
-  '/etc/ceph/$cluster.$name.keyring,/etc/ceph/$cluster.keyring,/etc/ceph/keyring,/etc/ceph/keyring.bin';
+export const DEFAULT_KEYRING_SEARCH = '/etc/ceph/$cluster.$name.keyring,/etc/ceph/$cluster.keyring,/etc/ceph/keyring,/etc/ceph/keyring.bin';
 
 /** Split a file list as Ceph's get_str_list does (delimiters ; , = and blanks). */
 export function splitPathList(s: string): string[] {
@@ -108,11 +107,7 @@ function resolveName(opts: ClientOptions): EntityName {
   return { type: 'client', id: 'admin' };
 }
 
-export async function resolveClientConfig(
-  opts: ClientOptions,
-  env: NodeJS.ProcessEnv = process.env,
-  deps: ResolveDeps = {},
-): Promise<ResolvedConfig> {
+export async function resolveClientConfig(opts: ClientOptions, env: NodeJS.ProcessEnv = process.env, deps: ResolveDeps = {}): Promise<ResolvedConfig> {
   const name = resolveName(opts);
   const nameStr = entityNameToString(name);
   const home = env.HOME ?? os.homedir();

@@ -37,10 +37,7 @@ export function tryParseEntityName(s: string): EntityName | undefined {
 export function parseEntityName(s: string, what = 'entity name'): EntityName {
   const n = tryParseEntityName(s);
   if (!n) {
-    throw cephError(
-      'EINVAL',
-      `invalid ${what} '${s}': expected <type>.<id> with type one of ${ENTITY_TYPES.join(', ')}`,
-    );
+    throw cephError('EINVAL', `invalid ${what} '${s}': expected <type>.<id> with type one of ${ENTITY_TYPES.join(', ')}`);
   }
   return n;
 }

@@ -12,14 +12,7 @@ export {
   readCryptoKey,
   type CryptoKeyInfo,
 } from './crypto-key.js';
-export {
-  ENTITY_TYPES,
-  ENTITY_TYPE_NUMBERS,
-  entityNameToString,
-  parseEntityName,
-  tryParseEntityName,
-  type EntityName,
-} from './entity-name.js';
+export { ENTITY_TYPES, ENTITY_TYPE_NUMBERS, entityNameToString, parseEntityName, tryParseEntityName, type EntityName } from './entity-name.js';
 export { Keyring, type KeyringEntry } from './keyring.js';
 export { expandMeta, shortHostname, type MetaContext, type OptionLookup } from './metavars.js';
 export {

@@ -251,10 +251,7 @@ const defaultLookup: HostLookup = (hostname) => dnsLookup(hostname, { all: true 
  * becomes several monitors (as Ceph's resolve_addrs). Unresolvable hosts are skipped;
  * ENOENT when nothing at all resolves.
  */
-export async function resolveMonAddrs(
-  vecs: readonly MonAddrVec[],
-  opts: { lookup?: HostLookup } = {},
-): Promise<MonAddrVec[]> {
+export async function resolveMonAddrs(vecs: readonly MonAddrVec[], opts: { lookup?: HostLookup } = {}): Promise<MonAddrVec[]> {
   const lookup = opts.lookup ?? defaultLookup;
   const cache = new Map<string, Promise<LookupResult[]>>();
   const resolve = (h: string): Promise<LookupResult[]> => {

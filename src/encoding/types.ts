@@ -78,7 +78,6 @@ export function entityTypeName(t: number): string {
   return ENTITY_TYPE_NAMES[t] ?? `type${t}`;
 }
 
-
 /** entity_name_t: u8 type + s64 num (e.g. client.4123), used in reqids and notifies. */
 export interface EntityNameT {
   type: number;
@@ -137,7 +136,6 @@ export interface EntityAddr {
   ip: string;
   port: number;
 }
-
 
 export function makeAddr(type: number, ip: string, port: number, nonce = 0): EntityAddr {
   const family = isIPv4(ip) ? 4 : isIPv6(ip) ? 6 : 0;

@@ -81,11 +81,18 @@ export function glanceMessage(body: string, fallback: string): string {
   try {
     const j = JSON.parse(body) as { message?: string; error?: { message?: string } };
     const m = j.message ?? j.error?.message;
-    if (m) return m.replace(/<br \/>/g, ' ').replace(/\s+/g, ' ').trim();
+    if (m)
+      return m
+        .replace(/<br \/>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
   } catch {
     // HTML or text
   }
-  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return text || fallback;
 }
 
@@ -112,7 +119,15 @@ export class GlanceClient {
     return opts.signal ? AbortSignal.any([t, opts.signal]) : t;
   }
 
-  private async request(method: string, path: string, op: string, target: string | undefined, init: RequestInit & { duplex?: 'half' }, opts: CallOptions, defaultMs = 60_000): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    op: string,
+    target: string | undefined,
+    init: RequestInit & { duplex?: 'half' },
+    opts: CallOptions,
+    defaultMs = 60_000,
+  ): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(this.baseUrl + path, { ...init, method, signal: this.signal(op, opts, defaultMs) });
@@ -121,7 +136,11 @@ export class GlanceClient {
       if (err.name === 'TimeoutError') throw cephError('ETIMEDOUT', `Glance did not answer in time`, { op, target: target ?? this.baseUrl, cause: e });
       if (err.name === 'AbortError') throw cephError('ECANCELED', 'operation aborted', { op, cause: e });
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw cephError(cause === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EIO', `cannot reach Glance at ${this.baseUrl}: ${cause ?? err.message}`, { op, target: target ?? this.baseUrl, cause: e });
+      throw cephError(cause === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EIO', `cannot reach Glance at ${this.baseUrl}: ${cause ?? err.message}`, {
+        op,
+        target: target ?? this.baseUrl,
+        cause: e,
+      });
     }
     if (!res.ok) throw new GlanceError(res.status, glanceMessage(await res.text().catch(() => ''), res.statusText), op, target);
     return res;
@@ -133,7 +152,14 @@ export class GlanceClient {
 
   /** POST /v2/images: a queued image record. */
   async createImage(req: CreateImageRequest, opts: CallOptions = {}): Promise<GlanceImage> {
-    const res = await this.request('POST', '/v2/images', 'glance.create', req.name ?? undefined, { headers: this.headers({ 'content-type': 'application/json' }), body: JSON.stringify(req) }, opts);
+    const res = await this.request(
+      'POST',
+      '/v2/images',
+      'glance.create',
+      req.name ?? undefined,
+      { headers: this.headers({ 'content-type': 'application/json' }), body: JSON.stringify(req) },
+      opts,
+    );
     return this.json<GlanceImage>(res);
   }
 
@@ -156,11 +182,23 @@ export class GlanceClient {
     const size = data instanceof Uint8Array ? data.byteLength : opts.size;
     if (size !== undefined) headers['content-length'] = String(size);
     const body = data instanceof Uint8Array ? data : (data as AsyncIterable<Uint8Array>);
-    await this.request('PUT', `/v2/images/${encodeURIComponent(id)}/file`, 'glance.upload', id, { headers, body: body as unknown as RequestInit["body"], duplex: 'half' }, opts, 600_000);
+    await this.request(
+      'PUT',
+      `/v2/images/${encodeURIComponent(id)}/file`,
+      'glance.upload',
+      id,
+      { headers, body: body as unknown as RequestInit['body'], duplex: 'half' },
+      opts,
+      600_000,
+    );
   }
 
   /** Create, upload, and return the active image. */
-  async createAndUpload(req: CreateImageRequest, data: Buffer | Uint8Array | AsyncIterable<Uint8Array>, opts: CallOptions & { size?: number } = {}): Promise<GlanceImage> {
+  async createAndUpload(
+    req: CreateImageRequest,
+    data: Buffer | Uint8Array | AsyncIterable<Uint8Array>,
+    opts: CallOptions & { size?: number } = {},
+  ): Promise<GlanceImage> {
     const img = await this.createImage({ disk_format: 'raw', container_format: 'bare', ...req }, opts);
     try {
       await this.upload(img.id, data, opts);
@@ -176,7 +214,15 @@ export class GlanceClient {
    * bytes' md5 differs from Content-MD5 (or `expectMd5`), or EIO when fewer bytes came.
    */
   async download(id: string, opts: CallOptions & { expectMd5?: string } = {}): Promise<DownloadResult> {
-    const res = await this.request('GET', `/v2/images/${encodeURIComponent(id)}/file`, 'glance.download', id, { headers: this.headers({ accept: 'application/octet-stream' }) }, opts, 600_000);
+    const res = await this.request(
+      'GET',
+      `/v2/images/${encodeURIComponent(id)}/file`,
+      'glance.download',
+      id,
+      { headers: this.headers({ accept: 'application/octet-stream' }) },
+      opts,
+      600_000,
+    );
     if (res.status === 204 || !res.body) throw new GlanceError(204, 'image has no data', 'glance.download', id);
     const len = res.headers.get('content-length');
     const size = len !== null ? Number(len) : undefined;

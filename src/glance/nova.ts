@@ -14,13 +14,10 @@ import type { GlanceClient, GlanceImage } from './glance-client.js';
 import { formatLocation, isLocation, parseLocation, type RbdLocation } from './location.js';
 import { SNAP } from './store.js';
 
-
 export type Cloneability = { cloneable: true; location: RbdLocation; /** the snapshot's size */ size: number } | { cloneable: false; reason: string };
 
 /** How disks of one image are made: resolved once (Glance lookup, cloneability), used per disk. */
-export type DiskPlan =
-  | { path: 'clone'; url: string; location: RbdLocation; parentSize: number }
-  | { path: 'copy'; meta: GlanceImage; reason: string };
+export type DiskPlan = { path: 'clone'; url: string; location: RbdLocation; parentSize: number } | { path: 'copy'; meta: GlanceImage; reason: string };
 
 export interface DiskOptions extends CallOptions {
   /** grow the disk to this size when larger than the image */
@@ -104,10 +101,15 @@ export class NovaHandler {
   /** rbd_utils.clone + resize: clone the location's snapshot as pool/diskName, grown to `size` if larger. */
   async cloneImage(location: string | RbdLocation, pool: string, diskName: string, opts: DiskOptions & { parentSize?: number } = {}): Promise<number> {
     const loc = typeof location === 'string' ? parseLocation(location) : location;
-    if (!loc.pool || !loc.snapshot) throw cephError('EINVAL', `cannot clone ${typeof location === 'string' ? location : loc.image}: no pool/snapshot in the location`, { op: 'clone' });
+    if (!loc.pool || !loc.snapshot)
+      throw cephError('EINVAL', `cannot clone ${typeof location === 'string' ? location : loc.image}: no pool/snapshot in the location`, { op: 'clone' });
     const call = callOpts(opts);
     const [pio, cio] = await Promise.all([this.rados.openIoctx(loc.pool), this.rados.openIoctx(pool)]);
-    await RBD.clone(pio, loc.image, loc.snapshot, cio, diskName, { ...call, features: clientFeatures(this.rados), ...(opts.cloneFormat !== undefined ? { cloneFormat: opts.cloneFormat } : {}) });
+    await RBD.clone(pio, loc.image, loc.snapshot, cio, diskName, {
+      ...call,
+      features: clientFeatures(this.rados),
+      ...(opts.cloneFormat !== undefined ? { cloneFormat: opts.cloneFormat } : {}),
+    });
     if (opts.parentSize !== undefined && (opts.size === undefined || opts.size <= opts.parentSize)) return opts.parentSize;
     if (opts.size === undefined) {
       const img = await Image.open(cio, diskName, { ...call, readOnly: true });
@@ -145,7 +147,8 @@ export class NovaHandler {
       reasons.push(check.reason);
     }
     if (!locations.length) reasons.push('Glance shows no location (show_image_direct_url / show_multiple_locations off, or another store)');
-    if (!meta || !this.glance) throw cephError('EINVAL', `cannot clone ${image}: ${reasons.join('; ')}; and no Glance API to download it from`, { op: 'create_disk', target: image });
+    if (!meta || !this.glance)
+      throw cephError('EINVAL', `cannot clone ${image}: ${reasons.join('; ')}; and no Glance API to download it from`, { op: 'create_disk', target: image });
     return { path: 'copy', meta, reason: reasons.join('; ') };
   }
 
@@ -196,7 +199,12 @@ export class NovaHandler {
     const known = len ?? meta.size ?? undefined;
     try {
       // Nova's `rbd import`: sparse, the image removed again if anything fails
-      await RBD.import(io, diskName, stream, { ...call, ...(known ? { size: known } : {}), features: clientFeatures(this.rados), concurrency: this.options.copyConcurrency ?? 16 });
+      await RBD.import(io, diskName, stream, {
+        ...call,
+        ...(known ? { size: known } : {}),
+        features: clientFeatures(this.rados),
+        concurrency: this.options.copyConcurrency ?? 16,
+      });
     } finally {
       stream.destroy();
     }
@@ -224,7 +232,13 @@ export class NovaHandler {
    * `imageId`, flatten the clone, drop the disk's temporary snapshot, snapshot the new image
    * `snap` and protect it. Returns the new image's location.
    */
-  async directSnapshot(pool: string, disk: string, imagePool: string, imageId: string, opts: CallOptions & { snapName?: string; cloneFormat?: 1 | 2 | 'auto' } = {}): Promise<string> {
+  async directSnapshot(
+    pool: string,
+    disk: string,
+    imagePool: string,
+    imageId: string,
+    opts: CallOptions & { snapName?: string; cloneFormat?: 1 | 2 | 'auto' } = {},
+  ): Promise<string> {
     const call = callOpts(opts);
     const snapName = opts.snapName ?? `snapshot-${imageId}`;
     const [dio, iio] = await Promise.all([this.rados.openIoctx(pool), this.rados.openIoctx(imagePool)]);
@@ -233,7 +247,11 @@ export class NovaHandler {
     try {
       await src.createSnap(snapName, call);
       await src.protectSnap(snapName, call);
-      await RBD.clone(dio, disk, snapName, iio, imageId, { ...call, features: clientFeatures(this.rados), ...(opts.cloneFormat !== undefined ? { cloneFormat: opts.cloneFormat } : {}) });
+      await RBD.clone(dio, disk, snapName, iio, imageId, {
+        ...call,
+        features: clientFeatures(this.rados),
+        ...(opts.cloneFormat !== undefined ? { cloneFormat: opts.cloneFormat } : {}),
+      });
       cloned = true;
       const img = await Image.open(iio, imageId, call);
       try {
@@ -264,7 +282,13 @@ export class NovaHandler {
   }
 
   /** N disks `prefix`-1..N from one image, at most `parallel` at once (the batch clone). */
-  async bootMany(image: string, pool: string, prefix: string, count: number, opts: DiskOptions & { parallel?: number; onDisk?: (d: DiskResult) => void } = {}): Promise<BootManyResult> {
+  async bootMany(
+    image: string,
+    pool: string,
+    prefix: string,
+    count: number,
+    opts: DiskOptions & { parallel?: number; onDisk?: (d: DiskResult) => void } = {},
+  ): Promise<BootManyResult> {
     if (!Number.isInteger(count) || count < 1) throw cephError('EINVAL', `bad count ${count}`, { op: 'boot_many' });
     const parallel = Math.max(1, opts.parallel ?? 8);
     const t0 = performance.now();
@@ -315,5 +339,3 @@ export class NovaHandler {
 function callOpts(o: CallOptions): CallOptions {
   return { ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o.signal ? { signal: o.signal } : {}) };
 }
-
-

@@ -229,13 +229,24 @@ export class RbdStore {
         const children = await image.listChildren(loc.snapshot, opts);
         if (children.length) {
           const names = children.map((c) => `${c.pool}/${c.poolNamespace ? c.poolNamespace + '/' : ''}${c.image}`).join(', ');
-          throw cephError('EBUSY', `image is in use: snapshot ${loc.snapshot} has ${children.length} clone(s) (${names})`, { op, image: loc.image, target: url });
+          throw cephError('EBUSY', `image is in use: snapshot ${loc.snapshot} has ${children.length} clone(s) (${names})`, {
+            op,
+            image: loc.image,
+            target: url,
+          });
         }
         if (image.isProtectedSnap(loc.snapshot)) await image.unprotectSnap(loc.snapshot, opts);
         await image.removeSnap(loc.snapshot, opts);
       }
       if (image.listSnaps().length) {
-        throw cephError('EBUSY', `image is in use: it has other snapshots (${image.listSnaps().map((s) => s.name).join(', ')})`, { op, image: loc.image, target: url });
+        throw cephError(
+          'EBUSY',
+          `image is in use: it has other snapshots (${image
+            .listSnaps()
+            .map((s) => s.name)
+            .join(', ')})`,
+          { op, image: loc.image, target: url },
+        );
       }
     } finally {
       await image.close();

@@ -133,7 +133,12 @@ export class MonClient extends EventEmitter<MonClientEvents> {
   private async bounded<T>(op: string, timeoutMs: number, signal: AbortSignal | undefined, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
     const ac = new AbortController();
     try {
-      return await waitFor<T>(op, { timeoutMs, signal }, (resolve, reject) => void fn(ac.signal).then(resolve, reject), () => this.targetsDescription());
+      return await waitFor<T>(
+        op,
+        { timeoutMs, signal },
+        (resolve, reject) => void fn(ac.signal).then(resolve, reject),
+        () => this.targetsDescription(),
+      );
     } catch (e) {
       if (e instanceof TimeoutError) ac.abort(e);
       else if (signal?.aborted) ac.abort(signal.reason);

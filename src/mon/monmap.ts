@@ -43,7 +43,14 @@ function decodeMonInfo(d: Decoder): MonInfo {
     const addrs = decodeEntityAddrvec(x);
     const priority = v >= 2 ? x.u16() : 0;
     const weight = v >= 4 ? x.u16() : 0;
-    const crushLoc = v >= 5 ? x.map((k) => k.string(), (k) => k.string(), 8) : new Map<string, string>();
+    const crushLoc =
+      v >= 5
+        ? x.map(
+            (k) => k.string(),
+            (k) => k.string(),
+            8,
+          )
+        : new Map<string, string>();
     return { name, addrs, priority, weight, crushLoc };
   });
 }

@@ -206,7 +206,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const payloadLen = decodeBannerPrefix(prefix);
     const peerBanner = decodeBannerPayload(await this.reader.read(payloadLen));
     if (!bannerCompatible(mine, peerBanner)) {
-      throw cephError('EPROTO', `msgr2 feature mismatch: peer supports 0x${peerBanner.supported.toString(16)}, requires 0x${peerBanner.required.toString(16)}`, { op: 'msgr2', target: addrToString(opts.peer) });
+      throw cephError(
+        'EPROTO',
+        `msgr2 feature mismatch: peer supports 0x${peerBanner.supported.toString(16)}, requires 0x${peerBanner.required.toString(16)}`,
+        { op: 'msgr2', target: addrToString(opts.peer) },
+      );
     }
 
     // HELLO
@@ -214,14 +218,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const hello = await this.expect(Tag.HELLO);
     const peerHello = F.decodeHello(hello.segments[0]!);
     if (peerHello.entityType !== opts.peerType) {
-      throw cephError('EPROTO', `expected a ${entityTypeName(opts.peerType)}, peer is a ${entityTypeName(peerHello.entityType)}`, { op: 'msgr2', target: addrToString(opts.peer) });
+      throw cephError('EPROTO', `expected a ${entityTypeName(opts.peerType)}, peer is a ${entityTypeName(peerHello.entityType)}`, {
+        op: 'msgr2',
+        target: addrToString(opts.peer),
+      });
     }
     this.myAddr = { ...peerHello.peerAddr, type: AddrType.ANY, nonce: opts.myNonce, port: 0 };
 
     // AUTH
-    this.writeFrame(Tag.AUTH_REQUEST, [
-      F.encodeAuthRequest({ method: opts.auth.method, preferredModes: [...opts.modes], payload: opts.auth.buildRequest() }),
-    ]);
+    this.writeFrame(Tag.AUTH_REQUEST, [F.encodeAuthRequest({ method: opts.auth.method, preferredModes: [...opts.modes], payload: opts.auth.buildRequest() })]);
     let sessionKey: Buffer;
     let connectionSecret: Buffer | undefined;
     for (;;) {
@@ -281,7 +286,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         const ident = F.decodeServerIdent(f.segments[0]!);
         this.peerIdent = ident;
         if ((ident.requiredFeatures & supported) !== ident.requiredFeatures) {
-          throw cephError('EOPNOTSUPP', `peer requires features 0x${(ident.requiredFeatures & ~supported).toString(16)}`, { op: 'connect', target: this.peerName });
+          throw cephError('EOPNOTSUPP', `peer requires features 0x${(ident.requiredFeatures & ~supported).toString(16)}`, {
+            op: 'connect',
+            target: this.peerName,
+          });
         }
         this.features = ident.supportedFeatures & supported;
         return;
@@ -302,11 +310,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const modes = (l: readonly number[]) => l.map(modeName).join(',');
     if (-b.result === errnoNumber('EOPNOTSUPP') || !b.allowedModes.some((m) => this.opts.modes.includes(m))) {
       // librados reports a mode mismatch as a failed authentication (EACCES)
-      return cephError(
-        'EACCES',
-        `no connection mode in common: we offer [${modes(this.opts.modes)}], ${this.peerName} allows [${modes(b.allowedModes)}]`,
-        { op: 'auth', target: this.peerName },
-      );
+      return cephError('EACCES', `no connection mode in common: we offer [${modes(this.opts.modes)}], ${this.peerName} allows [${modes(b.allowedModes)}]`, {
+        op: 'auth',
+        target: this.peerName,
+      });
     }
     const why = b.result < 0 ? strerror(b.result) : `result ${b.result}`;
     return new CephError(

@@ -30,4 +30,3 @@ export const CEPH_FEATURES_ALL = CEPH_FEATURES_PACIFIC | Feature.SERVER_QUINCY |
 
 /** What we require of a peer: the msgr2 address encoding. */
 export const CEPH_FEATURES_REQUIRED = Feature.MSG_ADDR2;
-

@@ -257,14 +257,19 @@ export class SocketReader {
       } catch (e) {
         return stop(e);
       }
-      this.want(n, (body) => {
-        try {
-          onRecord(header, body);
-        } catch (e) {
-          return stop(e);
-        }
-        next();
-      }, stop, alignAt);
+      this.want(
+        n,
+        (body) => {
+          try {
+            onRecord(header, body);
+          } catch (e) {
+            return stop(e);
+          }
+          next();
+        },
+        stop,
+        alignAt,
+      );
     };
     // records already here complete synchronously: loop rather than recurse
     let running = false;

@@ -242,14 +242,16 @@ export class Objecter extends EventEmitter {
       return;
     }
     if (req.pgid && req.pgid.seed >= map.pgNum(req.oloc.pool)) {
-      this.finish(op, cephError('ESTALE', `pg ${req.pgid.pool}.${req.pgid.seed.toString(16)} no longer exists`, { op: op.name, object: req.oid, pool: req.oloc.pool }));
+      this.finish(
+        op,
+        cephError('ESTALE', `pg ${req.pgid.pool}.${req.pgid.seed.toString(16)} no longer exists`, { op: op.name, object: req.oid, pool: req.oloc.pool }),
+      );
       return;
     }
     const t = req.pgid ? { pgid: req.pgid, hash: req.pgid.seed, ...map.targetPg(req.pgid) } : map.target(req.oloc, req.oid);
     const prev = op.target;
     const next: Target = { osd: t.primary, pgid: t.pgid, hash: t.hash, acting: t.acting, epoch: map.epoch };
-    const moved =
-      !prev || prev.osd !== next.osd || prev.pgid.seed !== next.pgid.seed || prev.acting.join(',') !== next.acting.join(',');
+    const moved = !prev || prev.osd !== next.osd || prev.pgid.seed !== next.pgid.seed || prev.acting.join(',') !== next.acting.join(',');
     op.target = next;
     if (!moved && op.sentOn && !op.sentOn.isClosed) return; // still where it should be
     if (op.session && op.session.osd !== next.osd) {
@@ -428,7 +430,11 @@ export class Objecter extends EventEmitter {
     this.stats.replies++;
     // outdata is a view of a frame nobody reuses: big results (object data) are handed on as
     // they are; small ones are copied so they do not pin the whole frame (or socket chunk)
-    const ops = r.ops.map((o) => ({ op: o.op, rval: o.rval, outdata: o.outdata.length * 2 < o.outdata.buffer.byteLength ? Buffer.from(o.outdata) : o.outdata }));
+    const ops = r.ops.map((o) => ({
+      op: o.op,
+      rval: o.rval,
+      outdata: o.outdata.length * 2 < o.outdata.buffer.byteLength ? Buffer.from(o.outdata) : o.outdata,
+    }));
     this.finish(op, { result: r.result, ops, version: r.userVersion, epoch: r.epoch });
   }
 

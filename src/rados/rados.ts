@@ -220,10 +220,15 @@ export class Rados {
 
   private async poolId(pool: string | number, op: string): Promise<{ id: number; name: string; map: OSDMap }> {
     let map = await this.osdmap();
-    const find = (m: OSDMap) => (typeof pool === 'number' ? (m.getPool(pool) ? { id: pool, name: m.poolNames.get(pool) ?? String(pool) } : undefined) : (() => {
-      const p = m.poolByName(pool);
-      return p ? { id: p.id, name: pool } : undefined;
-    })());
+    const find = (m: OSDMap) =>
+      typeof pool === 'number'
+        ? m.getPool(pool)
+          ? { id: pool, name: m.poolNames.get(pool) ?? String(pool) }
+          : undefined
+        : (() => {
+            const p = m.poolByName(pool);
+            return p ? { id: p.id, name: pool } : undefined;
+          })();
     let hit = find(map);
     if (!hit) {
       // a pool created a moment ago may be in a newer map than ours

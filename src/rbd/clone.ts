@@ -29,7 +29,14 @@ function rbdError(errno: string, message: string, image: string, op: string) {
  * protected snapshot and registers the child in rbd_children; format 2 attaches the
  * child to the parent's header. Any failure removes the partial child.
  */
-export async function cloneImage(parentIo: IoCtx, parentName: string, snapName: string, childIo: IoCtx, childName: string, opts: CloneOptions = {}): Promise<void> {
+export async function cloneImage(
+  parentIo: IoCtx,
+  parentName: string,
+  snapName: string,
+  childIo: IoCtx,
+  childName: string,
+  opts: CloneOptions = {},
+): Promise<void> {
   const op = 'clone';
   validName(childName, op);
   const format0 = opts.cloneFormat ?? ioOptions(childIo).defaultCloneFormat;
@@ -43,12 +50,9 @@ export async function cloneImage(parentIo: IoCtx, parentName: string, snapName: 
       if (isErrno(e, 'ENOENT')) throw rbdError('ENOENT', `parent image ${parentName} does not exist`, parentName, op);
       throw e;
     }),
-    childIo.stat(v1HeaderObject(childName), opts).then(
-      () => {
-        throw rbdError('EEXIST', `image ${childName} already exists (format 1)`, childName, op);
-      },
-      ignoring('ENOENT'),
-    ),
+    childIo.stat(v1HeaderObject(childName), opts).then(() => {
+      throw rbdError('EEXIST', `image ${childName} already exists (format 1)`, childName, op);
+    }, ignoring('ENOENT')),
   ]);
   // the child's data pool must be set up for RBD (rbd_info, self-managed snaps) as for create;
   // checked alongside rounds 2-3, finished before anything is made
@@ -60,7 +64,8 @@ export async function cloneImage(parentIo: IoCtx, parentName: string, snapName: 
   if (!(parent.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'parent image lacks the layering feature', parentName, op);
   const snap = parent.findUserSnap(snapName);
   if (!snap) throw rbdError('ENOENT', `snapshot ${snapName} of ${parentName} does not exist`, parentName, op);
-  if (format === 1 && snap.protection !== R.Protection.PROTECTED) throw rbdError('EINVAL', `parent snapshot ${parentName}@${snapName} must be protected`, parentName, op);
+  if (format === 1 && snap.protection !== R.Protection.PROTECTED)
+    throw rbdError('EINVAL', `parent snapshot ${parentName}@${snapName} must be protected`, parentName, op);
 
   const requested = opts.features !== undefined ? parseFeatures(opts.features) : parent.features & ~FEATURES_IMPLICIT;
   if (!(requested & Feature.LAYERING)) throw rbdError('ENOSYS', 'the clone needs the layering feature', childName, op);
@@ -72,7 +77,9 @@ export async function cloneImage(parentIo: IoCtx, parentName: string, snapName: 
       ...opts,
       features: requested,
       order: opts.order ?? (opts.objectSize === undefined ? parent.layout.order : undefined),
-      ...(opts.stripeUnit === undefined && parent.features & Feature.STRIPINGV2 ? { stripeUnit: parent.layout.stripeUnit, stripeCount: parent.layout.stripeCount } : {}),
+      ...(opts.stripeUnit === undefined && parent.features & Feature.STRIPINGV2
+        ? { stripeUnit: parent.layout.stripeUnit, stripeCount: parent.layout.stripeCount }
+        : {}),
     },
     op,
   );

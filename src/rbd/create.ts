@@ -70,7 +70,8 @@ export async function plan(io: IoCtx, name: string, size: number, o: CreateOptio
     if (!Number.isInteger(l)) throw rbdError('EINVAL', `object size ${o.objectSize} is not a power of two`, name, op);
     order = l;
   }
-  if (!Number.isInteger(order) || order < MIN_ORDER || order > MAX_ORDER) throw rbdError('EDOM', `order ${order} is outside ${MIN_ORDER}..${MAX_ORDER}`, name, op);
+  if (!Number.isInteger(order) || order < MIN_ORDER || order > MAX_ORDER)
+    throw rbdError('EDOM', `order ${order} is outside ${MIN_ORDER}..${MAX_ORDER}`, name, op);
   // bits librbd sets by itself (striping, data-pool, fast-diff, operations, migrating, non-primary,
   // dirty-cache) are dropped from the caller's mask, as librbd does
   let features = validateCreateFeatures(parseFeatures(o.features ?? RBD_DEFAULT_FEATURES) & ~FEATURES_IMPLICIT, op);
@@ -158,11 +159,13 @@ export async function createObjects(io: IoCtx, name: string, size: number, p: Pl
   );
   step(
     () =>
-      io.operate(headerObject(id), writeOp([R.create(size, p.order, p.features, prefix, p.dataPoolId)], { createExclusive: true }), opts).catch((e: unknown) => {
-        // an id collision: the header exists already
-        if (isErrno(e, 'EEXIST')) throw rbdError('EBADF', `image id ${id} is in use`, name, op);
-        throw e;
-      }),
+      io
+        .operate(headerObject(id), writeOp([R.create(size, p.order, p.features, prefix, p.dataPoolId)], { createExclusive: true }), opts)
+        .catch((e: unknown) => {
+          // an id collision: the header exists already
+          if (isErrno(e, 'EEXIST')) throw rbdError('EBADF', `image id ${id} is in use`, name, op);
+          throw e;
+        }),
     () => io.remove(headerObject(id)),
   );
   if (p.features & Feature.OBJECT_MAP) {

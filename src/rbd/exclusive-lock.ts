@@ -268,7 +268,11 @@ export class ExclusiveLock {
     if (!locker) return; // released meanwhile: try again
     const handle = parseLockCookie(locker.cookie);
     if (info.type !== L.LockType.EXCLUSIVE || info.tag !== WATCHER_LOCK_TAG || handle === undefined || info.lockers.length > 1) {
-      throw lockError('EBUSY', `image is locked by a non-librbd lock (cookie "${locker.cookie}", tag "${info.tag}", client.${locker.entity.num})`, this.host.name);
+      throw lockError(
+        'EBUSY',
+        `image is locked by a non-librbd lock (cookie "${locker.cookie}", tag "${info.tag}", client.${locker.entity.num})`,
+        this.host.name,
+      );
     }
     const me = io.cluster.globalId;
     if (locker.entity.num === me && locker.cookie === ourCookie) return; // ours after all (EEXIST path next time)
@@ -314,10 +318,13 @@ export class ExclusiveLock {
     try {
       let result: number | undefined;
       try {
-        const notify = this.watcher.send({ op: NotifyOp.REQUEST_LOCK, clientId: me, force: false }, {
-          timeoutMs: Math.min(NOTIFY_TIMEOUT_MS, this.remaining(deadline)),
-          ...(signal ? { signal } : {}),
-        });
+        const notify = this.watcher.send(
+          { op: NotifyOp.REQUEST_LOCK, clientId: me, force: false },
+          {
+            timeoutMs: Math.min(NOTIFY_TIMEOUT_MS, this.remaining(deadline)),
+            ...(signal ? { signal } : {}),
+          },
+        );
         const r = await this.bounded(notify, deadline, signal);
         // Notifier / ImageWatcher::prepare_response: exactly one non-empty reply is the owner's
         const replies = r.acks.filter((a) => a.payload.length > 0);

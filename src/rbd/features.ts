@@ -34,7 +34,8 @@ const FEATURE_NAMES: Array<[number, string]> = [
 export const FEATURES_ALL = 2047;
 export const FEATURES_DEFAULT = 61;
 /** set by the library from the layout, never from the user's mask */
-export const FEATURES_IMPLICIT = Feature.STRIPINGV2 | Feature.DATA_POOL | Feature.FAST_DIFF | Feature.OPERATIONS | Feature.MIGRATING | Feature.NON_PRIMARY | 2048; // + dirty-cache (Pacific RBD_FEATURES_IMPLICIT_ENABLE)
+export const FEATURES_IMPLICIT =
+  Feature.STRIPINGV2 | Feature.DATA_POOL | Feature.FAST_DIFF | Feature.OPERATIONS | Feature.MIGRATING | Feature.NON_PRIMARY | 2048; // + dirty-cache (Pacific RBD_FEATURES_IMPLICIT_ENABLE)
 export const FEATURES_INTERNAL = Feature.OPERATIONS | Feature.MIGRATING;
 
 export const OpFeature = {

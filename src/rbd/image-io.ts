@@ -75,9 +75,7 @@ export class ImageIo {
   private openParent(): Promise<ImageIo> | undefined {
     const spec = this.ctx.parent;
     if (!spec) return undefined;
-    this.parent ??= this.ctx.io.cluster
-      .openIoctx(spec.poolId, { namespace: spec.poolNamespace })
-      .then((pio) => ImageIo.openAt(pio, spec.imageId, spec.snapId));
+    this.parent ??= this.ctx.io.cluster.openIoctx(spec.poolId, { namespace: spec.poolNamespace }).then((pio) => ImageIo.openAt(pio, spec.imageId, spec.snapId));
     return this.parent;
   }
 
@@ -148,13 +146,24 @@ export class ImageIo {
   // ---- write, write-zeroes ---------------------------------------------------------------------
 
   /** Run one object request per object extent of [offset, offset + length) for `kind`. */
-  private async writeObjects(kind: Exclude<ImageOpKind, 'flatten'>, offset: number, length: number, data: Buffer | undefined, opts: CallOptions): Promise<void> {
+  private async writeObjects(
+    kind: Exclude<ImageOpKind, 'flatten'>,
+    offset: number,
+    length: number,
+    data: Buffer | undefined,
+    opts: CallOptions,
+  ): Promise<void> {
     const dio = await this.ctx.writeIoctx();
     const overlap = this.ctx.overlap;
     const os = this.ctx.layout.objectSize;
     const env = this.env(overlap);
     const one = async (ex: ObjectExtent): Promise<void> => {
-      const d = decideWrite(kind, { offset: ex.offset, length: ex.length, objectSize: os }, this.map.state(ex.objno), this.ctx.hasParentData(ex.objno, overlap));
+      const d = decideWrite(
+        kind,
+        { offset: ex.offset, length: ex.length, objectSize: os },
+        this.map.state(ex.objno),
+        this.ctx.hasParentData(ex.objno, overlap),
+      );
       const op = new WriteOp();
       switch (d.action) {
         case 'write': {

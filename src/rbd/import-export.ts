@@ -229,7 +229,13 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
   try {
     img = await Image.open(io, name, { timeoutMs: opts.timeoutMs, signal: opts.signal });
     if (file !== undefined) {
-      const r = await copyFile(img, file, known!, { concurrency: concurrency ?? ioOptions(io).concurrentManagementOps, skipZeroes: sparse ?? true, onProgress, timeoutMs: opts.timeoutMs, signal: opts.signal });
+      const r = await copyFile(img, file, known!, {
+        concurrency: concurrency ?? ioOptions(io).concurrentManagementOps,
+        skipZeroes: sparse ?? true,
+        onProgress,
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+      });
       await img.flush();
       const result = { size: img.size, bytesWritten: r.bytes, objectsWritten: r.objects };
       await img.close();
@@ -269,7 +275,12 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
 export async function exportImage(image: Image, dest: string | Writable, opts: ExportOptions = {}): Promise<number> {
   const size = image.currentSize;
   const chunkSize = opts.chunkSize ?? stripePeriod(image.layout);
-  const rs = image.createReadStream({ readAhead: opts.readAhead ?? ioOptions(image.io).concurrentManagementOps, chunkSize, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const rs = image.createReadStream({
+    readAhead: opts.readAhead ?? ioOptions(image.io).concurrentManagementOps,
+    chunkSize,
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+  });
   let done = 0;
   if (typeof dest === 'string' && dest !== '-') {
     let fh;

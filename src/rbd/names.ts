@@ -16,7 +16,8 @@ export const idObject = (name: string): string => `rbd_id.${name}`;
 export const headerObject = (id: string): string => `rbd_header.${id}`;
 export const v1HeaderObject = (name: string): string => `${name}.rbd`;
 const hex16 = (n: bigint | number): string => BigInt(n).toString(16).padStart(16, '0');
-export const objectMapObject = (id: string, snapId?: bigint): string => (snapId === undefined ? `rbd_object_map.${id}` : `rbd_object_map.${id}.${hex16(snapId)}`);
+export const objectMapObject = (id: string, snapId?: bigint): string =>
+  snapId === undefined ? `rbd_object_map.${id}` : `rbd_object_map.${id}.${hex16(snapId)}`;
 export const dataObject = (prefix: string, objno: number): string => `${prefix}.${hex16(objno)}`;
 
 /** object_prefix: rbd_data.<id>, or rbd_data.<metadata pool id>.<id> with a separate data pool */

@@ -161,7 +161,8 @@ export class ObjectWriteRequest {
     }
     if (this.has(ObjFlag.MAY_EXIST)) {
       try {
-        if (this.ops.ops.length === 0) await this.dio.stat(this.oid, opts); // flatten: is the object there
+        if (this.ops.ops.length === 0)
+          await this.dio.stat(this.oid, opts); // flatten: is the object there
         else await this.dio.operate(this.oid, new WriteOp().assertExists().extend(this.ops), opts);
         return 'post-object-map';
       } catch (e) {

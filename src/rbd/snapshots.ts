@@ -85,7 +85,11 @@ export async function removeTrashSnap(h: SnapshotHost, snapId: bigint, opts: Cal
 
 async function removeSnapById(h: SnapshotHost, s: SnapState, opts: CallOptions): Promise<void> {
   const { ctx } = h;
-  await h.map.snapshotRemove(s, ctx.snaps.find((x) => x.id > s.id), opts); // snaps are sorted by id
+  await h.map.snapshotRemove(
+    s,
+    ctx.snaps.find((x) => x.id > s.id),
+    opts,
+  ); // snaps are sorted by id
   await call(ctx.io, ctx.headerOid, R.snapshotRemove(s.id), opts);
   await h.map.removeSnapshotMap(s.id, opts);
   const dio = await ctx.dataIoctx();

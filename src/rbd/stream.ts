@@ -237,13 +237,19 @@ export class ImageWriteStream extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.accept(chunk).then(() => cb(), (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+    this.accept(chunk).then(
+      () => cb(),
+      (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+    );
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (e?: Error | null) => void): void {
     (async () => {
       for (const c of chunks) await this.accept(c.chunk);
-    })().then(() => cb(), (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+    })().then(
+      () => cb(),
+      (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+    );
   }
 
   override _final(cb: (e?: Error | null) => void): void {
@@ -251,7 +257,10 @@ export class ImageWriteStream extends Writable {
       if (this.bufLen > 0) await this.dispatch();
       while (this.inFlight.size) await Promise.all(this.inFlight);
       if (this.failed) throw this.failed;
-    })().then(() => cb(), (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+    })().then(
+      () => cb(),
+      (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+    );
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {

@@ -23,7 +23,10 @@ test.serial('npm run bench -- --quick: results.json, report.md and SVG charts', 
   const cluster = await sharedCluster();
   const out = mkdtempSync(join(tmpdir(), 'rbd-ts-bench-smoke-'));
   try {
-    const { stdout } = await run(process.execPath, ['--import=tsx', 'bench/run.ts', '-c', cluster.conf, '--quick', '--out', out], { timeout: 110_000, maxBuffer: 16 * MiB });
+    const { stdout } = await run(process.execPath, ['--import=tsx', 'bench/run.ts', '-c', cluster.conf, '--quick', '--out', out], {
+      timeout: 110_000,
+      maxBuffer: 16 * MiB,
+    });
     t.regex(stdout, /clone v2 p50 rbd-ts [\d.]+ ms, librbd [\d.]+ ms/);
     t.deepEqual(readdirSync(out).sort(), ['clone-latency.svg', 'clone-vs-copy.svg', 'copy-latency.svg', 'report.md', 'results.json']);
 
@@ -47,11 +50,23 @@ test.serial('npm run bench -- --quick: results.json, report.md and SVG charts', 
       t.is(c.samples.length, r.options.repeats);
       t.true(c.samples.every((s) => s.ms > 0 && s.MBs > 0 && s.cpuSeconds > 0 && s.peakRssMiB > 0));
     }
-    t.deepEqual(r.rados.map((x) => x.impl), ['rbd-ts', 'rados bench']);
+    t.deepEqual(
+      r.rados.map((x) => x.impl),
+      ['rbd-ts', 'rados bench'],
+    );
     for (const x of r.rados) t.true(x.samples.length === r.options.radosRepeats && x.MBs.median > 0);
 
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    for (const h of ['## Goals', '## Clone latency, format 1 (ms)', '## Clone latency, format 2 (ms)', '## Clone cost (per clone)', '## Bulk object writes', '## Copy / clone', '## RADOS ceiling']) t.true(md.includes(h), h);
+    for (const h of [
+      '## Goals',
+      '## Clone latency, format 1 (ms)',
+      '## Clone latency, format 2 (ms)',
+      '## Clone cost (per clone)',
+      '## Bulk object writes',
+      '## Copy / clone',
+      '## RADOS ceiling',
+    ])
+      t.true(md.includes(h), h);
     t.regex(md, /\| 256 MiB \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| [\d.]+× \|/);
     t.false(/NaN|undefined/.test(md));
 
@@ -70,10 +85,21 @@ test.serial('npm run bench -- --quick: results.json, report.md and SVG charts', 
 
 test.serial('rbd-ts bench-clone --format json', async (t) => {
   const cluster = await sharedCluster();
-  const { stdout } = await run(process.execPath, ['--import=tsx', 'src/cli/main.ts', 'bench-clone', '-c', cluster.conf, '--sizes', '8M,16M', '--count', '3', '--format', 'json'], { timeout: 55_000 });
-  const j = JSON.parse(stdout) as { pool: string; count: number; rows: Array<{ size: number; clone: Record<string, { n: number; p50: number }>; copyMs: number; copyMBs: number; copyOverClone: number }> };
+  const { stdout } = await run(
+    process.execPath,
+    ['--import=tsx', 'src/cli/main.ts', 'bench-clone', '-c', cluster.conf, '--sizes', '8M,16M', '--count', '3', '--format', 'json'],
+    { timeout: 55_000 },
+  );
+  const j = JSON.parse(stdout) as {
+    pool: string;
+    count: number;
+    rows: Array<{ size: number; clone: Record<string, { n: number; p50: number }>; copyMs: number; copyMBs: number; copyOverClone: number }>;
+  };
   t.is(j.pool, 'rbd');
-  t.deepEqual(j.rows.map((r) => r.size), [8 * MiB, 16 * MiB]);
+  t.deepEqual(
+    j.rows.map((r) => r.size),
+    [8 * MiB, 16 * MiB],
+  );
   for (const r of j.rows) {
     t.is(r.clone['1']!.n, 3);
     t.is(r.clone['2']!.n, 3);
@@ -81,6 +107,8 @@ test.serial('rbd-ts bench-clone --format json', async (t) => {
   }
   const left = (await rbd(cluster, ['ls', 'rbd'])).stdout.split('\n').filter((n) => n.startsWith('bench-clone-'));
   t.deepEqual(left, []);
-  const bad = await run(process.execPath, ['--import=tsx', 'src/cli/main.ts', 'bench-clone', '-c', cluster.conf, '--count', '0']).catch((e: { code: number; stderr: string }) => e);
+  const bad = await run(process.execPath, ['--import=tsx', 'src/cli/main.ts', 'bench-clone', '-c', cluster.conf, '--count', '0']).catch(
+    (e: { code: number; stderr: string }) => e,
+  );
   t.is((bad as { code: number }).code, 22);
 });

@@ -67,9 +67,7 @@ test('monCommand osd pool ls equals `ceph osd pool ls`; fsid equals ceph.conf', 
 
 test('a wrong key fails with EACCES well within 2 s', async (t) => {
   const c = await sharedCluster();
-  const err = await t.throwsAsync(
-    Rados.connect({ conf: c.conf, key: 'AQAAAABfAAAAABAAAAECAwQFBgcICQoLDA0ODw==', timeoutMs: 2000 }),
-  );
+  const err = await t.throwsAsync(Rados.connect({ conf: c.conf, key: 'AQAAAABfAAAAABAAAAECAwQFBgcICQoLDA0ODw==', timeoutMs: 2000 }));
   t.true(err instanceof CephError);
   t.is((err as CephError).code, 'EACCES');
   t.is((err as CephError).errno, 13);
@@ -126,7 +124,9 @@ test('service tickets are renewed through MAuth and the new OSD ticket opens an 
     t.not(after, before);
     t.false(after.sessionKey.secret.equals(before.sessionKey.secret));
     // use it: authenticate to the first OSD (authorizer + challenge round), both modes
-    const dump = await r.monCommandJson<{ osds: Array<{ up: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }> }>({ prefix: 'osd dump' });
+    const dump = await r.monCommandJson<{ osds: Array<{ up: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }> }>({
+      prefix: 'osd dump',
+    });
     const v2 = dump.osds.find((o) => o.up)!.public_addrs.addrvec.find((a) => a.type === 'v2')!;
     const i = v2.addr.lastIndexOf(':');
     for (const modes of [[1], [2]]) {
@@ -154,9 +154,7 @@ test('service tickets are renewed through MAuth and the new OSD ticket opens an 
 test('osdmap subscription hands raw MOSDMap messages to the subscriber; getVersion agrees', async (t) => {
   const r = await connect();
   try {
-    const got = new Promise<{ type: number; len: number }>((resolve) =>
-      r.monc.once('osdmap', (m) => resolve({ type: m.header.type, len: m.front.length })),
-    );
+    const got = new Promise<{ type: number; len: number }>((resolve) => r.monc.once('osdmap', (m) => resolve({ type: m.header.type, len: m.front.length })));
     r.monc.subscribe('osdmap', 0, 1);
     const m = await got;
     t.is(m.type, MsgType.OSD_MAP);

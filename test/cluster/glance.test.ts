@@ -159,7 +159,10 @@ test.serial('an image added by the rbd-ts store is served by Glance: registered 
   t.is(info['order'], 23);
   t.is(info['size'], data.length);
   const snaps = JSON.parse((await rbd(c, ['snap', 'ls', `${IMAGES}/${id}`, '--format', 'json'])).stdout) as Array<{ name: string; protected: string }>;
-  t.deepEqual(snaps.map((s) => [s.name, s.protected]), [['snap', 'true']]);
+  t.deepEqual(
+    snaps.map((s) => [s.name, s.protected]),
+    [['snap', 'true']],
+  );
   t.is((await librbdMd5(c.conf, IMAGES, id, 'snap')).md5, md5(data));
   t.is(await store.getSize(r.location), data.length);
 
@@ -196,51 +199,54 @@ test.serial('an image added by the rbd-ts store is served by Glance: registered 
   t.is((await librbdMd5(c.conf, IMAGES, id, 'snap')).md5, md5(data));
 });
 
-test.serial('delete while an rbd-ts clone exists: Glance answers 409, store.delete EBUSY, nothing changes; after the clone goes both delete and no object remains', async (t) => {
-  const { c, store, nova, glance, rados } = ctx!;
-  // (1) Glance-stored image, deleted through the Glance API
-  const data = randomBytes(3 * MiB);
-  const img = await uploadThroughGlance(data);
-  const d = await nova.createDisk(img.id, VMS, disk('busy'));
-  t.is(d.path, 'clone');
-  const e = await t.throwsAsync(glance.client.deleteImage(img.id), { instanceOf: GlanceError });
-  t.is(e?.status, 409);
-  t.is(e?.code, 'EBUSY');
-  t.regex(e?.glanceMessage ?? '', /in use/);
-  const after = await glance.client.showImage(img.id);
-  t.is(after.status, 'active');
-  t.is(after.direct_url, img.direct_url);
-  t.is((await librbdMd5(c.conf, IMAGES, img.id, 'snap')).md5, md5(data));
-  // rbd-ts's store refuses the same way, changing nothing
-  const snapsBefore = (await rbd(c, ['snap', 'ls', `${IMAGES}/${img.id}`, '--format', 'json'])).stdout;
-  const e2 = await t.throwsAsync(store.delete(img.direct_url!), { instanceOf: CephError });
-  t.is(e2?.code, 'EBUSY');
-  t.is((await rbd(c, ['snap', 'ls', `${IMAGES}/${img.id}`, '--format', 'json'])).stdout, snapsBefore);
-  t.is((await librbdMd5(c.conf, IMAGES, img.id, 'snap')).md5, md5(data));
+test.serial(
+  'delete while an rbd-ts clone exists: Glance answers 409, store.delete EBUSY, nothing changes; after the clone goes both delete and no object remains',
+  async (t) => {
+    const { c, store, nova, glance, rados } = ctx!;
+    // (1) Glance-stored image, deleted through the Glance API
+    const data = randomBytes(3 * MiB);
+    const img = await uploadThroughGlance(data);
+    const d = await nova.createDisk(img.id, VMS, disk('busy'));
+    t.is(d.path, 'clone');
+    const e = await t.throwsAsync(glance.client.deleteImage(img.id), { instanceOf: GlanceError });
+    t.is(e?.status, 409);
+    t.is(e?.code, 'EBUSY');
+    t.regex(e?.glanceMessage ?? '', /in use/);
+    const after = await glance.client.showImage(img.id);
+    t.is(after.status, 'active');
+    t.is(after.direct_url, img.direct_url);
+    t.is((await librbdMd5(c.conf, IMAGES, img.id, 'snap')).md5, md5(data));
+    // rbd-ts's store refuses the same way, changing nothing
+    const snapsBefore = (await rbd(c, ['snap', 'ls', `${IMAGES}/${img.id}`, '--format', 'json'])).stdout;
+    const e2 = await t.throwsAsync(store.delete(img.direct_url!), { instanceOf: CephError });
+    t.is(e2?.code, 'EBUSY');
+    t.is((await rbd(c, ['snap', 'ls', `${IMAGES}/${img.id}`, '--format', 'json'])).stdout, snapsBefore);
+    t.is((await librbdMd5(c.conf, IMAGES, img.id, 'snap')).md5, md5(data));
 
-  const imageId = String((await rbdInfo(c, `${IMAGES}/${img.id}`))['id']);
-  await RBD.remove(await rados.openIoctx(VMS), disk('busy'));
-  await glance.client.deleteImage(img.id);
-  glanceIds.splice(glanceIds.indexOf(img.id), 1);
-  const gone = await t.throwsAsync(glance.client.showImage(img.id), { instanceOf: GlanceError });
-  t.is(gone?.status, 404);
-  t.deepEqual(await objectsOf(c, IMAGES, img.id, imageId), []);
+    const imageId = String((await rbdInfo(c, `${IMAGES}/${img.id}`))['id']);
+    await RBD.remove(await rados.openIoctx(VMS), disk('busy'));
+    await glance.client.deleteImage(img.id);
+    glanceIds.splice(glanceIds.indexOf(img.id), 1);
+    const gone = await t.throwsAsync(glance.client.showImage(img.id), { instanceOf: GlanceError });
+    t.is(gone?.status, 404);
+    t.deepEqual(await objectsOf(c, IMAGES, img.id, imageId), []);
 
-  // (2) rbd-ts-stored image, deleted by rbd-ts's store
-  const id = randomUUID();
-  const r = await store.add(id, randomBytes(2 * MiB));
-  const d2 = await nova.createDisk(r.location, VMS, disk('busy2'));
-  t.is(d2.path, 'clone');
-  const e3 = await t.throwsAsync(store.delete(r.location), { instanceOf: CephError });
-  t.is(e3?.code, 'EBUSY');
-  t.is((await rbd(c, ['snap', 'ls', `${IMAGES}/${id}`, '--format', 'json'])).stdout.includes('"protected":"true"'), true);
-  const rid = String((await rbdInfo(c, `${IMAGES}/${id}`))['id']);
-  await RBD.remove(await rados.openIoctx(VMS), disk('busy2'));
-  await store.delete(r.location);
-  t.deepEqual(await objectsOf(c, IMAGES, id, rid), []);
-  const e4 = await t.throwsAsync(store.delete(r.location), { instanceOf: CephError });
-  t.is(e4?.code, 'ENOENT');
-});
+    // (2) rbd-ts-stored image, deleted by rbd-ts's store
+    const id = randomUUID();
+    const r = await store.add(id, randomBytes(2 * MiB));
+    const d2 = await nova.createDisk(r.location, VMS, disk('busy2'));
+    t.is(d2.path, 'clone');
+    const e3 = await t.throwsAsync(store.delete(r.location), { instanceOf: CephError });
+    t.is(e3?.code, 'EBUSY');
+    t.is((await rbd(c, ['snap', 'ls', `${IMAGES}/${id}`, '--format', 'json'])).stdout.includes('"protected":"true"'), true);
+    const rid = String((await rbdInfo(c, `${IMAGES}/${id}`))['id']);
+    await RBD.remove(await rados.openIoctx(VMS), disk('busy2'));
+    await store.delete(r.location);
+    t.deepEqual(await objectsOf(c, IMAGES, id, rid), []);
+    const e4 = await t.throwsAsync(store.delete(r.location), { instanceOf: CephError });
+    t.is(e4?.code, 'ENOENT');
+  },
+);
 
 test.serial('not cloneable (another fsid, a pool this client cannot read, qcow2): createDisk copies through Glance, says why, bytes equal', async (t) => {
   const { c, store, nova, glance } = ctx!;

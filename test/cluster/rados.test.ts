@@ -364,7 +364,10 @@ test('a watch abandoned by abort or deadline leaves no watcher on the OSD', asyn
       const ac = new AbortController();
       const p = io.watch(oid, () => undefined, i % 2 ? { signal: ac.signal } : { timeoutMs: 1 + (i % 2) });
       if (i % 2) setTimeout(() => ac.abort(), (i >> 1) % 3);
-      await p.then((w) => w.unwatch(), () => failed++);
+      await p.then(
+        (w) => w.unwatch(),
+        () => failed++,
+      );
     }
     t.is(failed, 6, 'watches were abandoned');
     let left = -1;

@@ -211,7 +211,11 @@ test.serial('snapshots: rbd-ts acts, rbd sees; rbd acts, rbd-ts sees', async (t)
       ['three', 'false'],
     ],
   );
-  for (const args of [['snap', 'ls', img, '--format', 'json'], ['snap', 'list', img, '--format', 'json', '--pretty-format'], ['snap', 'ls', img]]) {
+  for (const args of [
+    ['snap', 'ls', img, '--format', 'json'],
+    ['snap', 'list', img, '--format', 'json', '--pretty-format'],
+    ['snap', 'ls', img],
+  ]) {
     t.is(await ts(t, args), await ok(t, args), args.join(' '));
   }
   for (const s of ['one', 'deux']) t.is(await ts(t, ['info', `${img}@${s}`]), await ok(t, ['info', `${img}@${s}`]));
@@ -253,8 +257,14 @@ test.serial('snapshot twins: snap ls of images snapshotted by rbd and by rbd-ts'
     ['resize', '{}', '--size', '1', '--allow-shrink'],
   ];
   for (const step of steps) {
-    await ok(t, step.map((x) => x.replaceAll('{}', a)));
-    await ts(t, step.map((x) => x.replaceAll('{}', b)));
+    await ok(
+      t,
+      step.map((x) => x.replaceAll('{}', a)),
+    );
+    await ts(
+      t,
+      step.map((x) => x.replaceAll('{}', b)),
+    );
   }
   t.deepEqual(twinSnaps(await rbdJson(t, ['snap', 'ls', b])), twinSnaps(await rbdJson(t, ['snap', 'ls', a])));
   t.deepEqual(twinInfo(await rbdJson(t, ['info', b])), twinInfo(await rbdJson(t, ['info', a])));
@@ -336,7 +346,10 @@ test.serial('snap rm of a snapshot with clone-v2 children moves it to the trash,
   const all = await rbdJson(t, ['snap', 'ls', parent, '--all']);
   // TrashSnapshotNamespace carries the original namespace type; Tentacle's rbd prints it
   const trashNs = { type: 'trash', original_name: 's', ...(process.env['RBD_TS_RELEASE'] === 'tentacle' ? { original_namespace_type: 'user' } : {}) };
-  t.deepEqual(all.map((x: { namespace: unknown }) => x.namespace), [trashNs]);
+  t.deepEqual(
+    all.map((x: { namespace: unknown }) => x.namespace),
+    [trashNs],
+  );
   // the trashed snapshot's children are still the image's children
   for (const args of [
     ['children', parent, '--format', 'json'],
@@ -443,13 +456,21 @@ test.serial('glance add with -c before the verb and after it, the image id as --
       const info = await rbdJson(t, ['info', `${P1}/${id}`]);
       t.is(info.name, id, what);
       t.is(info.size, data.length, what);
-      t.deepEqual((await rbdJson(t, ['snap', 'ls', `${P1}/${id}`])).map((s: { name: string }) => s.name), ['snap'], what);
+      t.deepEqual(
+        (await rbdJson(t, ['snap', 'ls', `${P1}/${id}`])).map((s: { name: string }) => s.name),
+        ['snap'],
+        what,
+      );
       t.is((await rbdJson(t, ['info', `${P1}/${id}@snap`])).protected, 'true', what);
       const back = join(dir, `${id}.out`);
       await ok(t, ['export', '--no-progress', `${P1}/${id}@snap`, back]);
       t.is(md5(readFileSync(back)), md5(data), what);
       // rbd-ts reads it as rbd does
-      t.is((await runTs(['info', `${P1}/${id}`, '--format', 'json'], cli, 'require', confAt)).stdout, await ok(t, ['info', `${P1}/${id}`, '--format', 'json']), what);
+      t.is(
+        (await runTs(['info', `${P1}/${id}`, '--format', 'json'], cli, 'require', confAt)).stdout,
+        await ok(t, ['info', `${P1}/${id}`, '--format', 'json']),
+        what,
+      );
       // and glance rm takes the location, -c on the same side
       const rm = await runTs(['glance', 'rm', out.location], cli, 'require', confAt);
       t.is(rm.code, 0, `${what}: ${rm.stderr}`);
@@ -460,7 +481,10 @@ test.serial('glance add with -c before the verb and after it, the image id as --
     const bad = await runTs(['glance', 'add', file, '--pool', P1, '--id', stray]);
     t.not(bad.code, 0, bad.stdout);
     t.regex(bad.stderr.trim(), /^rbd-ts: /);
-    t.deepEqual((await rbdJson(t, ['ls', P1])).filter((x: string) => x.startsWith(`cli${TAG}-gl`)), []);
+    t.deepEqual(
+      (await rbdJson(t, ['ls', P1])).filter((x: string) => x.startsWith(`cli${TAG}-gl`)),
+      [],
+    );
     // help as every verb's, with the options before the verb
     const help = await runTs(['glance', '--help']);
     t.is(help.code, 0, help.stderr);
@@ -549,7 +573,11 @@ test.serial('errors: the exit status rbd gives, one line on stderr', async (t) =
   for (const args of cases) {
     const theirs = await rbd(c, args);
     const ours = await runTs(args);
-    t.is(ours.code, theirs.code, `${args.join(' ')}: rbd ${theirs.code} (${theirs.stderr.trim().split('\n').pop()}), rbd-ts ${ours.code} (${ours.stderr.trim()})`);
+    t.is(
+      ours.code,
+      theirs.code,
+      `${args.join(' ')}: rbd ${theirs.code} (${theirs.stderr.trim().split('\n').pop()}), rbd-ts ${ours.code} (${ours.stderr.trim()})`,
+    );
     t.not(ours.code, 0, args.join(' '));
     const lines = ours.stderr.trim().split('\n');
     // --order's deprecation warning comes first, as with rbd

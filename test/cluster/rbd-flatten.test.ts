@@ -24,7 +24,10 @@ async function info(c: { conf: string }, spec: string): Promise<Info> {
 
 async function dataObjects(c: { conf: string }, id: string): Promise<string[]> {
   const out = (await rados(c, ['-p', 'rbd', 'ls'])).stdout.split('\n');
-  return out.filter((o) => o.startsWith(`rbd_data.${id}.`)).map((o) => o.slice(`rbd_data.${id}.`.length)).sort();
+  return out
+    .filter((o) => o.startsWith(`rbd_data.${id}.`))
+    .map((o) => o.slice(`rbd_data.${id}.`.length))
+    .sort();
 }
 
 for (const format of [1, 2] as const) {

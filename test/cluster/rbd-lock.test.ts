@@ -62,15 +62,31 @@ test('an rbd-ts write takes rbd_lock as librbd does (cookie "auto <watch handle>
     t.regex(locks[0]!.id, /^auto \d+$/);
     t.is(locks[0]!.locker, cluster.instanceName);
     // the watch whose handle is in the cookie is on the header (what librbd checks for liveness)
-    const status = JSON.parse((await rbd(c, ['status', '--format', 'json', `rbd/${img}`])).stdout) as { watchers: Array<{ address: string; client: number; cookie: number | string }> };
+    const status = JSON.parse((await rbd(c, ['status', '--format', 'json', `rbd/${img}`])).stdout) as {
+      watchers: Array<{ address: string; client: number; cookie: number | string }>;
+    };
     const handle = locks[0]!.id.slice(5);
-    t.true(status.watchers.some((w) => String(w.cookie) === handle && `client.${w.client}` === locks[0]!.locker), JSON.stringify(status));
-    const info = JSON.parse((await rados(c, ['-p', 'rbd', 'lock', 'info', `rbd_header.${h.id}`, 'rbd_lock', '--format', 'json'])).stdout) as { tag: string; type: string };
+    t.true(
+      status.watchers.some((w) => String(w.cookie) === handle && `client.${w.client}` === locks[0]!.locker),
+      JSON.stringify(status),
+    );
+    const info = JSON.parse((await rados(c, ['-p', 'rbd', 'lock', 'info', `rbd_header.${h.id}`, 'rbd_lock', '--format', 'json'])).stdout) as {
+      tag: string;
+      type: string;
+    };
     t.is(info.tag, 'internal');
     t.is(info.type, 'exclusive');
     // librbd recognises us as the lock owner (lock_get_owners parses the "auto" cookie and tag)
-    const owners = await librbd<Array<{ mode: number; owner: string }>>(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    return list(img.lock_get_owners())\nfinally:\n    img.close()`, { name: img });
-    t.deepEqual(owners.map((o) => o.owner), [locks[0]!.address], "librbd names the owner by address");
+    const owners = await librbd<Array<{ mode: number; owner: string }>>(
+      c,
+      `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    return list(img.lock_get_owners())\nfinally:\n    img.close()`,
+      { name: img },
+    );
+    t.deepEqual(
+      owners.map((o) => o.owner),
+      [locks[0]!.address],
+      'librbd names the owner by address',
+    );
     await h.close();
     t.deepEqual(await lockLs(c.conf, img), [], 'close() releases');
     t.deepEqual((JSON.parse((await rbd(c, ['status', '--format', 'json', `rbd/${img}`])).stdout) as { watchers: unknown[] }).watchers, [], 'and unwatches');
@@ -105,7 +121,10 @@ test('the head object map has its own lock while rbd-ts owns the image, as with 
     const held = await radosLockInfo(c, om);
     t.is(held.type, 'exclusive');
     t.is(held.tag, '');
-    t.deepEqual(held.lockers.map((l) => [l.name, l.cookie]), [[cluster.instanceName, '']]);
+    t.deepEqual(
+      held.lockers.map((l) => [l.name, l.cookie]),
+      [[cluster.instanceName, '']],
+    );
 
     // someone else takes the map's lock behind our back (what a new image owner does)
     t.is((await rados(c, ['-p', 'rbd', 'lock', 'break', om, 'rbd_lock', cluster.instanceName, '--lock-cookie', ''])).code, 0);
@@ -128,7 +147,10 @@ test('the head object map has its own lock while rbd-ts owns the image, as with 
     // a fresh owner takes it again, and librbd takes it from rbd-ts (rbd-ts releases both locks)
     const h2 = await Image.open(io, img);
     await h2.write(Buffer.alloc(4096, 4), 12 * MiB);
-    t.deepEqual((await radosLockInfo(c, om)).lockers.map((l) => l.name), [cluster.instanceName]);
+    t.deepEqual(
+      (await radosLockInfo(c, om)).lockers.map((l) => l.name),
+      [cluster.instanceName],
+    );
     await librbd(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    img.write(b'L' * 4096, 4 * 1048576)\nfinally:\n    img.close()`, { name: img });
     t.deepEqual((await radosLockInfo(c, om)).lockers, [], 'librbd took the map lock after rbd-ts released it, and released it on close');
     await h2.close();
@@ -299,7 +321,10 @@ test("a dead owner's lock (librbd cookie, no watch) is broken as librbd does: bl
     // another client takes the lock the way librbd would, then vanishes without a watch
     const deadName = await lockAsDeadOwner(c.conf, h.headerOid, 'auto 123456');
     const held = await lockLs(c.conf, img);
-    t.deepEqual(held.map((l) => [l.id, l.locker]), [['auto 123456', deadName]]);
+    t.deepEqual(
+      held.map((l) => [l.id, l.locker]),
+      [['auto 123456', deadName]],
+    );
     const data = randomBytes(8192);
     await h.write(data, 4 * MiB - 4096, { timeoutMs: 30_000 });
     const now = await lockLs(c.conf, img);
@@ -328,7 +353,10 @@ test("rbd_blocklist_on_break_lock = false (client configuration): a dead owner's
     const held = await lockLs(c.conf, img);
     t.is(held.length, 1);
     await h.write(Buffer.alloc(4096, 9), 0, { timeoutMs: 30_000 });
-    t.deepEqual((await lockLs(c.conf, img)).map((l) => l.locker), [cluster.instanceName]);
+    t.deepEqual(
+      (await lockLs(c.conf, img)).map((l) => l.locker),
+      [cluster.instanceName],
+    );
     const bl = await ceph(c, ['osd', 'blocklist', 'ls']);
     t.false((bl.stdout + bl.stderr).includes(held[0]!.address), `${held[0]!.address} not blocklisted: ${bl.stdout}`);
     await h.close();
@@ -349,7 +377,10 @@ test("a lock that is not librbd's (other tag) is never broken: EBUSY", async (t)
     t.is(r.code, 0, r.stderr);
     const err = await t.throwsAsync(h.write(Buffer.alloc(512, 1), 0, { timeoutMs: 10_000 }));
     t.is((err as CephError).code, 'EBUSY');
-    t.deepEqual((await lockLs(c.conf, img)).map((l) => l.id), ['admin-cookie']);
+    t.deepEqual(
+      (await lockLs(c.conf, img)).map((l) => l.id),
+      ['admin-cookie'],
+    );
     await h.close();
   } finally {
     await RBD.remove(io, img).catch(() => undefined);
@@ -376,7 +407,10 @@ test('HEADER_UPDATE from librbd (a resize that takes the lock from us; a snap pr
     // librbd takes the lock again for a snapshot (QUIESCE/UNQUIESCE to us as a watcher)
     await librbd(c, `img = rbd.Image(ioctx('rbd'), A['name'])\ntry:\n    img.create_snap('s0')\nfinally:\n    img.close()`, { name: img });
     await h.write(Buffer.alloc(4096, 6), 0);
-    t.deepEqual(h.snaps.map((s) => s.name), ['s0']);
+    t.deepEqual(
+      h.snaps.map((s) => s.name),
+      ['s0'],
+    );
     await h.removeSnap('s0');
     // a change librbd makes without taking the lock (snap protect): we stay owner, and only
     // the HEADER_UPDATE tells us

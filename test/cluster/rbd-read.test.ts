@@ -16,7 +16,12 @@ const name = (s: string) => `read-${s}-${tag}`;
 function ranges(size: number, seed: number): Array<[number, number]> {
   let x = seed;
   const r = () => ((x = (x * 1103515245 + 12345) >>> 0), x);
-  const out: Array<[number, number]> = [[0, 4096], [size - 100, 300], [4 * MiB - 7, 20], [0, 0]];
+  const out: Array<[number, number]> = [
+    [0, 4096],
+    [size - 100, 300],
+    [4 * MiB - 7, 20],
+    [0, 0],
+  ];
   for (let i = 0; i < 20; i++) out.push([r() % size, 1 + (r() % (3 * MiB))]);
   return out;
 }
@@ -107,7 +112,10 @@ img.close()
     const g = await Image.open(io, name('g'));
     await g.resize(6 * MiB + 5);
     await g.resize(24 * MiB);
-    const rs: Array<[number, number]> = [[5 * MiB + 3, 20], [10 * MiB, 100]];
+    const rs: Array<[number, number]> = [
+      [5 * MiB + 3, 20],
+      [10 * MiB, 100],
+    ];
     const theirs = await librbdReads(c.conf, name('g'), null, rs);
     for (let i = 0; i < rs.length; i++) t.is((await g.read(...rs[i]!)).toString('hex'), theirs[i]!);
     t.is(Buffer.from(theirs[0]!, 'hex').toString(), 'child-owned byteschi', 'bytes below the new overlap still come from the parent');

@@ -49,12 +49,17 @@ img.close()
     await RBD.clone(io, p, 's', io, name('ca'), { cloneFormat: 2 });
     await RBD.clone(io, p, 's', io, name('cb'), { cloneFormat: 2 });
     // the same bytes in the twins to start with
-    await librbd(c, `
+    await librbd(
+      c,
+      `
 img = rbd.Image(ioctx('rbd'), A['b'])
 src = rbd.Image(ioctx('rbd'), A['a'])
 img.write(src.read(0, 24 << 20), 0)
 img.close(); src.close()
-`, { a: name('a'), b: name('b') }, { timeoutMs: 120_000 });
+`,
+      { a: name('a'), b: name('b') },
+      { timeoutMs: 120_000 },
+    );
     for (const [mine, theirs] of [
       [name('a'), name('b')],
       [name('ca'), name('cb')],

@@ -327,7 +327,12 @@ function normalize(o: Observed, name: string): unknown {
   }
   const objects: Record<string, string[]> = {};
   for (const [p, list] of Object.entries(o.objects)) {
-    objects[p] = list.map((x) => x.replaceAll(id, '<ID>').replace(/^(rbd_object_map\.<ID>\.)([0-9a-f]{16})$/, (_, a: string, h: string) => a + snapHex(h)).replace(`rbd_id.${name}`, 'rbd_id.<NAME>'));
+    objects[p] = list.map((x) =>
+      x
+        .replaceAll(id, '<ID>')
+        .replace(/^(rbd_object_map\.<ID>\.)([0-9a-f]{16})$/, (_, a: string, h: string) => a + snapHex(h))
+        .replace(`rbd_id.${name}`, 'rbd_id.<NAME>'),
+    );
   }
   const scrub = (x: unknown): unknown => {
     if (Array.isArray(x)) return x.map(scrub);
@@ -358,18 +363,38 @@ function normalize(o: Observed, name: string): unknown {
 }
 
 /** rbd-ts' image and librbd's twin must look the same to every tool. */
-async function sameAsTwin(t: ExecutionContext, label: string, ts: { pool: string; name: string }, lib: { pool: string; name: string }, data = false): Promise<Observed[]> {
+async function sameAsTwin(
+  t: ExecutionContext,
+  label: string,
+  ts: { pool: string; name: string },
+  lib: { pool: string; name: string },
+  data = false,
+): Promise<Observed[]> {
   const obs = await observe([ts, lib], data);
   t.deepEqual(normalize(obs[0]!, ts.name), normalize(obs[1]!, lib.name), `${label}: rbd-ts (${ts.name}) differs from librbd (${lib.name})`);
-  for (const o of obs) if (o.md5_lock_owner !== undefined) t.is(o.md5_lock_owner, o.md5!.head!, `${label}: a lock owner (reading through the object map) reads the same data`);
+  for (const o of obs)
+    if (o.md5_lock_owner !== undefined) t.is(o.md5_lock_owner, o.md5!.head!, `${label}: a lock owner (reading through the object map) reads the same data`);
   return obs;
 }
 
-async function libCreate(pool: string, name: string, size: number, o: { order?: number; features?: number; stripe_unit?: number; stripe_count?: number; data_pool?: string } = {}): Promise<void> {
+async function libCreate(
+  pool: string,
+  name: string,
+  size: number,
+  o: { order?: number; features?: number; stripe_unit?: number; stripe_count?: number; data_pool?: string } = {},
+): Promise<void> {
   await librbd(c, `rbd.RBD().create(ioctx(A['pool']), A['name'], A['size'], **A['o'])`, { pool, name, size, o });
 }
 
-async function libClone(pPool: string, pName: string, snap: string, cPool: string, cName: string, format: 1 | 2, o: Record<string, unknown> = {}): Promise<number> {
+async function libClone(
+  pPool: string,
+  pName: string,
+  snap: string,
+  cPool: string,
+  cName: string,
+  format: 1 | 2,
+  o: Record<string, unknown> = {},
+): Promise<number> {
   return librbdErrno(
     c,
     `cluster.conf_set('rbd_default_clone_format', str(A['format']))
@@ -480,8 +505,14 @@ test('create with striping and other orders: the same as librbd (header, stripe 
       t.true(o!.info.features.includes('striping'));
     } else t.false(o!.info.features.includes('striping'));
     // data written through librbd lands in the same objects
-    await libWrite(POOL, a, [[0, 300 * 1024, 7], [k.size - 5000, 5000, 9]]);
-    await libWrite(POOL, b, [[0, 300 * 1024, 7], [k.size - 5000, 5000, 9]]);
+    await libWrite(POOL, a, [
+      [0, 300 * 1024, 7],
+      [k.size - 5000, 5000, 9],
+    ]);
+    await libWrite(POOL, b, [
+      [0, 300 * 1024, 7],
+      [k.size - 5000, 5000, 9],
+    ]);
     await sameAsTwin(t, `striping ${JSON.stringify(k)} after writes`, { pool: POOL, name: a }, { pool: POOL, name: b }, true);
     await tsRemoveAll(POOL, [a, b]);
   }
@@ -495,8 +526,14 @@ test('create with a data pool: the same as librbd (data_pool_id, prefix with the
   t.is(o!.info.data_pool, POOL2);
   t.true(o!.info.features.includes('data-pool'));
   t.regex(o!.info.block_name_prefix, new RegExp(`^rbd_data\\.${io.poolId}\\.`));
-  await libWrite(POOL, a, [[0, MiB, 1], [9 * MiB, MiB, 2]]);
-  await libWrite(POOL, b, [[0, MiB, 1], [9 * MiB, MiB, 2]]);
+  await libWrite(POOL, a, [
+    [0, MiB, 1],
+    [9 * MiB, MiB, 2],
+  ]);
+  await libWrite(POOL, b, [
+    [0, MiB, 1],
+    [9 * MiB, MiB, 2],
+  ]);
   const [w] = await sameAsTwin(t, 'data pool after writes', { pool: POOL, name: a }, { pool: POOL, name: b }, true);
   t.is(w!.objects['pool:data']!.length, 2, 'two data objects, in the data pool');
   t.true(w!.objects['pool:data']!.every((x) => x.startsWith(o!.info.block_name_prefix)));
@@ -518,7 +555,10 @@ test('snapshots: create, rename, protect, unprotect, remove, rollback leave the 
     await libWrite(lib.pool, lib.name, w);
   };
   const img = await Image.open(io, ts.name);
-  await both([[0, 4 * MiB, 1], [8 * MiB, MiB, 2]]);
+  await both([
+    [0, 4 * MiB, 1],
+    [8 * MiB, MiB, 2],
+  ]);
   await sameAsTwin(t, 'before snapshots', ts, lib, true);
   const dirClones = await radosListSnaps(POOL, 'rbd_directory');
 
@@ -531,7 +571,11 @@ test('snapshots: create, rename, protect, unprotect, remove, rollback leave the 
   );
   t.not(o1!.object_maps['snap:s1'], null, 'snapshot object map exists');
 
-  await both([[0, MiB, 3], [8 * MiB, 4 * MiB, 'discard'], [12 * MiB, 4096, 4]]);
+  await both([
+    [0, MiB, 3],
+    [8 * MiB, 4 * MiB, 'discard'],
+    [12 * MiB, 4096, 4],
+  ]);
   await img.createSnap('s2');
   await libImage(POOL, lib.name, `img.create_snap('s2')`);
   await sameAsTwin(t, 'snap create s2 after writes and a discard', ts, lib, true);
@@ -584,7 +628,11 @@ test('resize: grow and shrink (with a snapshot) leave the image as librbd does',
   const lib = { pool: POOL, name: n('rs-lib') };
   await RBD.create(io, ts.name, 16 * MiB);
   await libCreate(POOL, lib.name, 16 * MiB);
-  const w: Array<[number, number, number]> = [[0, MiB, 1], [5 * MiB, 2 * MiB, 2], [13 * MiB, MiB, 3]];
+  const w: Array<[number, number, number]> = [
+    [0, MiB, 1],
+    [5 * MiB, 2 * MiB, 2],
+    [13 * MiB, MiB, 3],
+  ];
   await libWrite(POOL, ts.name, w);
   await libWrite(POOL, lib.name, w);
   const img = await Image.open(io, ts.name);
@@ -631,7 +679,10 @@ test('rename: the same objects and directory entries as librbd; the old name is 
   t.false((await radosOmapKeys(POOL, 'rbd_directory')).includes(`name_${a}`));
   t.is(await tsErrno(Image.open(io, a)), ENOENT);
   t.is(await librbdErrno(c, `rbd.Image(ioctx('${POOL}'), A['n'])`, { n: b }), ENOENT);
-  t.deepEqual((await rbdJson<string[]>('ls', POOL)).filter((x) => [a, a2].includes(x)), [a2]);
+  t.deepEqual(
+    (await rbdJson<string[]>('ls', POOL)).filter((x) => [a, a2].includes(x)),
+    [a2],
+  );
   t.true((await RBD.list(io)).includes(a2));
   await tsRemoveAll(POOL, [a2, b2]);
 });
@@ -646,7 +697,10 @@ test('remove: nothing of the image is left, as with librbd (data, object maps, h
   ] as const) {
     if (who === 'ts') await RBD.create(io, name, 16 * MiB);
     else await libCreate(POOL, name, 16 * MiB);
-    await libWrite(POOL, name, [[0, 2 * MiB, 1], [9 * MiB, MiB, 2]]);
+    await libWrite(POOL, name, [
+      [0, 2 * MiB, 1],
+      [9 * MiB, MiB, 2],
+    ]);
     // a snapshot that came and went leaves its object map behind until removal
     await libImage(POOL, name, `img.create_snap('gone')`);
     await libWrite(POOL, name, [[10 * MiB, MiB, 3]]);
@@ -680,7 +734,10 @@ test('remove: nothing of the image is left, as with librbd (data, object maps, h
 test('clone (formats 1 and 2, same pool and across pools, default and explicit layout): the same child as librbd makes', async (t) => {
   const p = n('cl-parent');
   await RBD.create(io, p, 16 * MiB);
-  await libWrite(POOL, p, [[0, 5 * MiB, 1], [12 * MiB, MiB, 2]]);
+  await libWrite(POOL, p, [
+    [0, 5 * MiB, 1],
+    [12 * MiB, MiB, 2],
+  ]);
   const pimg = await Image.open(io, p);
   await pimg.createSnap('s');
   await pimg.protectSnap('s');
@@ -696,7 +753,13 @@ test('clone (formats 1 and 2, same pool and across pools, default and explicit l
       ts: { order: 20, stripeUnit: MiB, stripeCount: 1, features: ['layering', 'exclusive-lock'] },
       lib: { order: 20, stripe_unit: MiB, stripe_count: 1, features: 5 },
     },
-    { label: 'f1s', pool: POOL2, format: 1, ts: { stripeUnit: 65536, stripeCount: 4, features: 1 | 4 | 8 | 32 }, lib: { stripe_unit: 65536, stripe_count: 4, features: 1 | 4 | 8 | 32 } },
+    {
+      label: 'f1s',
+      pool: POOL2,
+      format: 1,
+      ts: { stripeUnit: 65536, stripeCount: 4, features: 1 | 4 | 8 | 32 },
+      lib: { stripe_unit: 65536, stripe_count: 4, features: 1 | 4 | 8 | 32 },
+    },
   ];
   const parentBefore = await observe([{ pool: POOL, name: p }]);
   for (const k of cases) {
@@ -730,7 +793,7 @@ test('clone (formats 1 and 2, same pool and across pools, default and explicit l
   await RBD.remove(io, p);
 });
 
-test('clone with a smaller order and no stripe unit: librbd refuses (EINVAL: it keeps the parent\'s 4 MiB stripe unit), rbd-ts makes a plain clone (divergence)', async (t) => {
+test("clone with a smaller order and no stripe unit: librbd refuses (EINVAL: it keeps the parent's 4 MiB stripe unit), rbd-ts makes a plain clone (divergence)", async (t) => {
   const p = n('ord-p');
   await parentWithSnap(p, 8 * MiB);
   const before = await poolState(POOL);
@@ -740,7 +803,11 @@ test('clone with a smaller order and no stripe unit: librbd refuses (EINVAL: it 
   const info = await rbdJson('info', `${POOL}/${n('ord-ts')}`);
   t.like(info, { order: 20, object_size: MiB, objects: 8 });
   t.false(info.features.includes('striping'));
-  t.deepEqual(await librbd(c, `img = rbd.Image(ioctx(A['pool']), A['n'], read_only=True)\nreturn list(img.parent_info())`, { pool: POOL, n: n('ord-ts') }), [POOL, p, 's']);
+  t.deepEqual(await librbd(c, `img = rbd.Image(ioctx(A['pool']), A['n'], read_only=True)\nreturn list(img.parent_info())`, { pool: POOL, n: n('ord-ts') }), [
+    POOL,
+    p,
+    's',
+  ]);
   await tsRemoveAll(POOL, [n('ord-ts')]);
   await tsRemoveAll(POOL, [p]);
 });
@@ -762,11 +829,19 @@ test('clone into a pool no image was ever made in: the pool is set up for RBD as
     for (const format of [1, 2] as const) {
       await RBD.clone(io, p, 's', tsIo, n(`fresh-c${format}`), { cloneFormat: format });
       t.is(await libClone(POOL, p, 's', pools.lib, n(`fresh-c${format}`), format), 0);
-      await sameAsTwin(t, `clone format ${format} into a fresh pool`, { pool: pools.ts, name: n(`fresh-c${format}`) }, { pool: pools.lib, name: n(`fresh-c${format}`) });
+      await sameAsTwin(
+        t,
+        `clone format ${format} into a fresh pool`,
+        { pool: pools.ts, name: n(`fresh-c${format}`) },
+        { pool: pools.lib, name: n(`fresh-c${format}`) },
+      );
     }
     const ls = { ts: await radosLs(pools.ts), lib: await radosLs(pools.lib) };
     t.true(ls.ts.includes('rbd_info'), '`rados ls` shows rbd_info');
-    t.deepEqual(ls.ts.filter((x) => !/\.[0-9a-f]{10,}$/.test(x)), ls.lib.filter((x) => !/\.[0-9a-f]{10,}$/.test(x)));
+    t.deepEqual(
+      ls.ts.filter((x) => !/\.[0-9a-f]{10,}$/.test(x)),
+      ls.lib.filter((x) => !/\.[0-9a-f]{10,}$/.test(x)),
+    );
     for (const pool of Object.values(pools)) {
       const info = await rados(c, ['-p', pool, 'get', 'rbd_info', '-']);
       t.is(info.stdout, 'overwrite validated', `${pool}: rbd_info`);
@@ -819,7 +894,15 @@ test('Image.open + info() of images librbd made equals `rbd info --format json` 
     const ls = await rbdJson<any[]>('snap', 'ls', `${m.pool}/${m.name}`);
     t.deepEqual(
       // rbd prints whole seconds
-      img.listSnaps().map((s) => ({ id: Number(s.id), name: s.name, size: s.size, protected: String(s.protected), timestamp: Math.floor(s.timestamp.getTime() / 1000) * 1000 })),
+      img
+        .listSnaps()
+        .map((s) => ({
+          id: Number(s.id),
+          name: s.name,
+          size: s.size,
+          protected: String(s.protected),
+          timestamp: Math.floor(s.timestamp.getTime() / 1000) * 1000,
+        })),
       ls.map((s) => ({ id: s.id, name: s.name, size: s.size, protected: s.protected, timestamp: new Date(s.timestamp).getTime() })),
       `${spec} snapshots`,
     );
@@ -907,7 +990,10 @@ return out
     const byPoolName = (a: string[], b: string[]) => a[0]!.localeCompare(b[0]!) || a[1]!.localeCompare(b[1]!);
     t.deepEqual(
       desc.map((d) => [d.pool, d.image]),
-      chain.slice(1).map((x) => [x.pool, x.name]).sort(byPoolName),
+      chain
+        .slice(1)
+        .map((x) => [x.pool, x.name])
+        .sort(byPoolName),
       '`rbd children --descendants` finds the whole chain',
     );
     // data flows down the chain: the grandchild reads its ancestors' snapshots plus its own write
@@ -928,7 +1014,7 @@ return out
 `,
       { chain },
     );
-    t.is(sums[chain[3].name], sums['expected'], 'grandchild = parent data + each level\'s write');
+    t.is(sums[chain[3].name], sums['expected'], "grandchild = parent data + each level's write");
     if (format === 1) {
       const kidsObj = await rados(c, ['-p', POOL2, 'listomapvals', 'rbd_children']);
       t.is(kidsObj.code, 0, 'format 1: rbd_children in the child pool');
@@ -1043,12 +1129,22 @@ test('create: EDOM for an order outside 12..25, ENOSYS for unknown feature bits,
     { label: 'unknown feature 1<<16', ts: { features: 1 | (1 << 16) }, lib: { features: 1 | (1 << 16) }, errno: ENOSYS },
     { label: 'unknown feature 1<<12', ts: { features: 1 | 4096 }, lib: { features: 1 | 4096 }, errno: ENOSYS },
     { label: 'object-map without exclusive-lock', ts: { features: 1 | 8 }, lib: { features: 1 | 8 }, errno: EINVAL },
-    { label: 'object-map, fast-diff without exclusive-lock', ts: { features: ['layering', 'object-map', 'fast-diff'] }, lib: { features: 1 | 8 | 16 }, errno: EINVAL },
+    {
+      label: 'object-map, fast-diff without exclusive-lock',
+      ts: { features: ['layering', 'object-map', 'fast-diff'] },
+      lib: { features: 1 | 8 | 16 },
+      errno: EINVAL,
+    },
     { label: 'journaling without exclusive-lock', ts: { features: 1 | 64 }, lib: { features: 1 | 64 }, errno: EINVAL },
     { label: 'stripe unit without count', ts: { stripeUnit: 65536 }, lib: { stripe_unit: 65536 }, errno: EINVAL },
     { label: 'stripe count without unit', ts: { stripeCount: 4 }, lib: { stripe_count: 4 }, errno: EINVAL },
     { label: 'stripe unit not dividing the object size', ts: { stripeUnit: 3000, stripeCount: 2 }, lib: { stripe_unit: 3000, stripe_count: 2 }, errno: EINVAL },
-    { label: 'stripe unit larger than the object', ts: { order: 16, stripeUnit: 1 << 17, stripeCount: 2 }, lib: { order: 16, stripe_unit: 1 << 17, stripe_count: 2 }, errno: EINVAL },
+    {
+      label: 'stripe unit larger than the object',
+      ts: { order: 16, stripeUnit: 1 << 17, stripeCount: 2 },
+      lib: { order: 16, stripe_unit: 1 << 17, stripe_count: 2 },
+      errno: EINVAL,
+    },
   ];
   for (const k of cases) {
     const lib = await librbdErrno(c, `rbd.RBD().create(ioctx('${POOL}'), A['n'], 1 << 20, **A['o'])`, { n: n('bad-lib'), o: k.lib });
@@ -1068,7 +1164,7 @@ test('create: feature bits librbd sets by itself (fast-diff alone, operations, m
   }
 });
 
-test('clone errors equal librbd\'s (ENOENT, EEXIST, EINVAL, EDOM, ENOSYS) and leave no stray object (id, header, object map, directory, rbd_children, parent header)', async (t) => {
+test("clone errors equal librbd's (ENOENT, EEXIST, EINVAL, EDOM, ENOSYS) and leave no stray object (id, header, object map, directory, rbd_children, parent header)", async (t) => {
   const p = n('ce-p');
   await RBD.create(io, p, 8 * MiB);
   const pimg = await Image.open(io, p);
@@ -1089,19 +1185,69 @@ test('clone errors equal librbd\'s (ENOENT, EEXIST, EINVAL, EDOM, ENOSYS) and le
   await RBD.create(io, nl, MiB, { features: 4 });
   await (await Image.open(io, nl)).createSnap('s');
 
-  type Case = { label: string; parent: string; snap: string; child: string; pool: string; formats: Array<1 | 2>; ts: CloneOptions; lib: Record<string, unknown>; errno: number };
+  type Case = {
+    label: string;
+    parent: string;
+    snap: string;
+    child: string;
+    pool: string;
+    formats: Array<1 | 2>;
+    ts: CloneOptions;
+    lib: Record<string, unknown>;
+    errno: number;
+  };
   const cases: Case[] = [
     { label: 'missing snapshot', parent: p, snap: 'nope', child: n('ce-c'), pool: POOL, formats: [1, 2], ts: {}, lib: {}, errno: ENOENT },
     { label: 'missing parent', parent: n('ce-none'), snap: 'prot', child: n('ce-c'), pool: POOL, formats: [1, 2], ts: {}, lib: {}, errno: ENOENT },
     { label: 'existing child name', parent: p, snap: 'prot', child: existing, pool: POOL, formats: [1, 2], ts: {}, lib: {}, errno: EEXIST },
     { label: 'unprotected snapshot (format 1)', parent: p, snap: 'unprot', child: n('ce-c'), pool: POOL, formats: [1], ts: {}, lib: {}, errno: EINVAL },
-    { label: 'object-map without exclusive-lock', parent: p, snap: 'prot', child: n('ce-c'), pool: POOL2, formats: [1, 2], ts: { features: 1 | 8 }, lib: { features: 1 | 8 }, errno: EINVAL },
-    { label: 'unknown feature bit', parent: p, snap: 'prot', child: n('ce-c'), pool: POOL, formats: [1, 2], ts: { features: 1 | (1 << 16) }, lib: { features: 1 | (1 << 16) }, errno: ENOSYS },
-    { label: 'child without layering', parent: p, snap: 'prot', child: n('ce-c'), pool: POOL, formats: [1, 2], ts: { features: 4 }, lib: { features: 4 }, errno: ENOSYS },
+    {
+      label: 'object-map without exclusive-lock',
+      parent: p,
+      snap: 'prot',
+      child: n('ce-c'),
+      pool: POOL2,
+      formats: [1, 2],
+      ts: { features: 1 | 8 },
+      lib: { features: 1 | 8 },
+      errno: EINVAL,
+    },
+    {
+      label: 'unknown feature bit',
+      parent: p,
+      snap: 'prot',
+      child: n('ce-c'),
+      pool: POOL,
+      formats: [1, 2],
+      ts: { features: 1 | (1 << 16) },
+      lib: { features: 1 | (1 << 16) },
+      errno: ENOSYS,
+    },
+    {
+      label: 'child without layering',
+      parent: p,
+      snap: 'prot',
+      child: n('ce-c'),
+      pool: POOL,
+      formats: [1, 2],
+      ts: { features: 4 },
+      lib: { features: 4 },
+      errno: ENOSYS,
+    },
     { label: 'order 26', parent: p, snap: 'prot', child: n('ce-c'), pool: POOL, formats: [2], ts: { order: 26 }, lib: { order: 26 }, errno: EDOM },
     { label: 'order 11', parent: p, snap: 'prot', child: n('ce-c'), pool: POOL2, formats: [1], ts: { order: 11 }, lib: { order: 11 }, errno: EDOM },
     { label: 'parent without layering (format 2)', parent: nl, snap: 's', child: n('ce-c'), pool: POOL, formats: [2], ts: {}, lib: {}, errno: ENOSYS },
-    { label: 'zero-size snapshot: fails after the child was made', parent: z, snap: 's', child: n('ce-c'), pool: POOL, formats: [1, 2], ts: {}, lib: {}, errno: EINVAL },
+    {
+      label: 'zero-size snapshot: fails after the child was made',
+      parent: z,
+      snap: 's',
+      child: n('ce-c'),
+      pool: POOL,
+      formats: [1, 2],
+      ts: {},
+      lib: {},
+      errno: EINVAL,
+    },
     { label: 'zero-size snapshot across pools', parent: z, snap: 's', child: n('ce-c'), pool: POOL2, formats: [1, 2], ts: {}, lib: {}, errno: EINVAL },
   ];
   const pid = pimg.id;

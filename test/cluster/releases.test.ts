@@ -72,7 +72,10 @@ test.serial("client.admin's key is the release's default type, and rbd-ts works 
   const dump = await cephJson<{ auth_allowed_ciphers?: Array<{ name: string; value: number }> }>(c, ['mon', 'dump']);
   if (release === 'tentacle') {
     t.is(key.type, CEPH_CRYPTO_AES256KRB5);
-    t.deepEqual(dump.auth_allowed_ciphers?.map((x) => x.name), ['aes256k']);
+    t.deepEqual(
+      dump.auth_allowed_ciphers?.map((x) => x.name),
+      ['aes256k'],
+    );
   } else {
     t.is(key.type, CEPH_CRYPTO_AES);
     t.is(dump.auth_allowed_ciphers, undefined);
@@ -88,7 +91,10 @@ test.serial("client.admin's key is the release's default type, and rbd-ts works 
 test.serial('a wrong key of either type is EACCES and a malformed one EINVAL, each within 2 s', async (t) => {
   const c = await sharedCluster();
   const wrong = [encodeCryptoKey(randomBytes(16)), encodeCryptoKey(randomBytes(32))];
-  t.deepEqual(wrong.map((k) => parseCryptoKey(k).type), [CEPH_CRYPTO_AES, CEPH_CRYPTO_AES256KRB5]);
+  t.deepEqual(
+    wrong.map((k) => parseCryptoKey(k).type),
+    [CEPH_CRYPTO_AES, CEPH_CRYPTO_AES256KRB5],
+  );
   for (const key of wrong) {
     const t0 = Date.now();
     const err = await t.throwsAsync(Rados.connect({ conf: c.conf, key, timeoutMs: 5000 }));
@@ -127,80 +133,86 @@ test.serial(`\`ceph features\` files rbd-ts under ${FILED_AS[release]}, as it fi
 });
 
 if (release === 'tentacle') {
-  test.serial('a legacy aes key on Tentacle: EACCES while the monmap allows aes256k only; once aes is allowed rbd-ts and a Pacific rados both use it', async (t) => {
-    const c = await ownCluster();
-    const key = encodeCryptoKey(randomBytes(16));
-    const kr = join(tmp, 'legacy.keyring');
-    writeFileSync(kr, `[client.legacy]\n\tkey = ${key}\n\tcaps mon = "allow r"\n\tcaps osd = "allow rwx pool=rbd"\n`);
-    await cephOk(c, ['auth', 'import', '-i', kr]);
-    const t0 = Date.now();
-    const err = await t.throwsAsync(Rados.connect({ conf: c.conf, name: 'client.legacy', keyring: kr, timeoutMs: 5000 }));
-    t.true(err instanceof CephError && err.code === 'EACCES', String(err));
-    t.true(Date.now() - t0 < 2000);
+  test.serial(
+    'a legacy aes key on Tentacle: EACCES while the monmap allows aes256k only; once aes is allowed rbd-ts and a Pacific rados both use it',
+    async (t) => {
+      const c = await ownCluster();
+      const key = encodeCryptoKey(randomBytes(16));
+      const kr = join(tmp, 'legacy.keyring');
+      writeFileSync(kr, `[client.legacy]\n\tkey = ${key}\n\tcaps mon = "allow r"\n\tcaps osd = "allow rwx pool=rbd"\n`);
+      await cephOk(c, ['auth', 'import', '-i', kr]);
+      const t0 = Date.now();
+      const err = await t.throwsAsync(Rados.connect({ conf: c.conf, name: 'client.legacy', keyring: kr, timeoutMs: 5000 }));
+      t.true(err instanceof CephError && err.code === 'EACCES', String(err));
+      t.true(Date.now() - t0 < 2000);
 
-    await cephOk(c, ['mon', 'set', 'auth_allowed_ciphers', 'aes256k,aes']);
-    const dump = await cephJson<{ auth_allowed_ciphers: Array<{ name: string }> }>(c, ['mon', 'dump']);
-    t.deepEqual(dump.auth_allowed_ciphers.map((x) => x.name).sort(), ['aes', 'aes256k']);
-    for (const mode of ['crc', 'secure']) {
-      const oid = `legacy-${mode}-${tag}`;
-      const r = await roundTrip({ conf: c.conf, name: 'client.legacy', keyring: kr, options: { ms_client_mode: mode, ms_mon_client_mode: mode } }, oid);
-      const { outs } = await r.monCommand({ prefix: 'osd pool ls', format: 'json' });
-      t.is(typeof outs, 'string');
-      r.shutdown();
-      // the host's Pacific rados, which knows no aes256k, reads it with the same legacy key
-      const host = await runCommand('/usr/bin/rados', ['-c', c.conf, '-n', 'client.legacy', '-k', kr, '-p', 'rbd', 'get', oid, '-'], 30_000);
-      t.is(host.stdout, 'written by rbd-ts as client.legacy', `${mode}: ${host.stderr}`);
-    }
-    // aes256k keys keep working beside it
-    (await roundTrip({ conf: c.conf }, `aes256k-${tag}`)).shutdown();
-  });
+      await cephOk(c, ['mon', 'set', 'auth_allowed_ciphers', 'aes256k,aes']);
+      const dump = await cephJson<{ auth_allowed_ciphers: Array<{ name: string }> }>(c, ['mon', 'dump']);
+      t.deepEqual(dump.auth_allowed_ciphers.map((x) => x.name).sort(), ['aes', 'aes256k']);
+      for (const mode of ['crc', 'secure']) {
+        const oid = `legacy-${mode}-${tag}`;
+        const r = await roundTrip({ conf: c.conf, name: 'client.legacy', keyring: kr, options: { ms_client_mode: mode, ms_mon_client_mode: mode } }, oid);
+        const { outs } = await r.monCommand({ prefix: 'osd pool ls', format: 'json' });
+        t.is(typeof outs, 'string');
+        r.shutdown();
+        // the host's Pacific rados, which knows no aes256k, reads it with the same legacy key
+        const host = await runCommand('/usr/bin/rados', ['-c', c.conf, '-n', 'client.legacy', '-k', kr, '-p', 'rbd', 'get', oid, '-'], 30_000);
+        t.is(host.stdout, 'written by rbd-ts as client.legacy', `${mode}: ${host.stderr}`);
+      }
+      // aes256k keys keep working beside it
+      (await roundTrip({ conf: c.conf }, `aes256k-${tag}`)).shutdown();
+    },
+  );
 }
 
 if (release !== 'pacific') {
-  test.serial('read balancer: after `ceph osd pg-upmap-primary` rbd-ts places and sends each op as `ceph osd map` says, and reads back what it wrote', async (t) => {
-    const c = await ownCluster();
-    await cephOk(c, ['osd', 'set-require-min-compat-client', 'reef', '--yes-i-really-mean-it']);
-    const pool = `rb-${tag}`;
-    await cephOk(c, ['osd', 'pool', 'create', pool, '8', '8']);
-    await cephOk(c, ['osd', 'pool', 'set', pool, 'size', '3', '--yes-i-really-mean-it']);
-    await cephOk(c, ['osd', 'pool', 'application', 'enable', pool, 'rbd']);
-    // listing visits every PG: it returns once all are active
-    t.is((await radosCli(c, ['-p', pool, 'ls'], { timeoutMs: 60_000 })).code, 0);
-    // the PG of a first object, with its three OSDs (`ceph osd map`; `pg ls` would need a mgr)
-    const first = await cephJson<{ pgid: string; acting: number[]; acting_primary: number }>(c, ['osd', 'map', pool, `ub-${tag}-first`]);
-    t.is(first.acting.length, 3, JSON.stringify(first));
-    const pg = { pgid: first.pgid, acting: first.acting, primary: first.acting_primary };
-    const newPrimary = pg.acting.find((o) => o !== pg.primary)!;
-    await cephOk(c, ['osd', 'pg-upmap-primary', pg.pgid, String(newPrimary)]);
+  test.serial(
+    'read balancer: after `ceph osd pg-upmap-primary` rbd-ts places and sends each op as `ceph osd map` says, and reads back what it wrote',
+    async (t) => {
+      const c = await ownCluster();
+      await cephOk(c, ['osd', 'set-require-min-compat-client', 'reef', '--yes-i-really-mean-it']);
+      const pool = `rb-${tag}`;
+      await cephOk(c, ['osd', 'pool', 'create', pool, '8', '8']);
+      await cephOk(c, ['osd', 'pool', 'set', pool, 'size', '3', '--yes-i-really-mean-it']);
+      await cephOk(c, ['osd', 'pool', 'application', 'enable', pool, 'rbd']);
+      // listing visits every PG: it returns once all are active
+      t.is((await radosCli(c, ['-p', pool, 'ls'], { timeoutMs: 60_000 })).code, 0);
+      // the PG of a first object, with its three OSDs (`ceph osd map`; `pg ls` would need a mgr)
+      const first = await cephJson<{ pgid: string; acting: number[]; acting_primary: number }>(c, ['osd', 'map', pool, `ub-${tag}-first`]);
+      t.is(first.acting.length, 3, JSON.stringify(first));
+      const pg = { pgid: first.pgid, acting: first.acting, primary: first.acting_primary };
+      const newPrimary = pg.acting.find((o) => o !== pg.primary)!;
+      await cephOk(c, ['osd', 'pg-upmap-primary', pg.pgid, String(newPrimary)]);
 
-    const r = await Rados.connect({ conf: c.conf, timeoutMs: 10_000 });
-    try {
-      // names until a few land in the re-primaried PG; each placed as the mon places it
-      let moved = 0;
-      for (let i = 0; i < 400 && moved < 5; i++) {
-        const name = `ub-${tag}-${i}`;
-        const mine = await r.objectLocation(pool, name);
-        if (mine.pgid !== pg.pgid && i % 20 !== 0) continue;
-        const theirs = await r.monCommandJson<{ pgid: string; acting: number[]; acting_primary: number }>({ prefix: 'osd map', pool, object: name });
-        t.is(mine.pgid, theirs.pgid, name);
-        t.deepEqual(mine.acting, theirs.acting, name);
-        t.is(mine.actingPrimary, theirs.acting_primary, name);
-        if (mine.pgid === pg.pgid) {
-          moved++;
-          t.is(mine.actingPrimary, newPrimary, `${name}: the upmapped primary`);
-          // a write sent to any OSD but the primary would never complete
-          const io = await r.openIoctx(pool);
-          await io.writeFull(name, Buffer.from(name), { timeoutMs: 10_000 });
-          t.is((await radosCli(c, ['-p', pool, 'get', name, '-'])).stdout, name);
-          t.is((await io.read(name, 8192, 0, { timeoutMs: 10_000 })).toString(), name);
+      const r = await Rados.connect({ conf: c.conf, timeoutMs: 10_000 });
+      try {
+        // names until a few land in the re-primaried PG; each placed as the mon places it
+        let moved = 0;
+        for (let i = 0; i < 400 && moved < 5; i++) {
+          const name = `ub-${tag}-${i}`;
+          const mine = await r.objectLocation(pool, name);
+          if (mine.pgid !== pg.pgid && i % 20 !== 0) continue;
+          const theirs = await r.monCommandJson<{ pgid: string; acting: number[]; acting_primary: number }>({ prefix: 'osd map', pool, object: name });
+          t.is(mine.pgid, theirs.pgid, name);
+          t.deepEqual(mine.acting, theirs.acting, name);
+          t.is(mine.actingPrimary, theirs.acting_primary, name);
+          if (mine.pgid === pg.pgid) {
+            moved++;
+            t.is(mine.actingPrimary, newPrimary, `${name}: the upmapped primary`);
+            // a write sent to any OSD but the primary would never complete
+            const io = await r.openIoctx(pool);
+            await io.writeFull(name, Buffer.from(name), { timeoutMs: 10_000 });
+            t.is((await radosCli(c, ['-p', pool, 'get', name, '-'])).stdout, name);
+            t.is((await io.read(name, 8192, 0, { timeoutMs: 10_000 })).toString(), name);
+          }
         }
+        t.true(moved >= 1, `objects in ${pg.pgid}: ${moved}`);
+      } finally {
+        r.shutdown();
       }
-      t.true(moved >= 1, `objects in ${pg.pgid}: ${moved}`);
-    } finally {
-      r.shutdown();
-    }
-    await cephOk(c, ['osd', 'rm-pg-upmap-primary', pg.pgid]);
-  });
+      await cephOk(c, ['osd', 'rm-pg-upmap-primary', pg.pgid]);
+    },
+  );
 }
 
 if (release === 'tentacle') {
@@ -214,7 +226,10 @@ if (release === 'tentacle') {
     const d = await runCommand(tools, ['-d', join(dir, 'map.bin'), '-o', join(dir, 'map.txt')], 30_000);
     t.is(d.code, 0, d.stderr);
     const text = readFileSync(join(dir, 'map.txt'), 'utf8').replace(/# end crush map\s*$/, '');
-    writeFileSync(join(dir, 'map.txt'), `${text}rule msr-${tag} {\n\tid 9\n\ttype msr_firstn\n\tstep take default\n\tstep choosemsr 0 type osd\n\tstep emit\n}\n`);
+    writeFileSync(
+      join(dir, 'map.txt'),
+      `${text}rule msr-${tag} {\n\tid 9\n\ttype msr_firstn\n\tstep take default\n\tstep choosemsr 0 type osd\n\tstep emit\n}\n`,
+    );
     const comp = await runCommand(tools, ['-c', join(dir, 'map.txt'), '-o', join(dir, 'new.bin')], 30_000);
     t.is(comp.code, 0, comp.stderr);
     await cephOk(c, ['osd', 'setcrushmap', '-i', join(dir, 'new.bin')]);
@@ -230,7 +245,11 @@ if (release === 'tentacle') {
       for (let i = 0; i < 64; i++) {
         const name = `msr-obj-${i}`;
         const mine = await r.objectLocation(pool, name);
-        const theirs = await r.monCommandJson<{ pgid: string; up: number[]; acting: number[]; acting_primary: number }>({ prefix: 'osd map', pool, object: name });
+        const theirs = await r.monCommandJson<{ pgid: string; up: number[]; acting: number[]; acting_primary: number }>({
+          prefix: 'osd map',
+          pool,
+          object: name,
+        });
         t.is(mine.pgid, theirs.pgid, name);
         t.deepEqual(mine.up, theirs.up, name);
         t.deepEqual(mine.acting, theirs.acting, name);

@@ -6,11 +6,11 @@
 // Every cluster this module starts is stopped when the process exits, even on
 // SIGINT/SIGTERM/SIGHUP; a watchdog started by cluster.sh (--owner-pid) also
 // stops it if this process is SIGKILLed.
-import {spawn, spawnSync} from 'node:child_process';
-import {existsSync, readFileSync} from 'node:fs';
-import {constants} from 'node:os';
-import {dirname, join, resolve} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface TestCluster {
   /** Directory holding everything of the cluster (ceph.conf, keyring, logs, ...). */
@@ -65,7 +65,7 @@ const live = new Set<string>();
 let hooksInstalled = false;
 
 function stopSync(dir: string): void {
-  spawnSync('bash', [SCRIPT, 'stop', dir], {stdio: ['ignore', 'ignore', 'inherit'], timeout: 30_000});
+  spawnSync('bash', [SCRIPT, 'stop', dir], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 30_000 });
   live.delete(dir);
 }
 
@@ -92,7 +92,11 @@ function installHooks(): void {
 
 function confValue(text: string, key: string): string | undefined {
   // ceph treats spaces, underscores and dashes in option names alike
-  const norm = (s: string): string => s.trim().toLowerCase().replace(/[ _-]+/g, '_');
+  const norm = (s: string): string =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/[ _-]+/g, '_');
   const want = norm(key);
   let section = '';
   for (const raw of text.split('\n')) {
@@ -148,7 +152,11 @@ function describe(conf: string, own: boolean): TestCluster {
  * release's root on first use), then RBD_TS_RELEASE, RBD_TS_TOOLS and PATH.
  */
 export function useRelease(release: string): void {
-  const r = spawnSync('bash', [join(dirname(SCRIPT), 'release.sh'), 'ensure', release], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000});
+  const r = spawnSync('bash', [join(dirname(SCRIPT), 'release.sh'), 'ensure', release], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 1_800_000,
+  });
   if (r.status !== 0) throw new Error(`release ${release} is not available (scripts/release.sh ensure ${release} exited ${r.status ?? r.signal})`);
   const tools = r.stdout.trim();
   process.env['RBD_TS_RELEASE'] = release;
@@ -206,7 +214,7 @@ export interface RunOptions {
  */
 export function runCommand(cmd: string, args: string[], timeoutMs: number, input?: string | Uint8Array): Promise<CommandResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(cmd, args, {stdio: ['pipe', 'pipe', 'pipe'], detached: true});
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -230,7 +238,7 @@ export function runCommand(cmd: string, args: string[], timeoutMs: number, input
     child.stdin.end(input ?? '');
     child.on('error', (e) => {
       clearTimeout(timer);
-      resolvePromise({stdout: '', stderr: String(e), code: 127});
+      resolvePromise({ stdout: '', stderr: String(e), code: 127 });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -239,7 +247,7 @@ export function runCommand(cmd: string, args: string[], timeoutMs: number, input
       resolvePromise({
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: timedOut ? `${stderr}\n[timed out after ${timeoutMs} ms]` : stderr,
-        code: timedOut ? 124 : code ?? 128 + (signal ? constants.signals[signal] : 0),
+        code: timedOut ? 124 : (code ?? 128 + (signal ? constants.signals[signal] : 0)),
       });
     });
   });

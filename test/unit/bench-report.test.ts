@@ -9,7 +9,11 @@ const MiB = 2 ** 20;
 const SIZES = [64 * MiB, 256 * MiB, 1024 * MiB, 4096 * MiB];
 
 /** A results file shaped as the harness writes it, with chosen figures. */
-function results(cloneMs: (impl: Impl, format: 1 | 2, size: number) => number, copyMBs: (impl: Impl, size: number) => number, benchMBs = 400): CloneCopyResults {
+function results(
+  cloneMs: (impl: Impl, format: 1 | 2, size: number) => number,
+  copyMBs: (impl: Impl, size: number) => number,
+  benchMBs = 400,
+): CloneCopyResults {
   const clone: CloneSeries[] = [];
   const copy: CopySeries[] = [];
   for (const size of SIZES) {
@@ -30,9 +34,17 @@ function results(cloneMs: (impl: Impl, format: 1 | 2, size: number) => number, c
         });
       }
       const mbs = copyMBs(impl, size);
-      const ms = size / 1e6 / mbs * 1000;
+      const ms = (size / 1e6 / mbs) * 1000;
       const s = [0.95, 1, 1.05].map((k) => ({ ms: ms * k, MBs: mbs / k, cpuSeconds: 1, peakRssMiB: 120 }));
-      copy.push({ impl, size, samples: s, ms: spread(s.map((x) => x.ms)), MBs: spread(s.map((x) => x.MBs)), cpuSeconds: spread([1, 1, 1]), peakRssMiB: spread([120, 120, 120]) });
+      copy.push({
+        impl,
+        size,
+        samples: s,
+        ms: spread(s.map((x) => x.ms)),
+        MBs: spread(s.map((x) => x.MBs)),
+        cpuSeconds: spread([1, 1, 1]),
+        peakRssMiB: spread([120, 120, 120]),
+      });
     }
   }
   const rados: RadosSeries[] = (['rbd-ts', 'rados bench'] as const).map((impl) => ({
@@ -47,8 +59,29 @@ function results(cloneMs: (impl: Impl, format: 1 | 2, size: number) => number, c
   return {
     bench: 'clone-copy',
     schema: 1,
-    env: { date: '2026-11-24T00:00:00.000Z', node: 'v20', ceph: 'ceph version 16.2.15', kernel: '6', arch: 'x64', cpu: 'cpu', cores: 2, memGiB: 23, cluster: 'test' },
-    options: { preset: 'full', pool: 'rbd', sizes: SIZES, clones: 30, warmup: 3, repeats: 3, depth: 16, objectBytes: 4 * MiB, radosSeconds: 10, radosRepeats: 3 },
+    env: {
+      date: '2026-11-24T00:00:00.000Z',
+      node: 'v20',
+      ceph: 'ceph version 16.2.15',
+      kernel: '6',
+      arch: 'x64',
+      cpu: 'cpu',
+      cores: 2,
+      memGiB: 23,
+      cluster: 'test',
+    },
+    options: {
+      preset: 'full',
+      pool: 'rbd',
+      sizes: SIZES,
+      clones: 30,
+      warmup: 3,
+      repeats: 3,
+      depth: 16,
+      objectBytes: 4 * MiB,
+      radosSeconds: 10,
+      radosRepeats: 3,
+    },
     elapsedSeconds: 600,
     fills: SIZES.map((size) => ({ size, ms: 1000, MBs: size / 1e6 })),
     clone,
@@ -67,7 +100,10 @@ const good = results(
 test('goals: all met', (t) => {
   const g = goals(good);
   t.is(g.length, 6);
-  t.deepEqual(g.map((x) => x.met), [true, true, true, true, true, true]);
+  t.deepEqual(
+    g.map((x) => x.met),
+    [true, true, true, true, true, true],
+  );
   t.regex(g[0]!.measured, /64 MiB 0\.29×/); // 6 / 21
   t.regex(g[3]!.measured, /spread 0\.0%/);
 });
@@ -78,12 +114,26 @@ test('goals: each one can fail', (t) => {
     (impl) => (impl === 'rbd-ts' ? 300 : 350),
     450,
   );
-  t.deepEqual(goals(slow).map((x) => x.met), [false, false, false, false, false, false]);
+  t.deepEqual(
+    goals(slow).map((x) => x.met),
+    [false, false, false, false, false, false],
+  );
 });
 
 test('the report has one table per measure, the ratios and the goals', (t) => {
   const md = renderReport(good, ['clone-latency.svg']);
-  for (const h of ['## Goals', '## Clone latency, format 1 (ms)', '## Clone latency, format 2 (ms)', '## Clone cost (per clone)', '## Bulk object writes', '## Copy / clone', '## RADOS ceiling', '## What one rbd-ts clone sends', '## Charts', '## How it was measured']) {
+  for (const h of [
+    '## Goals',
+    '## Clone latency, format 1 (ms)',
+    '## Clone latency, format 2 (ms)',
+    '## Clone cost (per clone)',
+    '## Bulk object writes',
+    '## Copy / clone',
+    '## RADOS ceiling',
+    '## What one rbd-ts clone sends',
+    '## Charts',
+    '## How it was measured',
+  ]) {
     t.true(md.includes(h), h);
   }
   // every table row has as many cells as its header
@@ -92,7 +142,10 @@ test('the report has one table per measure, the ratios and the goals', (t) => {
   for (const tb of tables) {
     const rows = tb.trim().split('\n');
     const cells = (r: string) => r.split(' | ').length;
-    t.true(rows.every((r) => cells(r) === cells(rows[0]!)), rows[0]);
+    t.true(
+      rows.every((r) => cells(r) === cells(rows[0]!)),
+      rows[0],
+    );
     t.regex(rows[1]!, /^\| (---:?|:?---) \|/);
   }
   // clone format 2 row at 64 MiB: rbd-ts p50 / p95 / p99, librbd's, and the ratio
@@ -112,7 +165,11 @@ test('a report with one implementation missing shows dashes, not NaN', (t) => {
   const partial: CloneCopyResults = { ...r, clone: r.clone.filter((c) => c.impl === 'rbd-ts'), copy: r.copy.filter((c) => c.impl === 'rbd-ts'), rados: [] };
   const md = renderReport(partial);
   t.false(/NaN|undefined|Infinity/.test(md));
-  t.true(goals(partial).slice(0, 2).every((g) => g.met === undefined));
+  t.true(
+    goals(partial)
+      .slice(0, 2)
+      .every((g) => g.met === undefined),
+  );
   t.is(summaryLines(partial).length, 4);
 });
 

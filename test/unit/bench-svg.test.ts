@@ -12,8 +12,27 @@ const spec: ChartSpec = {
   xTicks: [64, 256, 1024, 4096],
   xFormat: (v) => `${v} MiB`,
   series: [
-    { name: 'rbd-ts & co', color: '#1f77b4', points: [{ x: 64, y: 5, lo: 4, hi: 7 }, { x: 256, y: 5.2 }, { x: 1024, y: 5.1 }, { x: 4096, y: 5.3 }] },
-    { name: 'librbd', color: '#d62728', dash: '6 4', marker: 'square', points: [{ x: 64, y: 300 }, { x: 4096, y: 19000 }, { x: 256, y: NaN }] },
+    {
+      name: 'rbd-ts & co',
+      color: '#1f77b4',
+      points: [
+        { x: 64, y: 5, lo: 4, hi: 7 },
+        { x: 256, y: 5.2 },
+        { x: 1024, y: 5.1 },
+        { x: 4096, y: 5.3 },
+      ],
+    },
+    {
+      name: 'librbd',
+      color: '#d62728',
+      dash: '6 4',
+      marker: 'square',
+      points: [
+        { x: 64, y: 300 },
+        { x: 4096, y: 19000 },
+        { x: 256, y: NaN },
+      ],
+    },
   ],
 };
 
@@ -41,7 +60,8 @@ test('a line chart is well-formed SVG with axes, labels, legend and one polyline
   // the NaN point is dropped: librbd's polyline has two points
   const lines = [...svg.matchAll(/<polyline points="([^"]+)"/g)].map((m) => m[1]!.split(' ').length);
   t.deepEqual(lines, [4, 2]);
-  for (const label of ['64 MiB', '256 MiB', '1024 MiB', '4096 MiB', 'image size (log scale)', 'ms (log scale)', 'rbd-ts &amp; co', 'librbd']) t.true(svg.includes(`>${label}<`), label);
+  for (const label of ['64 MiB', '256 MiB', '1024 MiB', '4096 MiB', 'image size (log scale)', 'ms (log scale)', 'rbd-ts &amp; co', 'librbd'])
+    t.true(svg.includes(`>${label}<`), label);
   // y spans 5 .. 19000 on a 1-2-5 log axis, ending on labelled ticks
   for (const y of ['2', '5', '10', '100', '1k', '10k', '20k']) t.true(svg.includes(`>${y}</text>`), y);
   t.true(svg.includes('stroke-dasharray="6 4"'));

@@ -35,16 +35,41 @@ function placements(words: string[], rest: string[], globals: string[]): string[
 }
 
 const GLOBALS = ['-c', '/etc/ceph/test.conf', '--id', 'glance', '--keyring=/k/ring', '-m', '10.0.0.1:3300', '--ms_mon_client_mode', 'secure', '--timeout', '5'];
-const CONNECT = { conf: '/etc/ceph/test.conf', id: 'glance', keyring: '/k/ring', monHost: '10.0.0.1:3300', timeoutMs: 5000, options: { ms_mon_client_mode: 'secure' } };
+const CONNECT = {
+  conf: '/etc/ceph/test.conf',
+  id: 'glance',
+  keyring: '/k/ring',
+  monHost: '10.0.0.1:3300',
+  timeoutMs: 5000,
+  options: { ms_mon_client_mode: 'secure' },
+};
 
 const CASES: Array<{ title: string; words: string[]; rest: string[]; positional: string[]; options: Record<string, string> }> = [
   { title: 'create', words: ['create'], rest: ['--size', '1G', 'p/img'], positional: ['p/img'], options: { size: '1G' } },
   { title: 'snap create', words: ['snap', 'create'], rest: ['p/img@s'], positional: ['p/img@s'], options: {} },
   { title: 'status', words: ['status'], rest: ['--format', 'json'], positional: [], options: { format: 'json' } },
-  { title: 'glance add', words: ['glance', 'add'], rest: ['disk.raw', '--pool', 'images', '--image-id', 'f00d'], positional: ['disk.raw'], options: { pool: 'images', 'image-id': 'f00d' } },
+  {
+    title: 'glance add',
+    words: ['glance', 'add'],
+    rest: ['disk.raw', '--pool', 'images', '--image-id', 'f00d'],
+    positional: ['disk.raw'],
+    options: { pool: 'images', 'image-id': 'f00d' },
+  },
   { title: 'glance rm', words: ['glance', 'rm'], rest: ['rbd://fsid/images/f00d/snap'], positional: ['rbd://fsid/images/f00d/snap'], options: {} },
-  { title: 'nova create-disk', words: ['nova', 'create-disk'], rest: ['f00d', 'vms/d1', '--size', '20G'], positional: ['f00d', 'vms/d1'], options: { size: '20G' } },
-  { title: 'nova boot-many', words: ['nova', 'boot-many'], rest: ['f00d', '--count', '5', '--parallel', '2'], positional: ['f00d'], options: { count: '5', parallel: '2' } },
+  {
+    title: 'nova create-disk',
+    words: ['nova', 'create-disk'],
+    rest: ['f00d', 'vms/d1', '--size', '20G'],
+    positional: ['f00d', 'vms/d1'],
+    options: { size: '20G' },
+  },
+  {
+    title: 'nova boot-many',
+    words: ['nova', 'boot-many'],
+    rest: ['f00d', '--count', '5', '--parallel', '2'],
+    positional: ['f00d'],
+    options: { count: '5', parallel: '2' },
+  },
   { title: 'nova cleanup', words: ['nova', 'cleanup'], rest: ['vms', 'vm-'], positional: ['vms', 'vm-'], options: {} },
 ];
 
@@ -61,7 +86,7 @@ for (const c of CASES) {
   });
 }
 
-test('the issue\'s line: rbd-ts -c ceph.conf glance add disk.raw --pool images', (t) => {
+test("the issue's line: rbd-ts -c ceph.conf glance add disk.raw --pool images", (t) => {
   const before = run(t, ['-c', 'ceph.conf', 'glance', 'add', 'disk.raw', '--pool', 'images']);
   const after = run(t, ['glance', 'add', 'disk.raw', '--pool', 'images', '-c', 'ceph.conf']);
   for (const r of [before, after]) {
@@ -111,7 +136,7 @@ test('options a glance or nova verb does not take are refused; Ceph options pass
   t.throws(() => parseCommandLine(['glance', 'add', 'a', 'b']), { instanceOf: CliError, message: 'too many arguments' });
 });
 
-test('unknown commands: EINVAL, naming the group\'s help', (t) => {
+test("unknown commands: EINVAL, naming the group's help", (t) => {
   for (const [argv, message] of [
     [['-c', 'x', 'glance', 'frobnicate'], "unknown command 'glance frobnicate' (see rbd-ts glance --help)"],
     [['nova', 'boot'], "unknown command 'nova boot' (see rbd-ts nova --help)"],
@@ -130,21 +155,34 @@ test('--help: every command and group prints its help and exits 0, options anywh
     if (!('help' in r)) throw new Error(`${argv.join(' ')}: no help`);
     return r;
   };
-  for (const argv of [['glance', '--help'], ['-c', 'x', 'glance', '-h'], ['glance', 'help'], ['help', 'glance']]) {
+  for (const argv of [
+    ['glance', '--help'],
+    ['-c', 'x', 'glance', '-h'],
+    ['glance', 'help'],
+    ['help', 'glance'],
+  ]) {
     const r = help(argv);
     t.is(r.status, 0, argv.join(' '));
     t.regex(r.help, /rbd-ts glance add FILE .*--image-id ID/, argv.join(' '));
     t.regex(r.help, /rbd-ts glance rm LOCATION/);
     t.notRegex(r.help, /--id IMAGE/);
   }
-  for (const argv of [['nova', '--help'], ['nova', 'help'], ['--conf', 'x', 'nova', '-h']]) {
+  for (const argv of [
+    ['nova', '--help'],
+    ['nova', 'help'],
+    ['--conf', 'x', 'nova', '-h'],
+  ]) {
     const r = help(argv);
     t.is(r.status, 0);
     t.regex(r.help, /rbd-ts nova create-disk/);
     t.regex(r.help, /rbd-ts nova boot-many/);
     t.regex(r.help, /rbd-ts nova cleanup/);
   }
-  for (const argv of [['glance', 'add', '--help'], ['help', 'glance', 'add'], ['glance', '-c', 'x', 'add', 'disk.raw', '-h']]) {
+  for (const argv of [
+    ['glance', 'add', '--help'],
+    ['help', 'glance', 'add'],
+    ['glance', '-c', 'x', 'add', 'disk.raw', '-h'],
+  ]) {
     const r = help(argv);
     t.is(r.status, 0);
     t.regex(r.help, /^usage: rbd-ts glance add FILE/);
@@ -195,16 +233,28 @@ test('imageOptions: rbd_default_* from rbdOptions as librbd applies them; the co
   t.deepEqual(
     imageOptions(
       ctxWith({}),
-      radosWith({ rbd_default_order: '20', rbd_default_features: 'layering, exclusive-lock', rbd_default_stripe_unit: '64K', rbd_default_stripe_count: '4', rbd_default_data_pool: 'ec' }),
+      radosWith({
+        rbd_default_order: '20',
+        rbd_default_features: 'layering, exclusive-lock',
+        rbd_default_stripe_unit: '64K',
+        rbd_default_stripe_count: '4',
+        rbd_default_data_pool: 'ec',
+      }),
       false,
     ),
     { order: 20, features: 1 | 4, stripeUnit: 65536, stripeCount: 4, dataPool: 'ec' },
   );
   t.deepEqual(imageOptions(ctxWith({}), radosWith({ rbd_default_features: '3' }), false), { order: 22, features: 3 });
   // a clone takes order, features and striping from its parent; the data pool still defaults
-  t.deepEqual(imageOptions(ctxWith({}), radosWith({ rbd_default_order: '20', rbd_default_features: '1', rbd_default_data_pool: 'ec' }), true), { dataPool: 'ec' });
+  t.deepEqual(imageOptions(ctxWith({}), radosWith({ rbd_default_order: '20', rbd_default_features: '1', rbd_default_data_pool: 'ec' }), true), {
+    dataPool: 'ec',
+  });
   t.deepEqual(
-    imageOptions(ctxWith({ 'object-size': '1M', 'image-feature': ['layering'], 'stripe-unit': '64K', 'data-pool': 'd' }), radosWith({ rbd_default_order: '25', rbd_default_features: '61', rbd_default_stripe_count: '8', rbd_default_data_pool: 'ec' }), false),
+    imageOptions(
+      ctxWith({ 'object-size': '1M', 'image-feature': ['layering'], 'stripe-unit': '64K', 'data-pool': 'd' }),
+      radosWith({ rbd_default_order: '25', rbd_default_features: '61', rbd_default_stripe_count: '8', rbd_default_data_pool: 'ec' }),
+      false,
+    ),
     { order: 20, features: 1, stripeUnit: 65536, stripeCount: 0, dataPool: 'd' },
   );
 });

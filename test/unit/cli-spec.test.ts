@@ -51,7 +51,7 @@ test('--size: plain numbers are MiB, IEC units as rbd reads them', (t) => {
   for (const [s, n] of ok) t.is(parseSize(s), n, s);
 });
 
-test('--size: what rbd refuses exits 1 with boost\'s message', (t) => {
+test("--size: what rbd refuses exits 1 with boost's message", (t) => {
   for (const s of ['', '1x', '1.5G', '1KiB', '1k', '1b', '-1', ' 1', '1 ', '0x10', '1e3', 'M', '1Bi', '9999999999T', '16E']) {
     cliError(t, () => parseSize(s), 1, /^the argument for option '--size' is invalid$/);
   }
@@ -107,7 +107,7 @@ test('--image-feature: names, comma lists, repeatable; numbers and unknown names
   }
 });
 
-test('specs: rbd\'s three patterns', (t) => {
+test("specs: rbd's three patterns", (t) => {
   t.deepEqual(extractSpec('img', 'none'), { image: 'img' });
   t.deepEqual(extractSpec('p/img@s', 'none'), { pool: 'p', image: 'img', snap: 's' });
   t.deepEqual(extractSpec('p/ns/img@s', 'full'), { pool: 'p', namespace: 'ns', image: 'img', snap: 's' });
@@ -135,7 +135,7 @@ const opts =
   (name: string): string | undefined =>
     o[name];
 
-test('image specs: options, the positional spec, defaults and rbd\'s messages', (t) => {
+test("image specs: options, the positional spec, defaults and rbd's messages", (t) => {
   const r = (o: Record<string, string>, pos: string[], ro: ResolveOptions) => resolveImageSpec(opts(o), pos, { index: 0 }, ro);
   const none: ResolveOptions = { snap: 'none', validation: 'none' };
   t.deepEqual(r({}, ['img'], none), { pool: '', namespace: '', image: 'img', snap: '' });
@@ -167,9 +167,24 @@ test('destination specs: --dest-* options, "destination" messages, start from th
     snap: '',
   });
   t.is(resolveImageSpec(opts({ 'dest-snap': 's2' }), ['a1@s', 'a1'], { index: 1 }, { dest: true, snap: 'required', validation: 'snap' }).snap, 's2');
-  cliError(t, () => resolveImageSpec(opts({}), ['a1'], { index: 1 }, { dest: true, snap: 'none', validation: 'full' }), 22, /^destination image name was not specified$/);
-  cliError(t, () => resolveImageSpec(opts({}), ['a1', 'z@z'], { index: 1 }, { dest: true, snap: 'none', validation: 'full' }), 22, /^destination snapshot name specified/);
-  cliError(t, () => resolveImageSpec(opts({}), ['a1@s', 's3'], { index: 1 }, { dest: true, snap: 'required', validation: 'snap' }), 22, /^destination snapshot name was not specified$/);
+  cliError(
+    t,
+    () => resolveImageSpec(opts({}), ['a1'], { index: 1 }, { dest: true, snap: 'none', validation: 'full' }),
+    22,
+    /^destination image name was not specified$/,
+  );
+  cliError(
+    t,
+    () => resolveImageSpec(opts({}), ['a1', 'z@z'], { index: 1 }, { dest: true, snap: 'none', validation: 'full' }),
+    22,
+    /^destination snapshot name specified/,
+  );
+  cliError(
+    t,
+    () => resolveImageSpec(opts({}), ['a1@s', 's3'], { index: 1 }, { dest: true, snap: 'required', validation: 'snap' }),
+    22,
+    /^destination snapshot name was not specified$/,
+  );
 });
 
 test('pool specs for ls: pool[/namespace], --pool wins', (t) => {

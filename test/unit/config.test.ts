@@ -108,7 +108,11 @@ test('parseEntityName', (t) => {
   t.deepEqual(parseEntityName('client.rbd-mirror.site-a'), { type: 'client', id: 'rbd-mirror.site-a' });
   t.deepEqual(parseEntityName('osd.0'), { type: 'osd', id: '0' });
   for (const bad of ['admin', 'client.', '.admin', 'bogus.x', 'client.a b', '']) {
-    isErrno(t, t.throws(() => parseEntityName(bad)), 22);
+    isErrno(
+      t,
+      t.throws(() => parseEntityName(bad)),
+      22,
+    );
   }
 });
 
@@ -316,7 +320,12 @@ test('CephConf: syntax errors are EINVAL naming file and line', (t) => {
     isErrno(t, err, 22, re);
   }
   // without a path the message names '<string>'
-  isErrno(t, t.throws(() => CephConf.parse('oops\n')), 22, /<string>:1:/);
+  isErrno(
+    t,
+    t.throws(() => CephConf.parse('oops\n')),
+    22,
+    /<string>:1:/,
+  );
 });
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -411,7 +420,12 @@ test('Keyring.parse: errors are EINVAL', (t) => {
     ['AQAAAABfAAAAABAAAAECAwQFBgcICQoLDA0O\n', /expected 28 bytes|truncated/],
   ];
   for (const [text, re] of cases) {
-    isErrno(t, t.throws(() => Keyring.parse(text, 'k.keyring'), undefined, text), 22, re);
+    isErrno(
+      t,
+      t.throws(() => Keyring.parse(text, 'k.keyring'), undefined, text),
+      22,
+      re,
+    );
   }
 });
 
@@ -460,13 +474,33 @@ test('Keyring.fromBuffer: binary keyring.bin', (t) => {
   t.deepEqual(kr.keyFor('osd.3')?.secret, OTHER_SECRET);
   t.deepEqual(kr.capsFor('client.admin'), { mon: 'allow *', osd: 'allow *' });
   // truncated / trailing garbage / unknown type
-  isErrno(t, t.throws(() => Keyring.fromBuffer(bin.subarray(0, bin.length - 3))), 22, /truncated/);
-  isErrno(t, t.throws(() => Keyring.fromBuffer(Buffer.concat([bin, Buffer.from([0])]))), 22, /trailing/);
+  isErrno(
+    t,
+    t.throws(() => Keyring.fromBuffer(bin.subarray(0, bin.length - 3))),
+    22,
+    /truncated/,
+  );
+  isErrno(
+    t,
+    t.throws(() => Keyring.fromBuffer(Buffer.concat([bin, Buffer.from([0])]))),
+    22,
+    /trailing/,
+  );
   const badType = encodeBinaryKeyring([{ type: 0x40, id: 'x', secret: EXAMPLE_SECRET, caps: {} }]);
-  isErrno(t, t.throws(() => Keyring.fromBuffer(badType)), 22, /unknown entity type 64/);
+  isErrno(
+    t,
+    t.throws(() => Keyring.fromBuffer(badType)),
+    22,
+    /unknown entity type 64/,
+  );
   // text still goes through the text parser
   t.deepEqual(Keyring.fromBuffer(Buffer.from(KEYRING)).keyFor('client.foo')?.secret, OTHER_SECRET);
-  isErrno(t, t.throws(() => Keyring.fromBuffer(Buffer.from([0x5b, 0xff, 0xfe]))), 22, /UTF-8/);
+  isErrno(
+    t,
+    t.throws(() => Keyring.fromBuffer(Buffer.from([0x5b, 0xff, 0xfe]))),
+    22,
+    /UTF-8/,
+  );
 });
 
 test('Keyring.load: file and missing file', async (t) => {
@@ -519,9 +553,7 @@ test('parseMonHost: IPv6', (t) => {
   t.deepEqual(parseMonHost('[::1]'), [[v2('::1', 3300, 6), v1('::1', 6789, 6)]]);
   t.deepEqual(parseMonHost('::1'), [[v2('::1', 3300, 6), v1('::1', 6789, 6)]]);
   t.deepEqual(parseMonHost('v2:[2001:db8::10]'), [[v2('2001:db8::10', 3300, 6)]]);
-  t.deepEqual(parseMonHost('[v2:[2001:db8::1]:3300,v1:[2001:db8::1]:6789]'), [
-    [v2('2001:db8::1', 3300, 6), v1('2001:db8::1', 6789, 6)],
-  ]);
+  t.deepEqual(parseMonHost('[v2:[2001:db8::1]:3300,v1:[2001:db8::1]:6789]'), [[v2('2001:db8::1', 3300, 6), v1('2001:db8::1', 6789, 6)]]);
 });
 
 test('parseMonHost: hostnames stay unresolved', (t) => {
@@ -621,15 +653,28 @@ test('option value parsers', (t) => {
   t.is(parseNumber('0x10'), 16);
   t.is(parseNumber('-3'), -3);
   t.is(parseNumber('1e3'), 1000);
-  isErrno(t, t.throws(() => parseNumber('12abc', 'x')), 22, /option x/);
-  isErrno(t, t.throws(() => parseNumber('')), 22);
+  isErrno(
+    t,
+    t.throws(() => parseNumber('12abc', 'x')),
+    22,
+    /option x/,
+  );
+  isErrno(
+    t,
+    t.throws(() => parseNumber('')),
+    22,
+  );
 
   t.true(parseBool('true'));
   t.true(parseBool('Yes'));
   t.true(parseBool('1'));
   t.false(parseBool('off'));
   t.false(parseBool('0'));
-  isErrno(t, t.throws(() => parseBool('maybe')), 22);
+  isErrno(
+    t,
+    t.throws(() => parseBool('maybe')),
+    22,
+  );
 
   t.is(parseSeconds('30'), 30);
   t.is(parseSeconds('2.5'), 2.5);
@@ -639,9 +684,22 @@ test('option value parsers', (t) => {
   t.is(parseSeconds('1h30m'), 5400);
   t.is(parseSeconds('2 days'), 172800);
   t.is(parseSeconds('500ms'), 0.5);
-  isErrno(t, t.throws(() => parseSeconds('5 fortnights')), 22, /fortnights/);
-  isErrno(t, t.throws(() => parseSeconds('abc')), 22);
-  isErrno(t, t.throws(() => parseSeconds('')), 22);
+  isErrno(
+    t,
+    t.throws(() => parseSeconds('5 fortnights')),
+    22,
+    /fortnights/,
+  );
+  isErrno(
+    t,
+    t.throws(() => parseSeconds('abc')),
+    22,
+  );
+  isErrno(
+    t,
+    t.throws(() => parseSeconds('')),
+    22,
+  );
 
   t.is(parseSize('4096'), 4096);
   t.is(parseSize('4K'), 4096);
@@ -650,8 +708,16 @@ test('option value parsers', (t) => {
   t.is(parseSize('1G'), 2 ** 30);
   t.is(parseSize('1.5M'), 1.5 * 2 ** 20);
   t.is(parseSize('10B'), 10);
-  isErrno(t, t.throws(() => parseSize('4X')), 22);
-  isErrno(t, t.throws(() => parseSize('-1')), 22);
+  isErrno(
+    t,
+    t.throws(() => parseSize('4X')),
+    22,
+  );
+  isErrno(
+    t,
+    t.throws(() => parseSize('-1')),
+    22,
+  );
 });
 
 // ---------------------------------------------------------------- resolveClientConfig
@@ -711,7 +777,12 @@ log file = /tmp/$cluster-$name-$host.log
     t.true(cfg.getBool('rbd cache'));
     t.is(cfg.getSeconds('rados_osd_op_timeout'), 30);
     t.is(cfg.getNumber('no_such_option'), undefined);
-    isErrno(t, t.throws(() => cfg.getNumber('log_file')), 22, /log_file/);
+    isErrno(
+      t,
+      t.throws(() => cfg.getNumber('log_file')),
+      22,
+      /log_file/,
+    );
   });
 });
 

@@ -101,7 +101,11 @@ test('sparse-multiple method: lengths around its threshold, its 209-block tail a
   for (let d = -40; d <= 40; d++) lengths.push(8192 + d);
   for (const cleared of [CHUNK, 2 * CHUNK]) for (let d = -33; d <= 33; d += 3) lengths.push(cleared + TAIL + d);
   for (const n of lengths) {
-    for (const [off, seed] of [[0, 0], [5, 0xffffffff], [13, 0x12345678]] as const) {
+    for (const [off, seed] of [
+      [0, 0],
+      [5, 0xffffffff],
+      [13, 0x12345678],
+    ] as const) {
       // the reference, in two halves (the incremental property is tested on its own below)
       const mid = off + (n >> 1);
       const ref = crc32cBitwise(crc32cBitwise(seed, buf, off, mid), buf, mid, off + n);
@@ -121,7 +125,10 @@ test('Q = y^209 + y^144 + y^54 + y^39 + y^14 + 1, y = x^128, is a multiple of th
   const q = [209, 144, 54, 39, 14, 0].reduce((acc, k) => (acc ^ xPow(128 * k)) >>> 0, 0);
   t.is(q, 0);
   // and not by accident: dropping a term leaves a non-zero remainder
-  t.not([209, 144, 54, 39, 0].reduce((acc, k) => (acc ^ xPow(128 * k)) >>> 0, 0), 0);
+  t.not(
+    [209, 144, 54, 39, 0].reduce((acc, k) => (acc ^ xPow(128 * k)) >>> 0, 0),
+    0,
+  );
 });
 
 test('incremental: crc32c(crc32c(s, a), b) === crc32c(s, a ‖ b)', (t) => {
@@ -165,7 +172,11 @@ test('buffers from allocCrcBuffer: read in place, same CRC as a copy elsewhere, 
   const lengths = [97, 1000, 8191, 8192, 8193, 50000];
   for (const cleared of [WORK, 2 * WORK, 3 * WORK]) for (const d of [-17, -1, 0, 1, 16, 33]) lengths.push(cleared + TAIL + d);
   for (const n of lengths) {
-    for (const [off, seed] of [[0, 0], [5, 0xffffffff], [13, 0x12345678]] as const) {
+    for (const [off, seed] of [
+      [0, 0],
+      [5, 0xffffffff],
+      [13, 0x12345678],
+    ] as const) {
       if (off + n > src.length) continue;
       const mid = off + (n >> 1);
       const ref = crc32cBitwise(crc32cBitwise(seed, src, off, mid), src, mid, off + n);
@@ -187,7 +198,10 @@ test('allocCrcBuffer: past the bound on WebAssembly memories, ordinary buffers w
   for (let i = 0; i < 60; i++) held.push(allocCrcBuffer(65536));
   const own = held.filter((b) => crcInPlace(b)).length;
   t.true(own >= 1 && own <= 48, `${own} in their own memory`);
-  t.true(held.some((b) => !crcInPlace(b)), 'the bound holds');
+  t.true(
+    held.some((b) => !crcInPlace(b)),
+    'the bound holds',
+  );
   const data = randomBytes(65536);
   const want = crc32cBitwise(7, data);
   for (const b of held) {

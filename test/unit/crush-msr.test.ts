@@ -51,7 +51,13 @@ for (const name of mappingFixtures) {
 
 test('crushDoRuleInto writes what crushDoRule returns (MSR firstn and indep)', (t) => {
   const map = loadMap('msr-hosts');
-  const w = testerWeights(map, new Map([[8, 0], [13, 0x8000]]));
+  const w = testerWeights(
+    map,
+    new Map([
+      [8, 0],
+      [13, 0x8000],
+    ]),
+  );
   const out = new Int32Array(8);
   for (const rule of [0, 1, 4, 5]) {
     for (let x = 0; x < 300; x++) {
@@ -109,7 +115,16 @@ test('decode: a map without the msr tunables gets 100/100; a cut inside them or 
   t.deepEqual(old.rules, loadMap('msr-low-tries').rules);
   // with the defaults the low-tries map maps as msr-hosts does
   const hosts = loadMap('msr-hosts');
-  const w = testerWeights(hosts, new Map([[11, 0], [12, 0], [13, 0], [14, 0], [18, 0]]));
+  const w = testerWeights(
+    hosts,
+    new Map([
+      [11, 0],
+      [12, 0],
+      [13, 0],
+      [14, 0],
+      [18, 0],
+    ]),
+  );
   for (let x = 0; x < 200; x++) t.deepEqual(crushDoRule(old, 1, x, 8, w), crushDoRule(hosts, 1, x, 8, w));
 
   // msr_descents without msr_collision_tries, half a u32, a cut in the rules
@@ -225,7 +240,10 @@ test('malformed MSR rules and maps (where Ceph asserts or crashes) end without t
     t.deepEqual(crushDoRule(m, 0, x, 3, w), [3]);
     const r1 = crushDoRule(m, 1, x, 3, w);
     t.is(r1.length, 3);
-    t.true(r1.every((o) => o === CRUSH_ITEM_NONE || [0, 1, 3].includes(o)), fmt(r1));
+    t.true(
+      r1.every((o) => o === CRUSH_ITEM_NONE || [0, 1, 3].includes(o)),
+      fmt(r1),
+    );
     t.deepEqual(crushDoRule(m, 2, x, 3, w), []);
     t.deepEqual(crushDoRule(m, 3, x, 3, w), []);
     t.deepEqual(crushDoRule(m, 4, x, 3, w), [CRUSH_ITEM_NONE, CRUSH_ITEM_NONE, CRUSH_ITEM_NONE]);

@@ -10,15 +10,7 @@ import { decodeCrushMap, decodeCrushMapBuffer } from '../../src/rados/crush/deco
 import { crushHash32_2, crushHash32_3, crushHash32_4, crushHash32_5, CRUSH_HASH_SEED } from '../../src/rados/crush/hash.js';
 import { crushLn, straw2Ln } from '../../src/rados/crush/ln.js';
 import { chooseArgsFor, crushDoRule, crushDoRuleInto, findRule } from '../../src/rados/crush/mapper.js';
-import {
-  CRUSH_ITEM_NONE,
-  CrushBucketAlg,
-  CrushRuleOp,
-  LEGACY_TUNABLES,
-  type CrushBucket,
-  type CrushMap,
-  type CrushRule,
-} from '../../src/rados/crush/types.js';
+import { CRUSH_ITEM_NONE, CrushBucketAlg, CrushRuleOp, LEGACY_TUNABLES, type CrushBucket, type CrushMap, type CrushRule } from '../../src/rados/crush/types.js';
 import { checkMappings, fmt, mappingFixtures as listMappingFixtures, testerWeights } from '../helpers/crushtool.js';
 
 const FIX = new URL('../../fixtures/crush/', import.meta.url);
@@ -30,7 +22,19 @@ const loadMap = (name: string): CrushMap => decodeCrushMapBuffer(readFix(`${name
 const mappingFixtures = listMappingFixtures(FIX);
 
 test('fixtures: every map the script makes has recorded mappings', (t) => {
-  for (const n of ['hier-straw2', 'straw-v0', 'straw-v1', 'mixed-algs', 'mixed-algs-legacy', 'choose-args', 'choose-args-default', 'live-pacific', 'live-pacific-rich', 'take-device', 'take-device-50']) {
+  for (const n of [
+    'hier-straw2',
+    'straw-v0',
+    'straw-v1',
+    'mixed-algs',
+    'mixed-algs-legacy',
+    'choose-args',
+    'choose-args-default',
+    'live-pacific',
+    'live-pacific-rich',
+    'take-device',
+    'take-device-50',
+  ]) {
     t.true(mappingFixtures.includes(n), n);
   }
   t.is(mappingFixtures.filter((n) => n.startsWith('hier-straw2-cut')).length, 7);
@@ -62,12 +66,15 @@ test('decode: straw2 hierarchy compiled by crushtool', (t) => {
   // crushtool sizes the bucket array in steps: 12 buckets, 4 empty slots
   t.is(m.maxBuckets, 16);
   t.is(m.buckets.filter(Boolean).length, 12);
-  t.deepEqual([...m.typeMap], [
-    [0, 'osd'],
-    [1, 'host'],
-    [2, 'rack'],
-    [3, 'root'],
-  ]);
+  t.deepEqual(
+    [...m.typeMap],
+    [
+      [0, 'osd'],
+      [1, 'host'],
+      [2, 'rack'],
+      [3, 'root'],
+    ],
+  );
   const root = m.buckets[0]!;
   t.is(root.id, -1);
   t.is(root.alg, CrushBucketAlg.STRAW2);
@@ -81,17 +88,17 @@ test('decode: straw2 hierarchy compiled by crushtool', (t) => {
     t.is(b.id, -1 - m.buckets.indexOf(b));
     t.is(b.itemWeights.length, b.size);
     // a straw2 bucket's weight is the sum of its items' weights
-    t.is(b.weight, b.itemWeights.reduce((a, v) => a + v, 0));
+    t.is(
+      b.weight,
+      b.itemWeights.reduce((a, v) => a + v, 0),
+    );
   }
   t.is(m.rules.length, 7);
   t.deepEqual(m.rules[1]!.mask, { ruleset: 1, type: 3, minSize: 3, maxSize: 10 });
-  t.deepEqual(m.rules[1]!.steps.map((s) => s.op), [
-    CrushRuleOp.SET_CHOOSELEAF_TRIES,
-    CrushRuleOp.SET_CHOOSE_TRIES,
-    CrushRuleOp.TAKE,
-    CrushRuleOp.CHOOSELEAF_INDEP,
-    CrushRuleOp.EMIT,
-  ]);
+  t.deepEqual(
+    m.rules[1]!.steps.map((s) => s.op),
+    [CrushRuleOp.SET_CHOOSELEAF_TRIES, CrushRuleOp.SET_CHOOSE_TRIES, CrushRuleOp.TAKE, CrushRuleOp.CHOOSELEAF_INDEP, CrushRuleOp.EMIT],
+  );
   t.is(m.ruleNameMap.get(4), 'multi_take');
   t.deepEqual(m.tunables, {
     chooseLocalTries: 0,
@@ -136,18 +143,24 @@ test('decode: live Pacific map with device classes, an erasure rule and a compat
   t.is(plain.maxDevices, 3);
   t.is(plain.className.get(0), 'hdd');
   // devices and the shadow buckets have class 0
-  t.deepEqual([...plain.classMap].sort((a, b) => a[0] - b[0]), [
-    [-4, 0],
-    [-2, 0],
-    [0, 0],
-    [1, 0],
-    [2, 0],
-  ]);
+  t.deepEqual(
+    [...plain.classMap].sort((a, b) => a[0] - b[0]),
+    [
+      [-4, 0],
+      [-2, 0],
+      [0, 0],
+      [1, 0],
+      [2, 0],
+    ],
+  );
   // shadow buckets: default~hdd (-2) and the host's (-4)
-  t.deepEqual([...plain.classBucket].map(([b, m]) => [b, [...m]]), [
-    [-3, [[0, -4]]],
-    [-1, [[0, -2]]],
-  ]);
+  t.deepEqual(
+    [...plain.classBucket].map(([b, m]) => [b, [...m]]),
+    [
+      [-3, [[0, -4]]],
+      [-1, [[0, -2]]],
+    ],
+  );
   t.is(plain.nameMap.get(-2), 'default~hdd');
 
   const m = loadMap('live-pacific-rich');
@@ -280,10 +293,36 @@ function refHash(...args: number[]): number {
   s[7] = args.reduce((h, v) => h ^ v, CRUSH_HASH_SEED);
   const [A, B, C, D, E, X, Y, H] = [0, 1, 2, 3, 4, 5, 6, 7];
   const seq: Record<number, number[][]> = {
-    2: [[A, B], [X, A], [B, Y]],
-    3: [[A, B], [C, X], [Y, A], [B, X], [Y, C]],
-    4: [[A, B], [C, D], [A, X], [Y, B], [C, X], [Y, D]],
-    5: [[A, B], [C, D], [E, X], [Y, A], [B, X], [Y, C], [D, X], [Y, E]],
+    2: [
+      [A, B],
+      [X, A],
+      [B, Y],
+    ],
+    3: [
+      [A, B],
+      [C, X],
+      [Y, A],
+      [B, X],
+      [Y, C],
+    ],
+    4: [
+      [A, B],
+      [C, D],
+      [A, X],
+      [Y, B],
+      [C, X],
+      [Y, D],
+    ],
+    5: [
+      [A, B],
+      [C, D],
+      [E, X],
+      [Y, A],
+      [B, X],
+      [Y, C],
+      [D, X],
+      [Y, E],
+    ],
   };
   for (const [p, q] of seq[args.length]!) mix(s, p!, q!, H);
   return s[H]!;
@@ -387,23 +426,29 @@ function bucket(id: number, type: number, items: number[], alg: number = CrushBu
   };
 }
 
-const steps = (...s: Array<[number, number, number]>): CrushRule => ({ mask: { ruleset: 0, type: 1, minSize: 1, maxSize: 10 }, steps: s.map(([op, arg1, arg2]) => ({ op, arg1, arg2 })) });
+const steps = (...s: Array<[number, number, number]>): CrushRule => ({
+  mask: { ruleset: 0, type: 1, minSize: 1, maxSize: 10 },
+  steps: s.map(([op, arg1, arg2]) => ({ op, arg1, arg2 })),
+});
 const { TAKE, EMIT, CHOOSE_FIRSTN, CHOOSE_INDEP, CHOOSELEAF_FIRSTN, CHOOSELEAF_INDEP } = CrushRuleOp;
 const IN = [0x10000, 0x10000, 0x10000, 0x10000];
 
 test('malformed rules and maps do not crash or hang crushDoRule', (t) => {
   const host = bucket(-2, 1, [0, 1, 2, 3]);
   const root = bucket(-1, 2, [-2, -7, -3]); // -7: no such bucket; -3: empty slot
-  const m = handMap([root, host, undefined], [
-    steps([TAKE, -50, 0], [CHOOSE_FIRSTN, 0, 0], [EMIT, 0, 0]), // missing bucket: take ignored
-    steps([TAKE, -1, 0], [CHOOSELEAF_FIRSTN, 0, 1], [EMIT, 0, 0]),
-    steps([TAKE, -1, 0], [CHOOSELEAF_INDEP, 0, 1], [EMIT, 0, 0]),
-    steps([TAKE, 2, 0], [CHOOSE_FIRSTN, 0, 0], [EMIT, 0, 0]), // choose from a device: skipped
-    steps([TAKE, -3, 0], [EMIT, 0, 0]), // hole: take ignored
-    steps([TAKE, -1, 0], [CHOOSE_FIRSTN, 0x7fffffff, 0], [EMIT, 0, 0]),
-    steps([TAKE, -1, 0], [CHOOSE_INDEP, -0x80000000, 0], [EMIT, 0, 0]),
-    steps([99, 1, 2], [TAKE, 1, 0], [EMIT, 0, 0]), // unknown op ignored
-  ]);
+  const m = handMap(
+    [root, host, undefined],
+    [
+      steps([TAKE, -50, 0], [CHOOSE_FIRSTN, 0, 0], [EMIT, 0, 0]), // missing bucket: take ignored
+      steps([TAKE, -1, 0], [CHOOSELEAF_FIRSTN, 0, 1], [EMIT, 0, 0]),
+      steps([TAKE, -1, 0], [CHOOSELEAF_INDEP, 0, 1], [EMIT, 0, 0]),
+      steps([TAKE, 2, 0], [CHOOSE_FIRSTN, 0, 0], [EMIT, 0, 0]), // choose from a device: skipped
+      steps([TAKE, -3, 0], [EMIT, 0, 0]), // hole: take ignored
+      steps([TAKE, -1, 0], [CHOOSE_FIRSTN, 0x7fffffff, 0], [EMIT, 0, 0]),
+      steps([TAKE, -1, 0], [CHOOSE_INDEP, -0x80000000, 0], [EMIT, 0, 0]),
+      steps([99, 1, 2], [TAKE, 1, 0], [EMIT, 0, 0]), // unknown op ignored
+    ],
+  );
   for (let x = 0; x < 200; x++) {
     t.deepEqual(crushDoRule(m, 0, x, 3, IN), []);
     const r1 = crushDoRule(m, 1, x, 3, IN);
@@ -429,12 +474,15 @@ test('a bucket cycle, an empty tree and a type-0 bucket end instead of spinning'
   const tree = bucket(-3, 2, [0, 1], CrushBucketAlg.TREE, { numNodes: 0 });
   const zero = bucket(-4, 0, [2]); // a bucket of the device type
   const top = bucket(-5, 4, [-4]);
-  const m = handMap([a, b, tree, zero, top], [
-    steps([TAKE, -1, 0], [CHOOSELEAF_FIRSTN, 0, 1], [EMIT, 0, 0]),
-    steps([TAKE, -1, 0], [CHOOSE_INDEP, 0, 0], [EMIT, 0, 0]),
-    steps([TAKE, -3, 0], [CHOOSE_FIRSTN, 0, 0], [EMIT, 0, 0]),
-    steps([TAKE, -5, 0], [CHOOSE_FIRSTN, 0, 0], [EMIT, 0, 0]),
-  ]);
+  const m = handMap(
+    [a, b, tree, zero, top],
+    [
+      steps([TAKE, -1, 0], [CHOOSELEAF_FIRSTN, 0, 1], [EMIT, 0, 0]),
+      steps([TAKE, -1, 0], [CHOOSE_INDEP, 0, 0], [EMIT, 0, 0]),
+      steps([TAKE, -3, 0], [CHOOSE_FIRSTN, 0, 0], [EMIT, 0, 0]),
+      steps([TAKE, -5, 0], [CHOOSE_FIRSTN, 0, 0], [EMIT, 0, 0]),
+    ],
+  );
   for (let x = 0; x < 50; x++) {
     t.true(crushDoRule(m, 0, x, 3, IN).length <= 3);
     t.true(crushDoRule(m, 1, x, 3, IN).every((o) => o === CRUSH_ITEM_NONE || (o >= 0 && o < 4)));

@@ -19,7 +19,13 @@ const hex = (s: string) => Buffer.from(s.replace(/[\s|]/g, ''), 'hex');
 
 test('integers are little-endian; u64 as bigint; u64n refuses values past 2^53', (t) => {
   const e = new Encoder(4);
-  e.u8(0xab).u16(0x1234).u32(0xdeadbeef).u64(0x0102030405060708n).s32(-2).s64(-1n).u64(2n ** 60n);
+  e.u8(0xab)
+    .u16(0x1234)
+    .u32(0xdeadbeef)
+    .u64(0x0102030405060708n)
+    .s32(-2)
+    .s64(-1n)
+    .u64(2n ** 60n);
   const b = e.toBuffer();
   t.is(b.subarray(0, 7).toString('hex'), 'ab3412efbeadde');
   const d = new Decoder(b);
@@ -52,7 +58,13 @@ test('strings, bufferlists, lists and maps round-trip', (t) => {
     ['a', 'bc'],
   );
   t.deepEqual(
-    [...d.map((x) => x.string(), (x) => x.u32(), 8)],
+    [
+      ...d.map(
+        (x) => x.string(),
+        (x) => x.u32(),
+        8,
+      ),
+    ],
     [
       ['k1', 1],
       ['k2', 2],
@@ -66,7 +78,14 @@ test('a length field larger than the input is refused before allocating', (t) =>
   t.throws(() => new Decoder(huge).bufferlist(), { instanceOf: DecodeError, message: /exceeds/ });
   t.throws(() => new Decoder(huge).string(), { instanceOf: DecodeError });
   t.throws(() => new Decoder(huge).list((d) => d.u8()), { instanceOf: DecodeError, message: /count/ });
-  t.throws(() => new Decoder(huge).map((d) => d.u8(), (d) => d.u8()), { instanceOf: DecodeError });
+  t.throws(
+    () =>
+      new Decoder(huge).map(
+        (d) => d.u8(),
+        (d) => d.u8(),
+      ),
+    { instanceOf: DecodeError },
+  );
 });
 
 test('versioned envelopes skip unknown trailing bytes and refuse a newer compat', (t) => {
@@ -85,7 +104,10 @@ test('versioned envelopes skip unknown trailing bytes and refuse a newer compat'
   t.throws(() => new Decoder(newer).versioned(2, 'thing', (x) => x.u8()), { instanceOf: DecodeError, message: /compat 3/ });
 
   // the body cannot read past its length even if the outer buffer continues
-  const short = new Encoder().versioned(1, 1, (x) => x.u16(1)).u32(0xffffffff).toBuffer();
+  const short = new Encoder()
+    .versioned(1, 1, (x) => x.u16(1))
+    .u32(0xffffffff)
+    .toBuffer();
   t.throws(() => new Decoder(short).versioned(1, 'thing', (x) => x.u32()), { instanceOf: DecodeError });
 });
 

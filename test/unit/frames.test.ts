@@ -74,7 +74,12 @@ test('secure mode frames round-trip (AES-128-GCM, nonce counters)', (t) => round
 test('bulkOffset: where the largest segment starts in the rest of a crc-mode frame; 0 in secure mode', (t) => {
   const tx = new FrameCodec();
   const rx = new FrameCodec();
-  for (const sizes of [[41, 213, 0, 4 << 20], [41, 5000, 0, 100], [41, 0, 0, 4096], [0, 7, 9, 3]]) {
+  for (const sizes of [
+    [41, 213, 0, 4 << 20],
+    [41, 5000, 0, 100],
+    [41, 0, 0, 4096],
+    [0, 7, 9, 3],
+  ]) {
     const segs = sizes.map((n) => randomBytes(n));
     const wire = Buffer.concat(tx.encode(Tag.MESSAGE, segs, [8, 8, 8, 4096]));
     const { preamble } = rx.readPreamble(wire.subarray(0, rx.preambleBlockLen));
@@ -90,7 +95,13 @@ test('bulkOffset: where the largest segment starts in the rest of a crc-mode fra
   const srx = new FrameCodec();
   stx.enableSecure(secret);
   srx.enableSecure(Buffer.concat([secret.subarray(0, 16), secret.subarray(28, 40), secret.subarray(16, 28), secret.subarray(40)]));
-  const wire = Buffer.concat(stx.encode(Tag.MESSAGE, [41, 213, 0, 8192].map((n) => randomBytes(n)), [8, 8, 8, 4096]));
+  const wire = Buffer.concat(
+    stx.encode(
+      Tag.MESSAGE,
+      [41, 213, 0, 8192].map((n) => randomBytes(n)),
+      [8, 8, 8, 4096],
+    ),
+  );
   t.is(srx.bulkOffset(srx.readPreamble(wire.subarray(0, srx.preambleBlockLen)).preamble), 0);
 });
 

@@ -140,7 +140,13 @@ test('frame codec: random preambles and frames (crc and secure) raise only CephE
   const tx = new FrameCodec();
   for (let i = 0; i < 3000; i++) {
     const sizes = [r.int(100), r.int(3) ? 0 : r.int(300), 0, r.int(2) ? r.int(5000) : 0];
-    const wire = Buffer.concat(tx.encode(F.Tag.MESSAGE, sizes.map((n) => r.bytes(n)), [8, 8, 8, 4096]));
+    const wire = Buffer.concat(
+      tx.encode(
+        F.Tag.MESSAGE,
+        sizes.map((n) => r.bytes(n)),
+        [8, 8, 8, 4096],
+      ),
+    );
     const rx = new FrameCodec();
     onlyCephErrors(t, 'frame body', () => {
       const { preamble } = rx.readPreamble(wire.subarray(0, 32));

@@ -52,7 +52,8 @@ test('a real GET /v2/images/{id}: direct_url and locations parse to the image', 
 });
 
 test("Glance's error bodies: the message from JSON and from the HTML page; status to errno", (t) => {
-  const inUse = /^Image 975d866f-a527-4664-b556-b4e3d12c791b could not be deleted because it is in use: The image cannot be deleted because it is in use through the backend store outside of Glance\.$/;
+  const inUse =
+    /^Image 975d866f-a527-4664-b556-b4e3d12c791b could not be deleted because it is in use: The image cannot be deleted because it is in use through the backend store outside of Glance\.$/;
   t.regex(glanceMessage(fixture('delete-409.json'), 'Conflict'), inUse);
   t.regex(glanceMessage(fixture('delete-409.html'), 'Conflict'), /409 Conflict 409 Conflict Image 975d866f.* outside of Glance\.$/);
   t.is(glanceMessage(fixture('show-404.json'), 'Not Found'), 'No image found with ID 00000000-0000-0000-0000-000000000000');
@@ -72,11 +73,17 @@ test('chunked: exact object-sized pieces from odd-sized input, the tail last', a
   }
   const out: Buffer[] = [];
   for await (const b of chunked(odd(), 4096)) out.push(b);
-  t.deepEqual(out.map((b) => b.length), [4096, 4096, 1808]);
+  t.deepEqual(
+    out.map((b) => b.length),
+    [4096, 4096, 1808],
+  );
   t.true(Buffer.concat(out).equals(data));
   const direct: Buffer[] = [];
   for await (const b of chunked(data, 3000)) direct.push(b);
-  t.deepEqual(direct.map((b) => b.length), [3000, 3000, 3000, 1000]);
+  t.deepEqual(
+    direct.map((b) => b.length),
+    [3000, 3000, 3000, 1000],
+  );
   const none: Buffer[] = [];
   for await (const b of chunked([], 10)) none.push(b);
   t.is(none.length, 0);
@@ -108,7 +115,9 @@ test('GlanceClient: X-Auth-Token, streamed upload with Content-Length, checksum 
       } else if (req.method === 'PUT') {
         res.writeHead(204).end();
       } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'No image found with ID x<br /><br />\n', code: '404 Not Found' }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: 'No image found with ID x<br /><br />\n', code: '404 Not Found' }));
       }
     });
   });

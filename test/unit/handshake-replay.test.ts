@@ -90,7 +90,11 @@ for (const release of ['pacific', 'tentacle']) {
       { strict: false },
     );
     try {
-      const wrong = new CephxClient({ type: EntityType.CLIENT, id: fx.name.id }, { type: fx.keyType ?? 1, secret: Buffer.alloc(fx.secret.length, 1) }, replayRandom());
+      const wrong = new CephxClient(
+        { type: EntityType.CLIENT, id: fx.name.id },
+        { type: fx.keyType ?? 1, secret: Buffer.alloc(fx.secret.length, 1) },
+        replayRandom(),
+      );
       const err = await t.throwsAsync(
         Connection.open({
           peer: s.peer,

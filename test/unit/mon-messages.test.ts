@@ -17,7 +17,11 @@ import { decodeMAuthReply, encodeMAuth } from '../../src/mon/messages/auth.js';
 
 interface Fx {
   fsid: string;
-  monDump: { epoch: number; fsid: string; mons: Array<{ name: string; rank: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }> };
+  monDump: {
+    epoch: number;
+    fsid: string;
+    mons: Array<{ name: string; rank: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }>;
+  };
   commandResults: { poolLs: { rc: number; outbl: string }; missingPool: { rc: number; outs: string } };
   messages: Array<{ header: Record<string, unknown>; front: Buffer; middle: Buffer; data: Buffer }>;
 }
@@ -28,7 +32,12 @@ function messages(type: number): Message[] {
   return fx.messages
     .filter((m) => m.header.type === type)
     .map((m) => ({
-      header: { ...(m.header as never as Message['header']), seq: BigInt(m.header.seq as string), tid: BigInt(m.header.tid as string), ackSeq: BigInt(m.header.ackSeq as string) },
+      header: {
+        ...(m.header as never as Message['header']),
+        seq: BigInt(m.header.seq as string),
+        tid: BigInt(m.header.tid as string),
+        ackSeq: BigInt(m.header.ackSeq as string),
+      },
       front: Buffer.from(m.front),
       middle: Buffer.from(m.middle),
       data: Buffer.from(m.data),
@@ -42,7 +51,10 @@ test('MMonMap decodes to what `ceph mon dump` printed', (t) => {
   t.is(map.fsid, fx.monDump.fsid);
   t.is(map.fsid, fx.fsid);
   t.is(map.epoch, fx.monDump.epoch);
-  t.deepEqual(map.ranks, [...fx.monDump.mons].sort((a, b) => a.rank - b.rank).map((x) => x.name));
+  t.deepEqual(
+    map.ranks,
+    [...fx.monDump.mons].sort((a, b) => a.rank - b.rank).map((x) => x.name),
+  );
   for (const mon of fx.monDump.mons) {
     const info = map.mons.get(mon.name)!;
     t.deepEqual(
@@ -92,7 +104,10 @@ test('MOSDMap and MConfig arrive with their header versions', (t) => {
 
 test('MMonSubscribe encodes the bytes librados sends (docs/protocol.md §9.1)', (t) => {
   const m = encodeMonSubscribe(new Map([['osdmap', { start: 0, flags: 1 }]]), 'vm');
-  t.is(m.front.toString('hex'), '01000000' + '06000000' + Buffer.from('osdmap').toString('hex') + '0000000000000000' + '01' + '02000000' + Buffer.from('vm').toString('hex'));
+  t.is(
+    m.front.toString('hex'),
+    '01000000' + '06000000' + Buffer.from('osdmap').toString('hex') + '0000000000000000' + '01' + '02000000' + Buffer.from('vm').toString('hex'),
+  );
   t.is(m.version, 3);
   t.is(m.compatVersion, 1);
   const back = decodeMonSubscribe({ header: { version: 3 } as Message['header'], front: m.front, middle: Buffer.alloc(0), data: Buffer.alloc(0) });

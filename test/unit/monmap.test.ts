@@ -28,7 +28,10 @@ for (const release of ['pacific', 'reef', 'tentacle']) {
     t.is(m.fsid, want.fsid);
     t.is(m.epoch, want.epoch);
     t.is(m.minMonRelease, want.min_mon_release);
-    t.deepEqual(m.ranks, [...want.mons].sort((a, b) => a.rank - b.rank).map((x) => x.name));
+    t.deepEqual(
+      m.ranks,
+      [...want.mons].sort((a, b) => a.rank - b.rank).map((x) => x.name),
+    );
     for (const w of want.mons) {
       const v2 = w.public_addrs.addrvec.find((a) => a.type === 'v2')!;
       const got = monV2Addr(m.mons.get(w.name)!)!;
@@ -37,7 +40,10 @@ for (const release of ['pacific', 'reef', 'tentacle']) {
     // the cephx cipher policy: only Tentacle's map (v10) has it
     t.is(m.authEpoch, want.auth_epoch);
     t.is(m.authServiceCipher, want.auth_service_cipher?.value);
-    t.deepEqual(m.authAllowedCiphers, want.auth_allowed_ciphers?.map((c) => c.value));
+    t.deepEqual(
+      m.authAllowedCiphers,
+      want.auth_allowed_ciphers?.map((c) => c.value),
+    );
     t.is(m.authPreferredCipher, want.auth_preferred_cipher?.value);
     if (release === 'tentacle') t.deepEqual(m.authAllowedCiphers, [2], 'a new Tentacle cluster allows aes256k only');
     // every truncation is a DecodeError, never a crash

@@ -215,9 +215,17 @@ test('encodeMOSDOp without the new optional fields emits what it always did', (t
     olocHash: 0x1234,
   };
   const out = encodeMOSDOp(custom);
-  const back = decodeMOSDOp({ header: { ...requests[0]!.msg.header, tid: custom.tid }, front: out.front, middle: Buffer.alloc(0), data: Buffer.concat(out.data as Buffer[]) });
+  const back = decodeMOSDOp({
+    header: { ...requests[0]!.msg.header, tid: custom.tid },
+    front: out.front,
+    middle: Buffer.alloc(0),
+    data: Buffer.concat(out.data as Buffer[]),
+  });
   t.deepEqual(back, { ...custom, priority: 63, ops: back.ops });
-  t.deepEqual(back.ops.map((o) => o.indata), custom.ops.map((o) => o.indata));
+  t.deepEqual(
+    back.ops.map((o) => o.indata),
+    custom.ops.map((o) => o.indata),
+  );
 });
 
 test('decodeOsdOp reads unknown op codes and stray union bytes losslessly', (t) => {
@@ -421,7 +429,13 @@ function ourOps(c: Call): ObjectOperation | undefined {
       return new ReadOp().cmpext(a.offset, bl(a.data));
     case 'set_omap':
       // keys given out of order on purpose: setOmap sorts like std::map
-      return new WriteOp().setOmap(new Map(Object.entries(a.kv).reverse().map(([k, v]) => [k, bl(v)])));
+      return new WriteOp().setOmap(
+        new Map(
+          Object.entries(a.kv)
+            .reverse()
+            .map(([k, v]) => [k, bl(v)]),
+        ),
+      );
     case 'get_omap_vals':
     case 'get_omap_vals_after':
     case 'get_omap_vals_prefix':
@@ -564,7 +578,10 @@ test('watch, notify, notify-ack and unwatch sub-ops match what our objecter buil
   // is a counter, librados's a pointer: only the shape is compared
   const notifyCookie = notify.ops[0]!.notify!.cookie;
   const timeoutSec = Math.max(1, Math.ceil(args(callNamed('notify')).timeout_ms / 1000));
-  t.deepEqual(fields(notify.ops[0]!), fields({ op: OsdOpCode.NOTIFY, notify: { cookie: notifyCookie }, indata: encodeNotifyInput(timeoutSec, Buffer.from('ping')) }));
+  t.deepEqual(
+    fields(notify.ops[0]!),
+    fields({ op: OsdOpCode.NOTIFY, notify: { cookie: notifyCookie }, indata: encodeNotifyInput(timeoutSec, Buffer.from('ping')) }),
+  );
   t.is(notify.flags, libradosFlags('notify', ourFlags({ write: false, flags: 0 })));
   // objecter.handleWatchNotify: NOTIFY_ACK (union zero) with (notify_id, watch cookie, reply)
   t.deepEqual(fields(ack.ops[0]!), fields({ op: OsdOpCode.NOTIFY_ACK, indata: encodeNotifyAckInput(BigInt(got.notify_id), cookie, Buffer.alloc(0)) }));
@@ -645,7 +662,8 @@ test('truncated replies and watch-notifies raise only DecodeError / CephError', 
       if (onlyCephErrors(t, `MWatchNotify front cut at ${n}`, () => decodeMWatchNotify({ ...msg, front: msg.front.subarray(0, n) }))) threw++;
     }
     for (let n = 0; n < msg.data.length; n++, cuts++) {
-      if (onlyCephErrors(t, `notify completion cut at ${n}`, () => decodeNotifyComplete(decodeMWatchNotify({ ...msg, data: msg.data.subarray(0, n) }).data))) threw++;
+      if (onlyCephErrors(t, `notify completion cut at ${n}`, () => decodeNotifyComplete(decodeMWatchNotify({ ...msg, data: msg.data.subarray(0, n) }).data)))
+        threw++;
     }
   }
   // everything but the cuts inside optional tails (reply trace, return_code/notifier_gid,

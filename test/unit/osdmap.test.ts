@@ -91,9 +91,7 @@ const STATE_NAMES: Array<[number, string]> = [
 ];
 
 const snapsJson = (m: Map<number, SnapInterval[]>) =>
-  [...m]
-    .sort(([a], [b]) => a - b)
-    .map(([pool, set]) => ({ pool, snaps: set.map((i) => ({ begin: Number(i.start), length: Number(i.len) })) }));
+  [...m].sort(([a], [b]) => a - b).map(([pool, set]) => ({ pool, snaps: set.map((i) => ({ begin: Number(i.start), length: Number(i.len) })) }));
 
 const AUTOSCALE = ['off', 'warn', 'on'];
 const CACHE_MODES = ['none', 'writeback', 'forward', 'readonly', 'readforward', 'readproxy', 'proxy'];
@@ -160,7 +158,11 @@ function poolJson(id: number, name: string, p: PgPool): Record<string, unknown> 
 }
 
 const addrvecJson = (v: ReturnType<OSDMap['osdAddr']>[]) => ({
-  addrvec: v.map((a) => ({ type: a!.type === AddrType.MSGR2 ? 'v2' : a!.type === AddrType.LEGACY ? 'v1' : 'any', addr: `${a!.ip}:${a!.port}`, nonce: a!.nonce })),
+  addrvec: v.map((a) => ({
+    type: a!.type === AddrType.MSGR2 ? 'v2' : a!.type === AddrType.LEGACY ? 'v1' : 'any',
+    addr: `${a!.ip}:${a!.port}`,
+    nonce: a!.nonce,
+  })),
 });
 
 /** A comparable view of everything an OSDMap holds (maps sorted; CRUSH by content). */
@@ -288,15 +290,9 @@ for (const st of fx.stages) {
     t.deepEqual(sortPg([...m.pgUpmapItems].map(([pgid, items]) => ({ pgid, mappings: items.map(([from, to]) => ({ from, to })) }))), sortPg(d.pg_upmap_items));
     t.deepEqual(sortPg([...m.pgTemp].map(([pgid, osds]) => ({ pgid, osds }))), sortPg(d.pg_temp));
     // (the dump prints primary_temp as one flat list: pgid, osd, pgid, osd, ...)
-    t.deepEqual(
-      [...m.primaryTemp].sort(([a], [b]) => pgOrder(a, b)).flat(),
-      d.primary_temp as unknown as Array<string | number>,
-    );
+    t.deepEqual([...m.primaryTemp].sort(([a], [b]) => pgOrder(a, b)).flat(), d.primary_temp as unknown as Array<string | number>);
     t.deepEqual(Object.fromEntries([...m.erasureCodeProfiles].map(([k, v]) => [k, Object.fromEntries(v)])), d.erasure_code_profiles);
-    t.deepEqual(
-      Object.fromEntries([...m.blocklist].map(([a, until]) => [a.replace(/^(v1|v2|any):/, ''), fmtTime(until)])),
-      d.blocklist,
-    );
+    t.deepEqual(Object.fromEntries([...m.blocklist].map(([a, until]) => [a.replace(/^(v1|v2|any):/, ''), fmtTime(until)])), d.blocklist);
     t.deepEqual(snapsJson(m.removedSnapsQueue), d.removed_snaps_queue);
     t.deepEqual(snapsJson(m.newRemovedSnaps), d.new_removed_snaps);
     t.deepEqual(snapsJson(m.newPurgedSnaps), d.new_purged_snaps);
@@ -385,7 +381,8 @@ test('every incremental from epoch 1, applied in order, gives the mon’s full m
       t.is(cur.epoch, 1);
       continue;
     }
-    for (const [k, v] of Object.entries(i)) if ((v instanceof Map && v.size) || (Array.isArray(v) && v.length) || (Buffer.isBuffer(v) && v.length && k !== 'fullmap')) touched.add(k);
+    for (const [k, v] of Object.entries(i))
+      if ((v instanceof Map && v.size) || (Array.isArray(v) && v.length) || (Buffer.isBuffer(v) && v.length && k !== 'fullmap')) touched.add(k);
     const before = canon(cur);
     const next = cur.applyIncremental(i);
     t.deepEqual(canon(cur), before, 'applyIncremental leaves the receiver alone');
@@ -403,7 +400,24 @@ test('every incremental from epoch 1, applied in order, gives the mon’s full m
   }
   t.is(applied, history.latest - 1);
   t.log(`incremental fields exercised: ${[...touched].sort().join(' ')}`);
-  for (const k of ['crush', 'newPools', 'oldPools', 'newPoolNames', 'newUpClient', 'newState', 'newWeight', 'newPgTemp', 'newPrimaryAffinity', 'newPgUpmap', 'oldPgUpmap', 'newPgUpmapItems', 'newRemovedSnaps', 'newBlocklist', 'newUuid', 'newErasureCodeProfiles']) {
+  for (const k of [
+    'crush',
+    'newPools',
+    'oldPools',
+    'newPoolNames',
+    'newUpClient',
+    'newState',
+    'newWeight',
+    'newPgTemp',
+    'newPrimaryAffinity',
+    'newPgUpmap',
+    'oldPgUpmap',
+    'newPgUpmapItems',
+    'newRemovedSnaps',
+    'newBlocklist',
+    'newUuid',
+    'newErasureCodeProfiles',
+  ]) {
     t.true(touched.has(k), `the history exercises ${k}`);
   }
 });

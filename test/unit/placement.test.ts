@@ -106,7 +106,19 @@ test('pgid strings', (t) => {
 
 // ---- every PG vs osdmaptool ----------------------------------------------------------
 
-const seen = { pgs: 0, ecHoles: 0, pgTemp: 0, primaryTemp: 0, upmap: 0, upmapItems: 0, affinityMoved: 0, rawDiffersFromUp: 0, noHashpspool: 0, pgpLtPg: 0, weightSets: 0 };
+const seen = {
+  pgs: 0,
+  ecHoles: 0,
+  pgTemp: 0,
+  primaryTemp: 0,
+  upmap: 0,
+  upmapItems: 0,
+  affinityMoved: 0,
+  rawDiffersFromUp: 0,
+  noHashpspool: 0,
+  pgpLtPg: 0,
+  weightSets: 0,
+};
 
 for (const st of fx.stages) {
   test.serial(`${st.name}: every PG as osdmaptool --test-map-pgs-dump-all (${st.what})`, (t) => {
@@ -178,7 +190,9 @@ for (const st of fx.stages) {
         const ns = fx.nspaces[i]!;
         const loc = map.objectLocator(ans.poolId, fx.names[i]!, ns ? { nspace: ns } : {});
         if (loc.rawHash !== rawHashes.readUInt32LE(i * 4) || loc.pgid.seed !== seeds.readUInt32LE(i * 4)) {
-          t.fail(`${st.name}/${poolName} object ${i} '${fx.names[i]}' ns '${ns}': ours ${loc.rawHash.toString(16)} → ${loc.pgid.seed.toString(16)}, mon ${rawHashes.readUInt32LE(i * 4).toString(16)} → ${seeds.readUInt32LE(i * 4).toString(16)}`);
+          t.fail(
+            `${st.name}/${poolName} object ${i} '${fx.names[i]}' ns '${ns}': ours ${loc.rawHash.toString(16)} → ${loc.pgid.seed.toString(16)}, mon ${rawHashes.readUInt32LE(i * 4).toString(16)} → ${seeds.readUInt32LE(i * 4).toString(16)}`,
+          );
           return;
         }
         // the whole objectLocation path for every object (PG results cached per PG)
@@ -323,7 +337,10 @@ test('pg_upmap onto an out OSD is ignored together with the PG’s pg_upmap_item
     // a valid pg_upmap replaces the set, then the items apply to it
     const full = [...up].reverse();
     const both = variant({ pgUpmap: new Map([[key, full]]), pgUpmapItems: items }).pgMapping(pg);
-    t.deepEqual(both.up.filter((o) => o !== spare), full.filter((o) => o !== up[0]));
+    t.deepEqual(
+      both.up.filter((o) => o !== spare),
+      full.filter((o) => o !== up[0]),
+    );
     // an item whose target is out is skipped; one whose target is already in the set too
     const skipped = variant({ pgUpmapItems: new Map([[key, [[up[0]!, out] as [number, number], [up[0]!, up[1]!] as [number, number]]]]) }).pgMapping(pg);
     t.deepEqual(skipped.up, base.up);
@@ -337,7 +354,9 @@ test('pg_upmap onto an out OSD is ignored together with the PG’s pg_upmap_item
 
 test('osdAddr: the msgr2 address of an up OSD; nothing for empty slots', (t) => {
   const map = maps.get('s7')!;
-  const dump = fx.stages.find((s) => s.name === 's7')!.osdDump as unknown as { osds: Array<{ osd: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }> };
+  const dump = fx.stages.find((s) => s.name === 's7')!.osdDump as unknown as {
+    osds: Array<{ osd: number; public_addrs: { addrvec: Array<{ type: string; addr: string; nonce: number }> } }>;
+  };
   for (const o of dump.osds) {
     const a = map.osdAddr(o.osd);
     const want = o.public_addrs.addrvec.find((x) => x.type === 'v2');

@@ -5,7 +5,16 @@
 import test from 'ava';
 import { CephError } from '../../src/encoding/errno.js';
 import * as R from '../../src/rbd/cls/rbd.js';
-import { FEATURES_DEFAULT, FEATURES_IMPLICIT, Feature, featureNames, flagNames, opFeatureNames, parseFeatures, validateCreateFeatures } from '../../src/rbd/features.js';
+import {
+  FEATURES_DEFAULT,
+  FEATURES_IMPLICIT,
+  Feature,
+  featureNames,
+  flagNames,
+  opFeatureNames,
+  parseFeatures,
+  validateCreateFeatures,
+} from '../../src/rbd/features.js';
 import { makeLayout, objectCount } from '../../src/rbd/layout.js';
 import { dataObject, generateImageId, headerObject, idObject, objectMapObject, objectPrefix, v1HeaderObject } from '../../src/rbd/names.js';
 
@@ -87,7 +96,10 @@ test('creation checks: librbd errnos, fast-diff follows object-map', (t) => {
   t.is(validateCreateFeatures(1 | 4 | 8), 1 | 4 | 8 | 16, 'object-map brings fast-diff');
   t.is(validateCreateFeatures(1 | 16), 1, 'fast-diff alone is dropped');
   // the bits librbd sets by itself are dropped from a caller's mask before the checks
-  t.is(FEATURES_IMPLICIT & (Feature.STRIPINGV2 | Feature.DATA_POOL | Feature.FAST_DIFF | Feature.OPERATIONS | Feature.MIGRATING | Feature.NON_PRIMARY | 2048), FEATURES_IMPLICIT);
+  t.is(
+    FEATURES_IMPLICIT & (Feature.STRIPINGV2 | Feature.DATA_POOL | Feature.FAST_DIFF | Feature.OPERATIONS | Feature.MIGRATING | Feature.NON_PRIMARY | 2048),
+    FEATURES_IMPLICIT,
+  );
   for (const f of [1 | 256, 1 | 512, 1 | 1024, 1 | 2048]) t.is(validateCreateFeatures(f & ~FEATURES_IMPLICIT), 1, `features ${f}`);
 });
 

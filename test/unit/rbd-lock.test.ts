@@ -6,7 +6,14 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { lockCookie, parseLockCookie } from '../../src/rbd/exclusive-lock.js';
 import * as L from '../../src/rbd/cls/lock.js';
-import { decodeNotifyMessage, decodeResponseMessage, encodeNotifyMessage, encodeResponseMessage, HEADER_UPDATE_NOTIFY, NotifyOp } from '../../src/rbd/watch-notify.js';
+import {
+  decodeNotifyMessage,
+  decodeResponseMessage,
+  encodeNotifyMessage,
+  encodeResponseMessage,
+  HEADER_UPDATE_NOTIFY,
+  NotifyOp,
+} from '../../src/rbd/watch-notify.js';
 
 interface Pacific {
   notifies: Array<{ what: string; hex: string; op: number; gid: string; handle: string; force?: boolean }>;
@@ -59,8 +66,14 @@ test("HEADER_UPDATE is librbd's bytes; an empty notify is the legacy header upda
 });
 
 test("librbd's ResponseMessage: 0 from an owner that will release, -EROFS under an explicit lock", (t) => {
-  t.deepEqual(capture.responses.accepted.hex.map((h) => decodeResponseMessage(hex(h))), [0]);
-  t.deepEqual(capture.responses.refused.hex.map((h) => decodeResponseMessage(hex(h))), [-30]);
+  t.deepEqual(
+    capture.responses.accepted.hex.map((h) => decodeResponseMessage(hex(h))),
+    [0],
+  );
+  t.deepEqual(
+    capture.responses.refused.hex.map((h) => decodeResponseMessage(hex(h))),
+    [-30],
+  );
   t.is(encodeResponseMessage(0).toString('hex'), capture.responses.accepted.hex[0]!);
   t.is(encodeResponseMessage(-30).toString('hex'), capture.responses.refused.hex[0]!);
 });

@@ -113,34 +113,40 @@ test('write stream: gathered chunks use pooled buffers, reused once their writes
   t.true(distinct <= 4, `${distinct} buffers for 12 chunks`);
 });
 
-test.serial('write stream: recycleInput: whole pooled chunks are written as they are and come back after their write, a short one is copied and comes back at once', async (t) => {
-  dropFreeBuffers();
-  const m = new MemImage(3 << 20, makeLayout(20));
-  const data = randomBytes((2 << 20) + 5000);
-  const given = [takeReadBuffer(1 << 20), takeReadBuffer(1 << 20), takeReadBuffer(5000 + (1 << 20)).subarray(0, 5000)];
-  data.copy(given[0]!, 0, 0);
-  data.copy(given[1]!, 0, 1 << 20);
-  data.copy(given[2]!, 0, 2 << 20);
-  const ws = new ImageWriteStream(asImage(m), { concurrency: 2, recycleInput: true });
-  await pipeline(async function* () {
-    yield* given;
-  }, ws);
-  t.true(m.data.subarray(0, data.length).equals(data));
-  t.is(m.writeMemory[0], given[0]!.buffer, 'a whole chunk is not copied');
-  t.is(m.writeMemory[1], given[1]!.buffer);
-  t.not(m.writeMemory[2], given[2]!.buffer, 'a short one is gathered');
-  // every buffer handed over is back in the pool: the next takes reuse them
-  const back = new Set([takeReadBuffer(1 << 20).buffer, takeReadBuffer(1 << 20).buffer, takeReadBuffer(1 << 20).buffer]);
-  t.true(back.has(given[0]!.buffer) && back.has(given[1]!.buffer));
-});
+test.serial(
+  'write stream: recycleInput: whole pooled chunks are written as they are and come back after their write, a short one is copied and comes back at once',
+  async (t) => {
+    dropFreeBuffers();
+    const m = new MemImage(3 << 20, makeLayout(20));
+    const data = randomBytes((2 << 20) + 5000);
+    const given = [takeReadBuffer(1 << 20), takeReadBuffer(1 << 20), takeReadBuffer(5000 + (1 << 20)).subarray(0, 5000)];
+    data.copy(given[0]!, 0, 0);
+    data.copy(given[1]!, 0, 1 << 20);
+    data.copy(given[2]!, 0, 2 << 20);
+    const ws = new ImageWriteStream(asImage(m), { concurrency: 2, recycleInput: true });
+    await pipeline(async function* () {
+      yield* given;
+    }, ws);
+    t.true(m.data.subarray(0, data.length).equals(data));
+    t.is(m.writeMemory[0], given[0]!.buffer, 'a whole chunk is not copied');
+    t.is(m.writeMemory[1], given[1]!.buffer);
+    t.not(m.writeMemory[2], given[2]!.buffer, 'a short one is gathered');
+    // every buffer handed over is back in the pool: the next takes reuse them
+    const back = new Set([takeReadBuffer(1 << 20).buffer, takeReadBuffer(1 << 20).buffer, takeReadBuffer(1 << 20).buffer]);
+    t.true(back.has(given[0]!.buffer) && back.has(given[1]!.buffer));
+  },
+);
 
-test.serial('write stream: without recycleInput a caller\'s chunk is never given to the pool', async (t) => {
+test.serial("write stream: without recycleInput a caller's chunk is never given to the pool", async (t) => {
   dropFreeBuffers();
   const m = new MemImage(1 << 20, makeLayout(20));
   const chunk = takeReadBuffer(1 << 20);
-  await pipeline(async function* () {
-    yield chunk;
-  }, new ImageWriteStream(asImage(m), {}));
+  await pipeline(
+    async function* () {
+      yield chunk;
+    },
+    new ImageWriteStream(asImage(m), {}),
+  );
   t.is(pooledFreeBytes(), 0);
 });
 

@@ -5,7 +5,11 @@ import { READ_BUFFER, SocketReader } from '../../src/msgr2/socket-reader.js';
 // Feed `data` through the buffers the reader hands out, as net's onread does (callback with
 // the bytes read, then ask for the next buffer), in pieces of `sizes` (cycled) while reading
 // `reads` lengths in order; the bytes read and the rxlog must be the stream itself.
-async function roundTrip(data: Buffer, sizes: number[], reads: number[] | ((r: SocketReader, out: Buffer[]) => Promise<void>)): Promise<{ got: Buffer; log: Buffer; direct: number }> {
+async function roundTrip(
+  data: Buffer,
+  sizes: number[],
+  reads: number[] | ((r: SocketReader, out: Buffer[]) => Promise<void>),
+): Promise<{ got: Buffer; log: Buffer; direct: number }> {
   const r = new SocketReader();
   r.log = [];
   const out: Buffer[] = [];
@@ -24,7 +28,8 @@ async function roundTrip(data: Buffer, sizes: number[], reads: number[] | ((r: S
     const n = Math.min(sizes[i % sizes.length]!, data.length - at, buf.length);
     data.copy(buf, 0, at, at + n);
     (r.onread.callback as (n: number, b: Uint8Array) => boolean)(n, buf);
-    if (buf === reused) buf.fill(0xee); // the buffer is reused: nothing may still point into it
+    if (buf === reused)
+      buf.fill(0xee); // the buffer is reused: nothing may still point into it
     else direct += n;
     at += n;
     buf = next();
@@ -114,7 +119,7 @@ test('readRecords: in a stream of large records, a header read after a large bod
 test('readRecords: hundreds of thousands of tiny records in one socket read, no deep recursion', async (t) => {
   const n = 300000;
   const data = Buffer.alloc(3 * n);
-  for (let i = 0; i < n; i++) data.writeUInt16LE(1, 3 * i), (data[3 * i + 2] = i & 0xff);
+  for (let i = 0; i < n; i++) (data.writeUInt16LE(1, 3 * i), (data[3 * i + 2] = i & 0xff));
   let count = 0;
   let ok = true;
   const { got } = await roundTrip(

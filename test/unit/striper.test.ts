@@ -16,7 +16,15 @@ test('fancy striping: 64 KiB units dealt round-robin over 4 objects of 4 MiB', (
   const su = 65536;
   // unit k of the image goes to object k % 4 at offset floor(k / 4) · su (first object set)
   t.deepEqual(mapExtent(l, 0, 5 * su), [
-    { objno: 0, offset: 0, length: 2 * su, imageExtents: [[0, su], [4 * su, su]] },
+    {
+      objno: 0,
+      offset: 0,
+      length: 2 * su,
+      imageExtents: [
+        [0, su],
+        [4 * su, su],
+      ],
+    },
     { objno: 1, offset: 0, length: su, imageExtents: [[su, su]] },
     { objno: 2, offset: 0, length: su, imageExtents: [[2 * su, su]] },
     { objno: 3, offset: 0, length: su, imageExtents: [[3 * su, su]] },

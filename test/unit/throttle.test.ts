@@ -22,7 +22,11 @@ test('ops and bytes in flight stay within the budget; waiters are served in orde
   await Promise.all(work);
   t.true(maxOps <= 4);
   t.true(maxBytes <= 1000);
-  t.deepEqual(order, [...order].sort((a, b) => a - b), 'FIFO');
+  t.deepEqual(
+    order,
+    [...order].sort((a, b) => a - b),
+    'FIFO',
+  );
   t.is(th.inFlightOps, 0);
   t.is(th.inFlightBytes, 0);
 });

@@ -61,7 +61,12 @@ test('waitFor times out with a TimeoutError naming the op and the target', async
 
 test('a target given as a function is read when the time runs out', async (t) => {
   let epoch = 1;
-  const w = waitFor<void>('wait_for_map', { timeoutMs: 20 }, () => undefined, () => `have e${epoch}`);
+  const w = waitFor<void>(
+    'wait_for_map',
+    { timeoutMs: 20 },
+    () => undefined,
+    () => `have e${epoch}`,
+  );
   epoch = 5;
   const e = await t.throwsAsync(w, { instanceOf: TimeoutError });
   t.is(e.target, 'have e5');

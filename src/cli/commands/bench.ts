@@ -165,7 +165,15 @@ export async function benchClone(io: IoCtx, o: BenchCloneOptions): Promise<Bench
       } finally {
         await removeIfExists(io, copy, call);
       }
-      const sum = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 0.5), p95: pct(xs, 0.95), p99: pct(xs, 0.99), min: Math.min(...xs), max: Math.max(...xs), samplesMs: xs });
+      const sum = (xs: number[]) => ({
+        n: xs.length,
+        p50: pct(xs, 0.5),
+        p95: pct(xs, 0.95),
+        p99: pct(xs, 0.99),
+        min: Math.min(...xs),
+        max: Math.max(...xs),
+        samplesMs: xs,
+      });
       const clone = { '1': sum(ms['1']), '2': sum(ms['2']) };
       rows.push({ size, clone, copyMs, copyMBs: size / 1e6 / (copyMs / 1000), copyOverClone: copyMs / clone['2'].p50 });
     } finally {
@@ -180,7 +188,8 @@ export async function benchCloneCommand(ctx: CommandContext): Promise<void> {
   const sizes = (ctx.opt('sizes') ?? '64M,256M').split(',').map((s) => parseSize(s.trim(), 'sizes'));
   const count = parseUnsigned(ctx.opt('count') ?? '30', 'count');
   const depth = parseUnsigned(ctx.opt('depth') ?? '16', 'depth');
-  if (count < 1 || depth < 1 || sizes.some((s) => s < 1)) throw new CephError(errnoNumber('EINVAL'), '--count, --depth and --sizes must be positive', { op: 'parse arguments' });
+  if (count < 1 || depth < 1 || sizes.some((s) => s < 1))
+    throw new CephError(errnoNumber('EINVAL'), '--count, --depth and --sizes must be positive', { op: 'parse arguments' });
   const rados = await ctx.rados();
   const pool = ctx.opt('pool') ?? defaultPool(rados);
   const io = await openPool(ctx, pool, ctx.opt('namespace') ?? '');

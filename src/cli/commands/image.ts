@@ -70,7 +70,16 @@ export async function listCommand(ctx: CommandContext): Promise<void> {
       const at = atSnaps[i];
       if (!at) continue;
       const sp = await at.parentInfo();
-      entries.push({ image: name, id: img.id, snapshot: s.name, snapshot_id: Number(s.id), size: s.size, ...parentJson(sp), format: 2, protected: s.protected ? 'true' : 'false' });
+      entries.push({
+        image: name,
+        id: img.id,
+        snapshot: s.name,
+        snapshot_id: Number(s.id),
+        size: s.size,
+        ...parentJson(sp),
+        format: 2,
+        protected: s.protected ? 'true' : 'false',
+      });
       rows.push([`${name}@${s.name}`, formatBytes(s.size), parentText(sp), '2', s.protected ? 'yes' : '', '']);
       await at.close();
     }
@@ -80,7 +89,14 @@ export async function listCommand(ctx: CommandContext): Promise<void> {
   else if (rows.length) {
     process.stdout.write(
       formatTable(
-        [{ header: 'NAME' }, { header: 'SIZE', align: 'right' }, { header: 'PARENT' }, { header: 'FMT', align: 'right' }, { header: 'PROT' }, { header: 'LOCK' }],
+        [
+          { header: 'NAME' },
+          { header: 'SIZE', align: 'right' },
+          { header: 'PARENT' },
+          { header: 'FMT', align: 'right' },
+          { header: 'PROT' },
+          { header: 'LOCK' },
+        ],
         rows,
       ),
     );
@@ -142,7 +158,10 @@ export function infoText(j: RbdInfoJson): string {
   if (j.protected !== undefined) lines.push(`\tprotected: ${j.protected === 'true' ? 'True' : 'False'}`);
   if (j.parent) {
     const p = j.parent;
-    lines.push(`\tparent: ${formatSpec(p.pool, p.pool_namespace, p.image, p.snapshot)}${p.trash ? ` (trash ${p.id})` : ''}`, `\toverlap: ${formatBytes(p.overlap)}`);
+    lines.push(
+      `\tparent: ${formatSpec(p.pool, p.pool_namespace, p.image, p.snapshot)}${p.trash ? ` (trash ${p.id})` : ''}`,
+      `\toverlap: ${formatBytes(p.overlap)}`,
+    );
   }
   if (j.stripe_unit !== undefined) lines.push(`\tstripe unit: ${formatBytes(j.stripe_unit)}`, `\tstripe count: ${j.stripe_count ?? 0}`);
   return lines.join('\n') + '\n';
@@ -174,7 +193,10 @@ export async function removeCommand(ctx: CommandContext): Promise<void> {
       throw new CliError("image has snapshots - these must be deleted with 'rbd snap purge' before the image can be removed.", e.errno);
     }
     if (e instanceof CephError && e.code === 'EBUSY') {
-      throw new CliError('error: image still has watchers. This means the image is still open or the client using it crashed. Try again after closing/unmapping it or waiting 30s for the crashed client to timeout.', e.errno);
+      throw new CliError(
+        'error: image still has watchers. This means the image is still open or the client using it crashed. Try again after closing/unmapping it or waiting 30s for the crashed client to timeout.',
+        e.errno,
+      );
     }
     throw failed('delete error', e);
   }

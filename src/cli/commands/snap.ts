@@ -56,7 +56,8 @@ export async function snapRemoveCommand(ctx: CommandContext): Promise<void> {
   try {
     await img.removeSnap(ref.snap);
   } catch (e) {
-    if (e instanceof CephError && e.code === 'EBUSY' && img.isProtectedSnap(ref.snap)) throw new CliError(`snapshot '${ref.snap}' is protected from removal.`, EBUSY);
+    if (e instanceof CephError && e.code === 'EBUSY' && img.isProtectedSnap(ref.snap))
+      throw new CliError(`snapshot '${ref.snap}' is protected from removal.`, EBUSY);
     throw failed('failed to remove snapshot', e);
   } finally {
     await img.close();

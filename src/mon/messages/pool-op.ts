@@ -33,7 +33,13 @@ export function encodeMPoolOp(p: MPoolOp): OutMessage {
   const e = new Encoder(96);
   encodePaxosHeader(e);
   encodeUuid(e, p.fsid);
-  e.u32(p.pool).u32(p.op).u64(0n /* auid */).u64(p.snapid ?? 0n).string(p.name ?? '').u8(0).s16(-1);
+  e.u32(p.pool)
+    .u32(p.op)
+    .u64(0n /* auid */)
+    .u64(p.snapid ?? 0n)
+    .string(p.name ?? '')
+    .u8(0)
+    .s16(-1);
   return { type: MsgType.POOLOP, version: 4, compatVersion: 2, tid: p.tid, front: e.toBuffer() };
 }
 

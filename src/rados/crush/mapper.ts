@@ -628,14 +628,7 @@ export function crushDoRuleInto(
  * crush_do_rule: the devices rule `ruleno` maps x to (at most resultMax; indep and
  * msr_indep rules leave CRUSH_ITEM_NONE in empty positions). An unknown rule maps to [].
  */
-export function crushDoRule(
-  map: CrushMap,
-  ruleno: number,
-  x: number,
-  resultMax: number,
-  weights: ArrayLike<number>,
-  chooseArgs?: ChooseArgMap,
-): number[] {
+export function crushDoRule(map: CrushMap, ruleno: number, x: number, resultMax: number, weights: ArrayLike<number>, chooseArgs?: ChooseArgMap): number[] {
   const rm = resultMax | 0;
   if (gResult.length < rm && rm <= CRUSH_MAX_RESULT) gResult = new Int32Array(rm);
   const n = crushDoRuleInto(gResult, map, ruleno, x, resultMax, weights, chooseArgs);

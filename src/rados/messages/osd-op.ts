@@ -96,7 +96,11 @@ export function encodeMOSDOp(m: MOSDOp): OutMessage {
   e.u32(m.clientInc ?? 0);
   encodeUTime(e, m.mtime);
   e.versioned(6, 3, (x) => {
-    x.s64(m.oloc.pool).s32(-1).string(m.oloc.key ?? '').string(m.oloc.nspace ?? '').s64(m.olocHash ?? -1);
+    x.s64(m.oloc.pool)
+      .s32(-1)
+      .string(m.oloc.key ?? '')
+      .string(m.oloc.nspace ?? '')
+      .s64(m.olocHash ?? -1);
   });
   e.string(m.oid);
   e.u16(m.ops.length);
@@ -128,8 +132,12 @@ type UnionKind = 'extent' | 'xattr' | 'cls' | 'watch' | 'notify' | 'assertVer' |
 const C = OsdOpCode;
 /** Which ceph_osd_op union member each opcode uses (src/include/rados.h, src/osdc/Objecter.h). */
 const UNION_OF = new Map<number, UnionKind>([
-  ...[C.READ, C.SPARSE_READ, C.MAPEXT, C.CMPEXT, C.CHECKSUM, C.WRITE, C.WRITEFULL, C.TRUNCATE, C.ZERO, C.APPEND, C.WRITESAME].map((o) => [o, 'extent'] as const),
-  ...[C.OMAPGETKEYS, C.OMAPGETVALS, C.OMAPGETHEADER, C.OMAPGETVALSBYKEYS, C.OMAP_CMP, C.OMAPSETVALS, C.OMAPSETHEADER, C.OMAPRMKEYS].map((o) => [o, 'extent'] as const),
+  ...[C.READ, C.SPARSE_READ, C.MAPEXT, C.CMPEXT, C.CHECKSUM, C.WRITE, C.WRITEFULL, C.TRUNCATE, C.ZERO, C.APPEND, C.WRITESAME].map(
+    (o) => [o, 'extent'] as const,
+  ),
+  ...[C.OMAPGETKEYS, C.OMAPGETVALS, C.OMAPGETHEADER, C.OMAPGETVALSBYKEYS, C.OMAP_CMP, C.OMAPSETVALS, C.OMAPSETHEADER, C.OMAPRMKEYS].map(
+    (o) => [o, 'extent'] as const,
+  ),
   ...[C.GETXATTR, C.CMPXATTR, C.SETXATTR, C.SETXATTRS, C.RESETXATTRS, C.RMXATTR].map((o) => [o, 'xattr'] as const),
   [C.CALL, 'cls'],
   [C.WATCH, 'watch'],
@@ -145,14 +153,27 @@ function unionFields(b: Buffer, u: number, kind: UnionKind): Partial<OSDOp> {
   switch (kind) {
     case 'extent':
       return {
-        extent: { offset: b.readBigUInt64LE(u), length: b.readBigUInt64LE(u + 8), truncateSize: b.readBigUInt64LE(u + 16), truncateSeq: b.readUInt32LE(u + 24) },
+        extent: {
+          offset: b.readBigUInt64LE(u),
+          length: b.readBigUInt64LE(u + 8),
+          truncateSize: b.readBigUInt64LE(u + 16),
+          truncateSeq: b.readUInt32LE(u + 24),
+        },
       };
     case 'xattr':
       return { xattr: { nameLen: b.readUInt32LE(u), valueLen: b.readUInt32LE(u + 4), cmpOp: b.readUInt8(u + 8), cmpMode: b.readUInt8(u + 9) } };
     case 'cls':
       return { cls: { classLen: b.readUInt8(u), methodLen: b.readUInt8(u + 1), argc: b.readUInt8(u + 2), indataLen: b.readUInt32LE(u + 3) } };
     case 'watch':
-      return { watch: { cookie: b.readBigUInt64LE(u), ver: b.readBigUInt64LE(u + 8), op: b.readUInt8(u + 16), gen: b.readUInt32LE(u + 17), timeout: b.readUInt32LE(u + 21) } };
+      return {
+        watch: {
+          cookie: b.readBigUInt64LE(u),
+          ver: b.readBigUInt64LE(u + 8),
+          op: b.readUInt8(u + 16),
+          gen: b.readUInt32LE(u + 17),
+          timeout: b.readUInt32LE(u + 21),
+        },
+      };
     case 'notify':
       return { notify: { cookie: b.readBigUInt64LE(u) } };
     case 'assertVer':
@@ -180,7 +201,8 @@ export function decodeOsdOp(b: Buffer, at: number, indata?: Buffer): OSDOp {
   const op = b.readUInt16LE(at);
   const flags = b.readUInt32LE(at + 2);
   const payloadLen = b.readUInt32LE(at + 34);
-  if ((indata?.length ?? 0) !== payloadLen) throw new DecodeError(`op 0x${op.toString(16)} payload_len ${payloadLen} != indata ${indata?.length ?? 0}`, at + 34, 'ceph_osd_op');
+  if ((indata?.length ?? 0) !== payloadLen)
+    throw new DecodeError(`op 0x${op.toString(16)} payload_len ${payloadLen} != indata ${indata?.length ?? 0}`, at + 34, 'ceph_osd_op');
   const base: OSDOp = { op, flags, ...(payloadLen ? { indata } : {}) };
   const raw = b.subarray(at, at + OSD_OP_LEN);
   const kind = UNION_OF.get(op) ?? 'none';

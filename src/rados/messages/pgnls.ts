@@ -11,7 +11,16 @@ export const ALL_NSPACES = '\u0001';
 
 /** hobject_t(): the start of a PG (snap 0, hash 0, not max, pool INT64_MIN) */
 export const DEFAULT_HOBJECT: Buffer = new Encoder(48)
-  .versioned(4, 3, (e) => e.string('').string('').u64(0n).u32(0).u8(0).string('').s64(-(2n ** 63n)))
+  .versioned(4, 3, (e) =>
+    e
+      .string('')
+      .string('')
+      .u64(0n)
+      .u32(0)
+      .u8(0)
+      .string('')
+      .s64(-(2n ** 63n)),
+  )
   .toBuffer();
 
 export interface PgNlsPage {

@@ -93,7 +93,29 @@ export const CephRelease = {
   TENTACLE: 20,
 } as const;
 
-const RELEASE_NAMES = ['unknown', 'argonaut', 'bobtail', 'cuttlefish', 'dumpling', 'emperor', 'firefly', 'giant', 'hammer', 'infernalis', 'jewel', 'kraken', 'luminous', 'mimic', 'nautilus', 'octopus', 'pacific', 'quincy', 'reef', 'squid', 'tentacle'];
+const RELEASE_NAMES = [
+  'unknown',
+  'argonaut',
+  'bobtail',
+  'cuttlefish',
+  'dumpling',
+  'emperor',
+  'firefly',
+  'giant',
+  'hammer',
+  'infernalis',
+  'jewel',
+  'kraken',
+  'luminous',
+  'mimic',
+  'nautilus',
+  'octopus',
+  'pacific',
+  'quincy',
+  'reef',
+  'squid',
+  'tentacle',
+];
 
 export function releaseName(r: number): string {
   return RELEASE_NAMES[r] ?? `release${r}`;
@@ -382,7 +404,10 @@ export class OSDMap implements PlacementMap {
   }
 
   /** Objecter-style target: PG, raw hash, acting set and acting primary (−1 = none). */
-  target(oloc: { pool: number; key?: string; nspace?: string; hash?: number }, oid: string): { pgid: PgId; hash: number; primary: number; acting: number[]; up: number[]; upPrimary: number } {
+  target(
+    oloc: { pool: number; key?: string; nspace?: string; hash?: number },
+    oid: string,
+  ): { pgid: PgId; hash: number; primary: number; acting: number[]; up: number[]; upPrimary: number } {
     const loc = this.objectLocator(oloc.pool, oid, oloc);
     const ua = this.pgToUpActing(loc.pgid);
     return { pgid: loc.pgid, hash: loc.rawHash, primary: ua.actingPrimary, acting: ua.acting, up: ua.up, upPrimary: ua.upPrimary };
@@ -865,11 +890,31 @@ export function decodeIncremental(buf: Uint8Array, opts: DecodeOptions = {}): OS
         );
         i.oldPools = b.list((x) => x.s64n(), 8);
         i.newUpClient = b.map((x) => x.s32(), decodeAddrs, 5);
-        i.newState = v >= 5 ? b.map((x) => x.s32(), (x) => x.u32(), 8) : b.map((x) => x.s32(), (x) => x.u8(), 5);
-        i.newWeight = b.map((x) => x.s32(), (x) => x.u32(), 8);
+        i.newState =
+          v >= 5
+            ? b.map(
+                (x) => x.s32(),
+                (x) => x.u32(),
+                8,
+              )
+            : b.map(
+                (x) => x.s32(),
+                (x) => x.u8(),
+                5,
+              );
+        i.newWeight = b.map(
+          (x) => x.s32(),
+          (x) => x.u32(),
+          8,
+        );
         i.newPgTemp = b.map(decodePgKey, s32List, 21);
         i.newPrimaryTemp = b.map(decodePgKey, (x) => x.s32(), 21);
-        if (v >= 2) i.newPrimaryAffinity = b.map((x) => x.s32(), (x) => x.u32(), 8);
+        if (v >= 2)
+          i.newPrimaryAffinity = b.map(
+            (x) => x.s32(),
+            (x) => x.u32(),
+            8,
+          );
         if (v >= 3) {
           i.newErasureCodeProfiles = decodeProfiles(b);
           i.oldErasureCodeProfiles = b.list((x) => x.string(), 4);
@@ -897,15 +942,31 @@ export function decodeIncremental(buf: Uint8Array, opts: DecodeOptions = {}): OS
       w.versioned(12, 'Incremental extended data', (b, v) => {
         i.extendedStructV = v;
         b.map((x) => x.s32(), decodeAddrs, 5); // new_hb_back_up
-        i.newUpThru = b.map((x) => x.s32(), (x) => x.u32(), 8);
-        i.newLastCleanInterval = b.map((x) => x.s32(), (x) => [x.u32(), x.u32()] as [number, number], 12);
-        i.newLost = b.map((x) => x.s32(), (x) => x.u32(), 8);
+        i.newUpThru = b.map(
+          (x) => x.s32(),
+          (x) => x.u32(),
+          8,
+        );
+        i.newLastCleanInterval = b.map(
+          (x) => x.s32(),
+          (x) => [x.u32(), x.u32()] as [number, number],
+          12,
+        );
+        i.newLost = b.map(
+          (x) => x.s32(),
+          (x) => x.u32(),
+          8,
+        );
         i.newBlocklist = decodeBlocklist(b);
         i.oldBlocklist = b.list((x) => addrToString(decodeEntityAddr(x)), 12);
         i.newUpCluster = b.map((x) => x.s32(), decodeAddrs, 5);
         i.clusterSnapshot = b.string();
         i.newUuid = b.map((x) => x.s32(), decodeUuid, 20);
-        b.map((x) => x.s32(), (x) => skipEnvelope(x, 'osd_xinfo_t'), 10); // new_xinfo
+        b.map(
+          (x) => x.s32(),
+          (x) => skipEnvelope(x, 'osd_xinfo_t'),
+          10,
+        ); // new_xinfo
         b.map((x) => x.s32(), decodeAddrs, 5); // new_hb_front_up
         if (v >= 2) i.encodeFeatures = b.u64();
         if (v >= 3) {

@@ -3,7 +3,16 @@
 
 import { Decoder } from '../../encoding/decoder.js';
 import { Encoder } from '../../encoding/encoder.js';
-import { addrToString, decodeEntityAddr, decodeEntityNameT, decodeUTime, encodeEntityNameT, encodeUTime, type EntityNameT, type UTime } from '../../encoding/types.js';
+import {
+  addrToString,
+  decodeEntityAddr,
+  decodeEntityNameT,
+  decodeUTime,
+  encodeEntityNameT,
+  encodeUTime,
+  type EntityNameT,
+  type UTime,
+} from '../../encoding/types.js';
 import type { ClsCall } from './rbd.js';
 
 /** cls_lock_types.h ClsLockType */
@@ -53,7 +62,11 @@ export function legacyAddr(addr: string): string {
 /** cls_lock_lock_op: name, u8 type, cookie, tag, description, utime duration, u8 flags */
 export function lock(r: LockRequest): ClsCall<void> {
   const input = enc((e) => {
-    e.string(r.name).u8(r.type).string(r.cookie).string(r.tag).string(r.description ?? '');
+    e.string(r.name)
+      .u8(r.type)
+      .string(r.cookie)
+      .string(r.tag)
+      .string(r.description ?? '');
     encodeUTime(e, r.duration ?? { sec: 0, nsec: 0 });
     e.u8(r.flags ?? 0);
   });

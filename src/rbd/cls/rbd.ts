@@ -121,13 +121,44 @@ export interface SnapshotInfo {
 
 // ---- directory and id -----------------------------------------------------------------------
 
-export const getId = () => rd('get_id', Buffer.alloc(0), dec('get_id', (d) => d.string()));
-export const setId = (id: string) => wr('set_id', enc((e) => e.string(id)));
-export const dirAddImage = (name: string, id: string) => wr('dir_add_image', enc((e) => e.string(name).string(id)));
-export const dirRemoveImage = (name: string, id: string) => wr('dir_remove_image', enc((e) => e.string(name).string(id)));
-export const dirRenameImage = (src: string, dst: string, id: string) => wr('dir_rename_image', enc((e) => e.string(src).string(dst).string(id)));
-export const dirGetId = (name: string) => rd('dir_get_id', enc((e) => e.string(name)), dec('dir_get_id', (d) => d.string()));
-export const dirGetName = (id: string) => rd('dir_get_name', enc((e) => e.string(id)), dec('dir_get_name', (d) => d.string()));
+export const getId = () =>
+  rd(
+    'get_id',
+    Buffer.alloc(0),
+    dec('get_id', (d) => d.string()),
+  );
+export const setId = (id: string) =>
+  wr(
+    'set_id',
+    enc((e) => e.string(id)),
+  );
+export const dirAddImage = (name: string, id: string) =>
+  wr(
+    'dir_add_image',
+    enc((e) => e.string(name).string(id)),
+  );
+export const dirRemoveImage = (name: string, id: string) =>
+  wr(
+    'dir_remove_image',
+    enc((e) => e.string(name).string(id)),
+  );
+export const dirRenameImage = (src: string, dst: string, id: string) =>
+  wr(
+    'dir_rename_image',
+    enc((e) => e.string(src).string(dst).string(id)),
+  );
+export const dirGetId = (name: string) =>
+  rd(
+    'dir_get_id',
+    enc((e) => e.string(name)),
+    dec('dir_get_id', (d) => d.string()),
+  );
+export const dirGetName = (id: string) =>
+  rd(
+    'dir_get_name',
+    enc((e) => e.string(id)),
+    dec('dir_get_name', (d) => d.string()),
+  );
 export const dirList = (startAfter: string, max: number) =>
   rd(
     'dir_list',
@@ -144,22 +175,69 @@ export const dirList = (startAfter: string, max: number) =>
 // ---- header -----------------------------------------------------------------------------------
 
 export const create = (size: number, order: number, features: number, objectPrefix: string, dataPoolId: number) =>
-  wr('create', enc((e) => e.u64(size).u8(order).u64(features).string(objectPrefix).s64(dataPoolId)));
+  wr(
+    'create',
+    enc((e) => e.u64(size).u8(order).u64(features).string(objectPrefix).s64(dataPoolId)),
+  );
 
 /** output: u8 order, then u64 size */
 export const getSize = (snapId: bigint = CEPH_NOSNAP) =>
-  rd('get_size', enc((e) => e.u64(snapId)), dec('get_size', (d) => ({ order: d.u8(), size: d.u64n() })));
-export const setSize = (size: number) => wr('set_size', enc((e) => e.u64(size)));
+  rd(
+    'get_size',
+    enc((e) => e.u64(snapId)),
+    dec('get_size', (d) => ({ order: d.u8(), size: d.u64n() })),
+  );
+export const setSize = (size: number) =>
+  wr(
+    'set_size',
+    enc((e) => e.u64(size)),
+  );
 export const getFeatures = (snapId: bigint = CEPH_NOSNAP, readOnly = false) =>
-  rd('get_features', enc((e) => e.u64(snapId).bool(readOnly)), dec('get_features', (d) => ({ features: Number(d.u64()), incompatible: Number(d.u64()) })));
-export const getObjectPrefix = () => rd('get_object_prefix', Buffer.alloc(0), dec('get_object_prefix', (d) => d.string()));
-export const getDataPool = () => rd('get_data_pool', Buffer.alloc(0), dec('get_data_pool', (d) => d.s64n()));
+  rd(
+    'get_features',
+    enc((e) => e.u64(snapId).bool(readOnly)),
+    dec('get_features', (d) => ({ features: Number(d.u64()), incompatible: Number(d.u64()) })),
+  );
+export const getObjectPrefix = () =>
+  rd(
+    'get_object_prefix',
+    Buffer.alloc(0),
+    dec('get_object_prefix', (d) => d.string()),
+  );
+export const getDataPool = () =>
+  rd(
+    'get_data_pool',
+    Buffer.alloc(0),
+    dec('get_data_pool', (d) => d.s64n()),
+  );
 export const getStripeUnitCount = () =>
-  rd('get_stripe_unit_count', Buffer.alloc(0), dec('get_stripe_unit_count', (d) => ({ stripeUnit: d.u64n(), stripeCount: d.u64n() })));
-export const setStripeUnitCount = (unit: number, count: number) => wr('set_stripe_unit_count', enc((e) => e.u64(unit).u64(count)));
-export const getFlags = (snapId: bigint = CEPH_NOSNAP) => rd('get_flags', enc((e) => e.u64(snapId)), dec('get_flags', (d) => Number(d.u64())));
-export const opFeaturesGet = () => rd('op_features_get', Buffer.alloc(0), dec('op_features_get', (d) => Number(d.u64())));
-export const opFeaturesSet = (opFeatures: number, mask: number) => wr('op_features_set', enc((e) => e.u64(opFeatures).u64(mask)));
+  rd(
+    'get_stripe_unit_count',
+    Buffer.alloc(0),
+    dec('get_stripe_unit_count', (d) => ({ stripeUnit: d.u64n(), stripeCount: d.u64n() })),
+  );
+export const setStripeUnitCount = (unit: number, count: number) =>
+  wr(
+    'set_stripe_unit_count',
+    enc((e) => e.u64(unit).u64(count)),
+  );
+export const getFlags = (snapId: bigint = CEPH_NOSNAP) =>
+  rd(
+    'get_flags',
+    enc((e) => e.u64(snapId)),
+    dec('get_flags', (d) => Number(d.u64())),
+  );
+export const opFeaturesGet = () =>
+  rd(
+    'op_features_get',
+    Buffer.alloc(0),
+    dec('op_features_get', (d) => Number(d.u64())),
+  );
+export const opFeaturesSet = (opFeatures: number, mask: number) =>
+  wr(
+    'op_features_set',
+    enc((e) => e.u64(opFeatures).u64(mask)),
+  );
 export const getCreateTimestamp = () => rd('get_create_timestamp', Buffer.alloc(0), dec('get_create_timestamp', decodeUTime));
 export const getAccessTimestamp = () => rd('get_access_timestamp', Buffer.alloc(0), dec('get_access_timestamp', decodeUTime));
 export const getModifyTimestamp = () => rd('get_modify_timestamp', Buffer.alloc(0), dec('get_modify_timestamp', decodeUTime));
@@ -198,7 +276,11 @@ export const metadataSet = (kv: ReadonlyMap<string, Buffer>) =>
 export const parentGet = () => rd('parent_get', Buffer.alloc(0), dec('parent_get', decodeParentSpec));
 /** optional<u64>: undefined when the image (at that snap) has no overlap */
 export const parentOverlapGet = (snapId: bigint = CEPH_NOSNAP) =>
-  rd('parent_overlap_get', enc((e) => e.u64(snapId)), dec('parent_overlap_get', (d) => (d.bool() ? d.u64n() : undefined)));
+  rd(
+    'parent_overlap_get',
+    enc((e) => e.u64(snapId)),
+    dec('parent_overlap_get', (d) => (d.bool() ? d.u64n() : undefined)),
+  );
 export const parentAttach = (p: ParentImageSpec, overlap: number, reattach = false) =>
   wr(
     'parent_attach',
@@ -208,10 +290,22 @@ export const parentAttach = (p: ParentImageSpec, overlap: number, reattach = fal
     }),
   );
 export const parentDetach = () => wr('parent_detach');
-export const addChild = (p: ParentImageSpec, childId: string) => wr('add_child', enc((e) => e.s64(p.poolId).string(p.imageId).u64(p.snapId).string(childId)));
-export const removeChild = (p: ParentImageSpec, childId: string) => wr('remove_child', enc((e) => e.s64(p.poolId).string(p.imageId).u64(p.snapId).string(childId)));
+export const addChild = (p: ParentImageSpec, childId: string) =>
+  wr(
+    'add_child',
+    enc((e) => e.s64(p.poolId).string(p.imageId).u64(p.snapId).string(childId)),
+  );
+export const removeChild = (p: ParentImageSpec, childId: string) =>
+  wr(
+    'remove_child',
+    enc((e) => e.s64(p.poolId).string(p.imageId).u64(p.snapId).string(childId)),
+  );
 export const getChildren = (p: ParentImageSpec) =>
-  rd('get_children', enc((e) => e.s64(p.poolId).string(p.imageId).u64(p.snapId)), dec('get_children', (d) => d.list((x) => x.string(), 4)));
+  rd(
+    'get_children',
+    enc((e) => e.s64(p.poolId).string(p.imageId).u64(p.snapId)),
+    dec('get_children', (d) => d.list((x) => x.string(), 4)),
+  );
 export const childAttach = (snapId: bigint, c: ChildImageSpec) =>
   wr(
     'child_attach',
@@ -229,7 +323,11 @@ export const childDetach = (snapId: bigint, c: ChildImageSpec) =>
     }),
   );
 export const childrenList = (snapId: bigint) =>
-  rd('children_list', enc((e) => e.u64(snapId)), dec('children_list', (d) => d.list(decodeChildSpec, 7)));
+  rd(
+    'children_list',
+    enc((e) => e.u64(snapId)),
+    dec('children_list', (d) => d.list(decodeChildSpec, 7)),
+  );
 
 // ---- snapshots ----------------------------------------------------------------------------------
 
@@ -246,35 +344,70 @@ export const snapshotGet = (snapId: bigint) =>
     'snapshot_get',
     enc((e) => e.u64(snapId)),
     dec('snapshot_get', (d) =>
-      d.versioned(1, 'SnapshotInfo', (x): SnapshotInfo => ({
-        id: x.u64(),
-        namespace: decodeSnapNamespace(x),
-        name: x.string(),
-        imageSize: x.u64n(),
-        timestamp: decodeUTime(x),
-        childCount: x.u32(),
-      })),
+      d.versioned(
+        1,
+        'SnapshotInfo',
+        (x): SnapshotInfo => ({
+          id: x.u64(),
+          namespace: decodeSnapNamespace(x),
+          name: x.string(),
+          imageSize: x.u64n(),
+          timestamp: decodeUTime(x),
+          childCount: x.u32(),
+        }),
+      ),
     ),
   );
-export const snapshotRename = (snapId: bigint, newName: string) => wr('snapshot_rename', enc((e) => e.u64(snapId).string(newName)));
-export const snapshotRemove = (snapId: bigint) => wr('snapshot_remove', enc((e) => e.u64(snapId)));
-export const snapshotTrashAdd = (snapId: bigint) => wr('snapshot_trash_add', enc((e) => e.u64(snapId)));
+export const snapshotRename = (snapId: bigint, newName: string) =>
+  wr(
+    'snapshot_rename',
+    enc((e) => e.u64(snapId).string(newName)),
+  );
+export const snapshotRemove = (snapId: bigint) =>
+  wr(
+    'snapshot_remove',
+    enc((e) => e.u64(snapId)),
+  );
+export const snapshotTrashAdd = (snapId: bigint) =>
+  wr(
+    'snapshot_trash_add',
+    enc((e) => e.u64(snapId)),
+  );
 export const getProtectionStatus = (snapId: bigint) =>
-  rd('get_protection_status', enc((e) => e.u64(snapId)), dec('get_protection_status', (d) => d.u8()));
-export const setProtectionStatus = (snapId: bigint, status: number) => wr('set_protection_status', enc((e) => e.u64(snapId).u8(status)));
+  rd(
+    'get_protection_status',
+    enc((e) => e.u64(snapId)),
+    dec('get_protection_status', (d) => d.u8()),
+  );
+export const setProtectionStatus = (snapId: bigint, status: number) =>
+  wr(
+    'set_protection_status',
+    enc((e) => e.u64(snapId).u8(status)),
+  );
 
 export const Protection = { UNPROTECTED: 0, UNPROTECTING: 1, PROTECTED: 2 } as const;
 
 // ---- object map -------------------------------------------------------------------------------------
 
-export const objectMapResize = (objectCount: number, defaultState: number) => wr('object_map_resize', enc((e) => e.u64(objectCount).u8(defaultState)));
+export const objectMapResize = (objectCount: number, defaultState: number) =>
+  wr(
+    'object_map_resize',
+    enc((e) => e.u64(objectCount).u8(defaultState)),
+  );
 export const objectMapSnapAdd = () => wr('object_map_snap_add');
 /** the map as stored, re-encoded by the OSD (passed back as is to object_map_snap_remove) */
 export const objectMapLoad = () => rd('object_map_load', Buffer.alloc(0), (out) => Buffer.from(out));
 /** entries [start, end) become newState, only those in currentState if given (EXISTS also matches EXISTS_CLEAN) */
 export const objectMapUpdate = (start: number, end: number, newState: number, currentState?: number) =>
-  wr('object_map_update', enc((e) => (currentState === undefined ? e.u64(start).u64(end).u8(newState).u8(0) : e.u64(start).u64(end).u8(newState).u8(1).u8(currentState))));
+  wr(
+    'object_map_update',
+    enc((e) => (currentState === undefined ? e.u64(start).u64(end).u8(newState).u8(0) : e.u64(start).u64(end).u8(newState).u8(1).u8(currentState))),
+  );
 /** merge a removed snapshot's map (from object_map_load) into the next newer map: EXISTS_CLEAN → EXISTS where it had EXISTS */
-export const objectMapSnapRemove = (removedMap: Buffer) => wr('object_map_snap_remove', enc((e) => e.bytes(removedMap)));
+export const objectMapSnapRemove = (removedMap: Buffer) =>
+  wr(
+    'object_map_snap_remove',
+    enc((e) => e.bytes(removedMap)),
+  );
 
 export { encodeUTime };
