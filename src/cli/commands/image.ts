@@ -272,7 +272,7 @@ export async function childrenCommand(ctx: CommandContext): Promise<void> {
   let children: ChildInfo[];
   try {
     // at the head: the children of every snapshot, those in the trash namespace too
-    children = await img.listChildren(ref.snap);
+    children = await img.listChildren(ref.snap || undefined);
   } catch (e) {
     throw failed('listing children failed', e);
   }
