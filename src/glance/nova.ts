@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { bestEffort, cephError, isErrno } from '../encoding/errno.js';
 import type { CallOptions } from '../rados/ioctx.js';
 import type { Rados } from '../rados/rados.js';
-import { Feature, Image, RBD, RBD_DEFAULT_FEATURES, parseFeatures, rbdOptions } from '../rbd/index.js';
+import { Feature, Image, RBD, RBD_DEFAULT_FEATURES, rbdOptions } from '../rbd/index.js';
 import type { GlanceClient, GlanceImage } from './glance-client.js';
 import { formatLocation, isLocation, parseLocation, type RbdLocation } from './location.js';
 import { SNAP } from './store.js';

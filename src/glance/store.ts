@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { bestEffort, cephError, isErrno } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import type { Rados } from '../rados/rados.js';
-import { Feature, Image, RBD, RBD_DEFAULT_FEATURES, parseFeatures, rbdOptions } from '../rbd/index.js';
+import { Feature, Image, RBD, rbdOptions } from '../rbd/index.js';
 import { formatLocation, parseLocation, type RbdLocation } from './location.js';
 
 const MiB = 1 << 20;

@@ -20,10 +20,6 @@ import type { CloneOptions } from './types.js';
 /** CephRelease numbers (OSDMap require_min_compat_client) */
 const MIMIC = 13;
 
-function rbdError(errno: string, message: string, image: string, op: string) {
-  return cephError(errno, message, { op, image });
-}
-
 /**
  * Clone a snapshot of `parentName` into `childName` (copy-on-write). Format 1 needs a
  * protected snapshot and registers the child in rbd_children; format 2 attaches the
@@ -41,17 +37,18 @@ export async function cloneImage(
   validName(childName, op);
   const format0 = opts.cloneFormat ?? ioOptions(childIo).defaultCloneFormat;
   const format = format0 === 'auto' ? (childIo.cluster.requireMinCompatClient() >= MIMIC ? 2 : 1) : format0;
-  if (format !== 1 && format !== 2) throw rbdError('EINVAL', `bad clone format ${String(format0)}`, childName, op);
-  if (format === 1 && parentIo.namespace !== childIo.namespace) throw rbdError('EXDEV', 'format 1 clones cannot cross namespaces', childName, op);
+  if (format !== 1 && format !== 2) throw cephError('EINVAL', `bad clone format ${String(format0)}`, { op: op, image: childName });
+  if (format === 1 && parentIo.namespace !== childIo.namespace)
+    throw cephError('EXDEV', 'format 1 clones cannot cross namespaces', { op: op, image: childName });
 
   // round 1: the parent's id; is the child name free of a format-1 image
   const [parentId] = await Promise.all([
     call(parentIo, idObject(parentName), R.getId(), opts).catch((e: unknown) => {
-      if (isErrno(e, 'ENOENT')) throw rbdError('ENOENT', `parent image ${parentName} does not exist`, parentName, op);
+      if (isErrno(e, 'ENOENT')) throw cephError('ENOENT', `parent image ${parentName} does not exist`, { op: op, image: parentName });
       throw e;
     }),
     childIo.stat(v1HeaderObject(childName), opts).then(() => {
-      throw rbdError('EEXIST', `image ${childName} already exists (format 1)`, childName, op);
+      throw cephError('EEXIST', `image ${childName} already exists (format 1)`, { op: op, image: childName });
     }, ignoring('ENOENT')),
   ]);
   // the child's data pool must be set up for RBD (rbd_info, self-managed snaps) as for create;
@@ -61,14 +58,14 @@ export async function cloneImage(
   // rounds 2-3: the parent header and its snapshots
   const parent = new ImageCtx(parentIo, parentName, parentId, true);
   await parent.refresh(opts);
-  if (!(parent.features & Feature.LAYERING)) throw rbdError('ENOSYS', 'parent image lacks the layering feature', parentName, op);
+  if (!(parent.features & Feature.LAYERING)) throw cephError('ENOSYS', 'parent image lacks the layering feature', { op: op, image: parentName });
   const snap = parent.findUserSnap(snapName);
-  if (!snap) throw rbdError('ENOENT', `snapshot ${snapName} of ${parentName} does not exist`, parentName, op);
+  if (!snap) throw cephError('ENOENT', `snapshot ${snapName} of ${parentName} does not exist`, { op: op, image: parentName });
   if (format === 1 && snap.protection !== R.Protection.PROTECTED)
-    throw rbdError('EINVAL', `parent snapshot ${parentName}@${snapName} must be protected`, parentName, op);
+    throw cephError('EINVAL', `parent snapshot ${parentName}@${snapName} must be protected`, { op: op, image: parentName });
 
   const requested = opts.features !== undefined ? parseFeatures(opts.features) : parent.features & ~FEATURES_IMPLICIT;
-  if (!(requested & Feature.LAYERING)) throw rbdError('ENOSYS', 'the clone needs the layering feature', childName, op);
+  if (!(requested & Feature.LAYERING)) throw cephError('ENOSYS', 'the clone needs the layering feature', { op: op, image: childName });
   const p = await plan(
     childIo,
     childName,
@@ -106,7 +103,8 @@ export async function cloneImage(
     if (format === 1) {
       // close the race with a concurrent unprotect
       const [status] = await batch(parentIo, parent.headerOid, [R.getProtectionStatus(snap.id)], opts);
-      if (status !== R.Protection.PROTECTED) throw rbdError('EINVAL', `parent snapshot ${parentName}@${snapName} was unprotected meanwhile`, parentName, op);
+      if (status !== R.Protection.PROTECTED)
+        throw cephError('EINVAL', `parent snapshot ${parentName}@${snapName} was unprotected meanwhile`, { op: op, image: parentName });
     }
   } catch (e) {
     await purgeById(childIo, childName, childId, { spec, format });

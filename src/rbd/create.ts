@@ -27,13 +27,9 @@ import {
 import { ioOptions, RBD_DEFAULT_FEATURES } from './options.js';
 import type { CreateOptions } from './types.js';
 
-function rbdError(errno: string, message: string, image: string, op: string) {
-  return cephError(errno, message, { op, image });
-}
-
 /** librbd's image name rule: not empty, no '/' or '@', at most 4096 bytes. */
 export function validName(name: string, op: string): void {
-  if (!name || name.length > 4096 || /[/@]/.test(name)) throw rbdError('EINVAL', `invalid image name '${name}'`, name, op);
+  if (!name || name.length > 4096 || /[/@]/.test(name)) throw cephError('EINVAL', `invalid image name '${name}'`, { op: op, image: name });
 }
 
 /**
@@ -63,15 +59,15 @@ export interface Plan {
 
 export async function plan(io: IoCtx, name: string, size: number, o: CreateOptions, op: string): Promise<Plan> {
   validName(name, op);
-  if (!Number.isSafeInteger(size) || size < 0) throw rbdError('EINVAL', `bad size ${size}`, name, op);
+  if (!Number.isSafeInteger(size) || size < 0) throw cephError('EINVAL', `bad size ${size}`, { op: op, image: name });
   let order = o.order ?? ioOptions(io).defaultOrder;
   if (o.objectSize !== undefined) {
     const l = Math.log2(o.objectSize);
-    if (!Number.isInteger(l)) throw rbdError('EINVAL', `object size ${o.objectSize} is not a power of two`, name, op);
+    if (!Number.isInteger(l)) throw cephError('EINVAL', `object size ${o.objectSize} is not a power of two`, { op: op, image: name });
     order = l;
   }
   if (!Number.isInteger(order) || order < MIN_ORDER || order > MAX_ORDER)
-    throw rbdError('EDOM', `order ${order} is outside ${MIN_ORDER}..${MAX_ORDER}`, name, op);
+    throw cephError('EDOM', `order ${order} is outside ${MIN_ORDER}..${MAX_ORDER}`, { op: op, image: name });
   // bits librbd sets by itself (striping, data-pool, fast-diff, operations, migrating, non-primary,
   // dirty-cache) are dropped from the caller's mask, as librbd does
   let features = validateCreateFeatures(parseFeatures(o.features ?? RBD_DEFAULT_FEATURES) & ~FEATURES_IMPLICIT, op);
@@ -79,9 +75,10 @@ export async function plan(io: IoCtx, name: string, size: number, o: CreateOptio
   const su = o.stripeUnit ?? 0;
   const sc = o.stripeCount ?? 0;
   if ((su === 0) !== (sc === 0) && !(su === objectSize && sc === 0) && !(su === 0 && sc === 1)) {
-    throw rbdError('EINVAL', 'stripe unit and stripe count must be given together', name, op);
+    throw cephError('EINVAL', 'stripe unit and stripe count must be given together', { op: op, image: name });
   }
-  if (su && (su > objectSize || objectSize % su !== 0)) throw rbdError('EINVAL', `stripe unit ${su} must divide the object size ${objectSize}`, name, op);
+  if (su && (su > objectSize || objectSize % su !== 0))
+    throw cephError('EINVAL', `stripe unit ${su} must divide the object size ${objectSize}`, { op: op, image: name });
   const striping = (su !== 0 && su !== objectSize) || (sc !== 0 && sc !== 1);
   if (striping) features |= Feature.STRIPINGV2;
   let dataPoolId = -1;
@@ -93,7 +90,7 @@ export async function plan(io: IoCtx, name: string, size: number, o: CreateOptio
     }
   }
   if (features & Feature.OBJECT_MAP && objectCount(makeLayout(order, su, sc), size) > MAX_OBJECT_MAP_OBJECTS) {
-    throw rbdError('EINVAL', 'image too large for an object map', name, op);
+    throw cephError('EINVAL', 'image too large for an object map', { op: op, image: name });
   }
   return { order, features, stripeUnit: striping ? su : 0, stripeCount: striping ? sc : 0, dataPoolId };
 }
@@ -163,7 +160,7 @@ export async function createObjects(io: IoCtx, name: string, size: number, p: Pl
         .operate(headerObject(id), writeOp([R.create(size, p.order, p.features, prefix, p.dataPoolId)], { createExclusive: true }), opts)
         .catch((e: unknown) => {
           // an id collision: the header exists already
-          if (isErrno(e, 'EEXIST')) throw rbdError('EBADF', `image id ${id} is in use`, name, op);
+          if (isErrno(e, 'EEXIST')) throw cephError('EBADF', `image id ${id} is in use`, { op: op, image: name });
           throw e;
         }),
     () => io.remove(headerObject(id)),
@@ -180,7 +177,7 @@ export async function createObjects(io: IoCtx, name: string, size: number, p: Pl
     if (failed) {
       const e = failed.reason;
       // the directory or rbd_id refused the name: it exists
-      if (isErrno(e, 'EEXIST')) throw rbdError('EEXIST', `image ${name} already exists`, name, op);
+      if (isErrno(e, 'EEXIST')) throw cephError('EEXIST', `image ${name} already exists`, { op: op, image: name });
       throw e;
     }
     if (p.features & Feature.STRIPINGV2) await call(io, headerObject(id), R.setStripeUnitCount(p.stripeUnit, p.stripeCount), opts);

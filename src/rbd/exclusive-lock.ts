@@ -59,10 +59,6 @@ export interface ExclusiveLockOptions {
 
 export type LockState = 'unlocked' | 'acquiring' | 'locked' | 'releasing' | 'shutdown';
 
-function lockError(errno: string, message: string, image: string, op = 'exclusive_lock'): CephError {
-  return cephError(errno, message, { op, image });
-}
-
 /** Sleep `ms` (at most until `deadline`, epoch ms), or until `wake` is called; the signal aborts it. */
 function pause(ms: number, deadline: number, signal: AbortSignal | undefined, register: (wake: () => void) => () => void): Promise<void> {
   return waitFor<void>('exclusive_lock', { signal }, (resolve) => {
@@ -171,7 +167,7 @@ export class ExclusiveLock {
   async acquire(opts: CallOptions = {}): Promise<void> {
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS);
     for (;;) {
-      if (this.state === 'shutdown') throw lockError('ESHUTDOWN', 'image is closed', this.host.name);
+      if (this.state === 'shutdown') throw cephError('ESHUTDOWN', 'image is closed', { op: 'exclusive_lock', image: this.host.name });
       if (opts.signal?.aborted) throw new AbortError('exclusive_lock', opts.signal.reason);
       if (this.state === 'locked') {
         this.admissions++;
@@ -268,11 +264,10 @@ export class ExclusiveLock {
     if (!locker) return; // released meanwhile: try again
     const handle = parseLockCookie(locker.cookie);
     if (info.type !== L.LockType.EXCLUSIVE || info.tag !== WATCHER_LOCK_TAG || handle === undefined || info.lockers.length > 1) {
-      throw lockError(
-        'EBUSY',
-        `image is locked by a non-librbd lock (cookie "${locker.cookie}", tag "${info.tag}", client.${locker.entity.num})`,
-        this.host.name,
-      );
+      throw cephError('EBUSY', `image is locked by a non-librbd lock (cookie "${locker.cookie}", tag "${info.tag}", client.${locker.entity.num})`, {
+        op: 'exclusive_lock',
+        image: this.host.name,
+      });
     }
     const me = io.cluster.globalId;
     if (locker.entity.num === me && locker.cookie === ourCookie) return; // ours after all (EEXIST path next time)
@@ -295,7 +290,8 @@ export class ExclusiveLock {
     const now = again.lockers[0];
     if (!now || now.cookie !== locker.cookie || now.entity.num !== locker.entity.num || now.addr !== locker.addr) return;
     if (this.opts.blocklistOnBreakLock ?? true) {
-      if (locker.entity.num === io.cluster.globalId) throw lockError('EINVAL', 'refusing to blocklist ourselves', this.host.name);
+      if (locker.entity.num === io.cluster.globalId)
+        throw cephError('EINVAL', 'refusing to blocklist ourselves', { op: 'exclusive_lock', image: this.host.name });
       const cmd: Record<string, unknown> = { prefix: 'osd blocklist', blocklistop: 'add', addr: locker.addr };
       if (this.opts.blocklistExpireSeconds) cmd.expire = this.opts.blocklistExpireSeconds;
       const r = await io.cluster.monCommand(cmd, this.callOpts(deadline, signal));
@@ -334,7 +330,10 @@ export class ExclusiveLock {
       }
       if (result !== undefined && result < 0) {
         if (result === -errnoNumber('EROFS')) {
-          throw lockError('EROFS', `the lock owner client.${locker.entity.num} (${locker.addr}) refuses to release the exclusive lock`, this.host.name);
+          throw cephError('EROFS', `the lock owner client.${locker.entity.num} (${locker.addr}) refuses to release the exclusive lock`, {
+            op: 'exclusive_lock',
+            image: this.host.name,
+          });
         }
         throw CephError.fromResult(result, { op: 'exclusive_lock request', image: this.host.name });
       }

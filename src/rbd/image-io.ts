@@ -163,6 +163,7 @@ export class ImageIo {
         { offset: ex.offset, length: ex.length, objectSize: os },
         this.map.state(ex.objno),
         this.ctx.hasParentData(ex.objno, overlap),
+        this.ctx.snapc.snaps.length > 0,
       );
       const op = new WriteOp();
       switch (d.action) {

@@ -5,7 +5,7 @@
 // REQUEST_LOCK) and the operations librbd asks a lock owner to run go to the exclusive lock,
 // whose answer becomes the notify ack (a ResponseMessage).
 
-import { bestEffort, cephError, isErrno, ignoring } from '../encoding/errno.js';
+import { bestEffort, cephError, ignoring } from '../encoding/errno.js';
 import type { CallOptions, IoCtx, Watch } from '../rados/ioctx.js';
 import { decodeNotifyMessage, encodeNotifyMessage, HEADER_UPDATE_NOTIFY, NotifyOp, type ClientId, type NotifyMessage } from './watch-notify.js';
 

@@ -63,10 +63,6 @@ export interface ExportOptions extends CallOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-function importError(errno: string, message: string, image: string): CephError {
-  return cephError(errno, message, { op: 'import', image });
-}
-
 /** The source as an async iterable of buffers (`pooled`: chunks from takeReadBuffer, the importer's), and its size if known. */
 async function openSource(
   source: ImportSource,
@@ -155,7 +151,7 @@ async function copyFile(
     readAt += len;
     for (let got = 0; got < len; ) {
       const { bytesRead } = await fh.read(buf, got, len - got, off + got);
-      if (bytesRead === 0) throw importError('EIO', `${path} ended at ${off + got} bytes, expected ${size}`, img.name);
+      if (bytesRead === 0) throw cephError('EIO', `${path} ended at ${off + got} bytes, expected ${size}`, { op: 'import', image: img.name });
       got += bytesRead;
     }
     const data = buf.subarray(0, len);
@@ -264,7 +260,7 @@ export async function importImage(io: IoCtx, name: string, source: ImportSource,
     await removeImage(io, name, { timeoutMs: 60_000 }).catch(bestEffort);
     if (e instanceof CephError) throw e;
     if (opts.signal?.aborted) throw new AbortError('import', opts.signal.reason);
-    throw importError('EIO', `import failed: ${(e as Error)?.message ?? String(e)}`, name);
+    throw cephError('EIO', `import failed: ${(e as Error)?.message ?? String(e)}`, { op: 'import', image: name });
   }
 }
 

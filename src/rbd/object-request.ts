@@ -8,7 +8,7 @@
 //
 // Write, write-zeroes (discard) and flatten are one write request that differs by flags,
 // decided once per object by decideWrite(), a pure function of the object-map state, the
-// parent overlap and the extent (the table is unit tested).
+// parent overlap, the extent and whether snapshots exist (the table is unit tested).
 
 import { isErrno, ignoring } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
@@ -54,9 +54,10 @@ export interface ObjectRange {
 /**
  * The per-object decision (rbd.c rbd_obj_init_write / _discard / _zeroout, librbd
  * AbstractObjectWriteRequest): `mapState` is the trusted object-map state (undefined: no map
- * to trust), `parentData` whether the parent overlap reaches into the object.
+ * to trust), `parentData` whether the parent overlap reaches into the object, `hasSnaps`
+ * whether the image has snapshots (they must keep the parent's bytes of a zeroed object).
  */
-export function decideWrite(kind: ImageOpKind, r: ObjectRange, mapState: number | undefined, parentData: boolean): WriteDecision {
+export function decideWrite(kind: ImageOpKind, r: ObjectRange, mapState: number | undefined, parentData: boolean, hasSnaps = false): WriteDecision {
   const mayExist = objectMayExist(mapState) ? ObjFlag.MAY_EXIST : 0;
   const copyup = parentData ? ObjFlag.COPYUP_ENABLED : 0;
   switch (kind) {
@@ -69,6 +70,9 @@ export function decideWrite(kind: ImageOpKind, r: ObjectRange, mapState: number 
         return mayExist ? { action: 'remove', flags: ObjFlag.DELETION | ObjFlag.NOOP_FOR_NONEXISTENT | mayExist } : { action: 'none', flags: 0 };
       }
       // an empty object hides the parent's bytes (no copy-up needed for a whole object)
+      // with snapshots: copy the parent's bytes up (deep) so the snapshots keep them, then truncate to 0
+      // (librbd ObjectDiscardRequest DISCARD_ACTION_TRUNCATE when m_copyup_enabled; rbd.c zeroout: no CREATE with COPYUP_ENABLED)
+      if (whole && hasSnaps) return { action: 'truncate', flags: ObjFlag.PRE_MAP_EXISTS | copyup | mayExist };
       if (whole) return { action: 'hide', flags: ObjFlag.PRE_MAP_EXISTS | mayExist };
       const action = r.offset + r.length === r.objectSize ? 'truncate' : 'zero';
       if (!parentData && !mayExist) return { action: 'none', flags: 0 };
@@ -209,20 +213,21 @@ export class CopyupRequest {
             break;
           }
           await map.markExists(this.objno, opts);
-          this.state = this.data.length > 0 && ctx.snapc.snaps.length > 0 ? 'copyup-object' : 'write';
+          this.state = this.data.length > 0 && ctx.snapc.snaps.length > 0 ? 'snapshot-maps' : 'write';
+          break;
+        case 'snapshot-maps':
+          // before any data lands (librbd CopyupRequest::update_object_maps, rbd.c rbd_obj_copyup_object_maps)
+          await map.markSnapshotsExist(this.objno, opts);
+          this.state = 'copyup-object';
           break;
         case 'copyup-object': {
           const bare = await ctx.dataIoctx();
           await bare.operate(this.oid, new WriteOp().call('rbd', 'copyup', this.data), opts);
-          this.state = 'snapshot-maps';
-          break;
-        }
-        case 'snapshot-maps':
-          await map.markSnapshotsExist(this.objno, opts);
           // flatten has no write of its own: a zero-length write still carries the snapc
           await this.dio.operate(this.oid, this.ops.ops.length ? this.ops : new WriteOp().write(Buffer.alloc(0), 0), opts);
           this.state = 'done';
           break;
+        }
         case 'write':
           await this.dio.operate(this.oid, new WriteOp().call('rbd', 'copyup', this.data).extend(this.ops), opts);
           this.state = 'done';

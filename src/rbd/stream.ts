@@ -9,7 +9,7 @@
 
 import { setMaxListeners } from 'node:events';
 import { Readable, Writable } from 'node:stream';
-import { AbortError, bestEffort, cephError, type CephError } from '../encoding/errno.js';
+import { AbortError, bestEffort, cephError } from '../encoding/errno.js';
 import { recycleReadBuffer, takeReadBuffer } from '../rados/ioctx.js';
 import type { CallOptions } from '../rados/ioctx.js';
 import type { Layout } from './layout.js';
@@ -103,10 +103,6 @@ function destroyOnAbort(stream: Readable | Writable, signal: AbortSignal, what: 
   stream.once('close', () => signal.removeEventListener('abort', onAbort));
 }
 
-function streamError(errno: string, message: string, image: ImageStreamTarget, op: string): CephError {
-  return cephError(errno, message, { op, image: image.name });
-}
-
 /** One AbortSignal for the caller's signal and the stream's own destroy(). */
 function linked(own: AbortController, user?: AbortSignal): AbortSignal {
   const s = user ? AbortSignal.any([own.signal, user]) : own.signal;
@@ -136,10 +132,10 @@ export class ImageReadStream extends Readable {
     const chunk = options.chunkSize ?? stripePeriod(image.layout);
     const readAhead = options.readAhead ?? 4;
     if (!Number.isSafeInteger(start) || start < 0 || (options.length !== undefined && (!Number.isSafeInteger(options.length) || options.length < 0))) {
-      throw streamError('EINVAL', `bad range ${start}~${options.length}`, image, 'read stream');
+      throw cephError('EINVAL', `bad range ${start}~${options.length}`, { op: 'read stream', image: image.name });
     }
     if (!Number.isSafeInteger(chunk) || chunk <= 0 || !Number.isInteger(readAhead) || readAhead < 1) {
-      throw streamError('EINVAL', `bad chunkSize ${chunk} or readAhead ${readAhead}`, image, 'read stream');
+      throw cephError('EINVAL', `bad chunkSize ${chunk} or readAhead ${readAhead}`, { op: 'read stream', image: image.name });
     }
     this.next = Math.min(start, size);
     this.end = Math.min(size, options.length === undefined ? size : start + options.length);
@@ -224,8 +220,9 @@ export class ImageWriteStream extends Writable {
     this.pos = options.start ?? 0;
     this.period = stripePeriod(image.layout);
     this.concurrency = options.concurrency ?? 8;
-    if (!Number.isSafeInteger(this.pos) || this.pos < 0) throw streamError('EINVAL', `bad start ${this.pos}`, image, 'write stream');
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw streamError('EINVAL', `bad concurrency ${this.concurrency}`, image, 'write stream');
+    if (!Number.isSafeInteger(this.pos) || this.pos < 0) throw cephError('EINVAL', `bad start ${this.pos}`, { op: 'write stream', image: image.name });
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1)
+      throw cephError('EINVAL', `bad concurrency ${this.concurrency}`, { op: 'write stream', image: image.name });
     this.signal = options.signal && AbortSignal.any([options.signal]);
     if (this.signal) setMaxListeners(0, this.signal); // every write in flight listens on it
     if (options.signal) destroyOnAbort(this, options.signal, 'write stream');
@@ -321,7 +318,7 @@ export class ImageWriteStream extends Writable {
     if (this.destroyed) throw new AbortError('write stream');
     if (off + data.length > this.image.size) {
       if (!this.options.grow) {
-        throw streamError('EINVAL', `write ${off}~${data.length} beyond the image size ${this.image.size}`, this.image, 'write stream');
+        throw cephError('EINVAL', `write ${off}~${data.length} beyond the image size ${this.image.size}`, { op: 'write stream', image: this.image.name });
       }
       // one resize at a time, growing by the size so far (16 periods .. 256 MiB): few header updates,
       // little to trim at the end

@@ -894,15 +894,13 @@ test('Image.open + info() of images librbd made equals `rbd info --format json` 
     const ls = await rbdJson<any[]>('snap', 'ls', `${m.pool}/${m.name}`);
     t.deepEqual(
       // rbd prints whole seconds
-      img
-        .listSnaps()
-        .map((s) => ({
-          id: Number(s.id),
-          name: s.name,
-          size: s.size,
-          protected: String(s.protected),
-          timestamp: Math.floor(s.timestamp.getTime() / 1000) * 1000,
-        })),
+      img.listSnaps().map((s) => ({
+        id: Number(s.id),
+        name: s.name,
+        size: s.size,
+        protected: String(s.protected),
+        timestamp: Math.floor(s.timestamp.getTime() / 1000) * 1000,
+      })),
       ls.map((s) => ({ id: s.id, name: s.name, size: s.size, protected: s.protected, timestamp: new Date(s.timestamp).getTime() })),
       `${spec} snapshots`,
     );
