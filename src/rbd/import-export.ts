@@ -215,7 +215,7 @@ async function copyFile(
 export async function importImage(io: IoCtx, name: string, source: ImportSource, opts: ImportOptions = {}): Promise<ImportResult> {
   const { size: wanted, concurrency, sparse, onProgress, ...create } = opts;
   // the layout decides the chunk size before the image exists
-  const order = create.objectSize !== undefined ? Math.log2(create.objectSize) : (create.order ?? 22);
+  const order = create.objectSize !== undefined ? Math.log2(create.objectSize) : (create.order ?? ioOptions(io).defaultOrder);
   const period = Number.isInteger(order) && order > 0 && order < 40 ? 2 ** order * Math.max(1, create.stripeCount ?? 1) : 4 << 20;
   const { data, file, size: known, pooled } = await openSource(source, period, name, opts.signal);
   const size = known ?? wanted;

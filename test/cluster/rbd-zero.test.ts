@@ -110,3 +110,87 @@ return out
     cluster.shutdown();
   }
 });
+
+test('a whole-object zero in a clone with a snapshot copies the parent up first: after flatten the snapshot still reads the parent bytes, as with librbd', async (t) => {
+  const c = await sharedCluster();
+  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+  const io = await cluster.openIoctx('rbd');
+  const p = name('sp');
+  const [mine, theirs] = [name('sca'), name('scb')];
+  try {
+    await librbd(
+      c,
+      `
+import random
+io = ioctx('rbd')
+rbd.RBD().create(io, A['p'], 16 << 20)
+img = rbd.Image(io, A['p'])
+img.write(random.Random(5).randbytes(16 << 20), 0)
+img.create_snap('s')
+img.protect_snap('s')
+img.close()
+for nm in (A['a'], A['b']):
+    rbd.RBD().clone(io, A['p'], 's', io, nm)
+    child = rbd.Image(io, nm)
+    child.create_snap('k')
+    child.close()
+`,
+      { p, a: mine, b: theirs },
+      { timeoutMs: 120_000 },
+    );
+    const img = await Image.open(io, mine);
+    await img.writeZeroes(0, 4 * MiB); // whole object 0
+    await img.discard(8 * MiB, 4 * MiB); // whole object 2
+    await img.flatten();
+    await img.close();
+    await librbd(
+      c,
+      `
+img = rbd.Image(ioctx('rbd'), A['n'])
+img.write_zeroes(0, 4 << 20)
+img.discard(8 << 20, 4 << 20)
+img.flatten()
+img.close()
+`,
+      { n: theirs },
+      { timeoutMs: 120_000 },
+    );
+    const sums = await librbd<string[][]>(
+      c,
+      `
+import hashlib
+out = []
+for nm in (A['x'], A['y'], A['p']):
+    row = []
+    for snap in (None, 'k') if nm != A['p'] else ('s',):
+        img = rbd.Image(ioctx('rbd'), nm, snapshot=snap, read_only=True)
+        row.append(hashlib.md5(img.read(0, img.size())).hexdigest())
+        img.close()
+    out.append(row)
+return out
+`,
+      { x: mine, y: theirs, p },
+      { timeoutMs: 120_000 },
+    );
+    t.deepEqual(sums[0], sums[1], 'head and snapshot k: the bytes librbd leaves');
+    t.is(sums[0]![1], sums[2]![0], 'the snapshot still reads the parent snapshot, after flatten');
+    t.not(sums[0]![0], sums[0]![1], 'the head reads the zeros');
+    const info = JSON.parse((await rbd(c, ['info', `rbd/${mine}`, '--format', 'json'])).stdout) as { parent?: unknown };
+    t.is(info.parent, undefined, 'flattened');
+    const check = await rbd(c, ['object-map', 'check', `rbd/${mine}`]);
+    t.is(check.code, 0, check.stderr);
+  } finally {
+    for (const n of [mine, theirs]) {
+      const h = await Image.open(io, n).catch(() => undefined);
+      await h?.removeSnap('k').catch(() => undefined);
+      await h?.close();
+      await RBD.remove(io, n).catch(() => undefined);
+    }
+    const h = await Image.open(io, p).catch(() => undefined);
+    await h?.unprotectSnap('s').catch(() => undefined);
+    await h?.removeSnap('s').catch(() => undefined);
+    await h?.close();
+    await RBD.remove(io, p).catch(() => undefined);
+    cluster.shutdown();
+  }
+});
