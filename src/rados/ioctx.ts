@@ -71,6 +71,7 @@ export class IoCtx {
   /** writes carry this snap context */
   snapc: SnapContext = { seq: 0n, snaps: [] };
 
+  /** @internal IoCtxs come from Rados.openIoctx */
   constructor(
     private readonly host: IoCtxHost,
     readonly poolId: number,
@@ -323,6 +324,7 @@ export class IoCtx {
 
 export class Watch {
   private closed = false;
+  /** @internal watches come from IoCtx.watch */
   constructor(
     private readonly objecter: Objecter,
     readonly cookie: bigint,

@@ -72,8 +72,11 @@ export class Rados {
 
   private constructor(
     readonly config: ResolvedConfig,
+    /** @internal the cephx client (tests and benchmarks reach it; not part of the published API) */
     readonly cephx: CephxClient,
+    /** @internal */
     readonly msgr: Messenger,
+    /** @internal the MonClient */
     readonly monc: MonClient,
   ) {}
 
@@ -118,6 +121,7 @@ export class Rados {
     return this.monc.fsid!;
   }
 
+  /** @internal */
   get monmap(): MonMap {
     return this.monc.monmap!;
   }
@@ -205,14 +209,14 @@ export class Rados {
     return this.dataPath;
   }
 
-  /** The current OSDMap (fetched on first use). */
+  /** @internal The current OSDMap (fetched on first use). */
   async osdmap(opts: CallOptions = {}): Promise<OSDMap> {
     this.checkOpen('osdmap');
     const { tracker } = await this.startDataPath();
     return tracker.waitForMap(opts);
   }
 
-  /** The objecter (fetches the OSDMap on first use). */
+  /** @internal The objecter (fetches the OSDMap on first use). */
   async objecter(): Promise<Objecter> {
     this.checkOpen('objecter');
     return (await this.startDataPath()).objecter;

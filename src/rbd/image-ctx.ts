@@ -7,6 +7,7 @@
 import { cephError, CephError, isErrno } from '../encoding/errno.js';
 import type { UTime } from '../encoding/types.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
+import type { SnapContext } from '../rados/messages/osd-op.js';
 import { ReadOp } from '../rados/op-builder.js';
 import { CEPH_NOSNAP } from '../rados/osd-ops.js';
 import * as R from './cls/rbd.js';
@@ -27,11 +28,6 @@ export interface SnapState {
   readonly childCount: number;
   readonly flags: number;
   readonly parentOverlap: number | undefined;
-}
-
-export interface SnapContext {
-  seq: bigint;
-  snaps: bigint[];
 }
 
 const EPOCH: UTime = { sec: 0, nsec: 0 };
