@@ -467,6 +467,27 @@ test('create with default features: the same image as librbd makes', async (t) =
   await tsRemoveAll(POOL, [a, b]);
 });
 
+test("create honours the client's rbd_default_features and rbd_default_order as rbd does; explicit options win", async (t) => {
+  const conf = { rbd_default_features: 'layering,exclusive-lock', rbd_default_order: '20' };
+  const custom = await Rados.connect({ conf: c.conf, timeoutMs: 20_000, options: conf });
+  try {
+    const cio = await custom.openIoctx(POOL);
+    const [a, b, x] = [n('opt-ts'), n('opt-rbd'), n('opt-explicit')];
+    await RBD.create(cio, a, 8 * MiB);
+    t.is(await rbdStatus('create', `${POOL}/${b}`, '--size', '8M', '--rbd_default_features', conf.rbd_default_features, '--rbd_default_order', '20'), 0);
+    const [ta, tb] = [await rbdJson('info', `${POOL}/${a}`), await rbdJson('info', `${POOL}/${b}`)];
+    t.deepEqual(ta.features, ['layering', 'exclusive-lock']);
+    t.deepEqual([ta.features, ta.order, ta.object_size], [tb.features, tb.order, tb.object_size]);
+    t.is(ta.order, 20);
+    await RBD.create(cio, x, 8 * MiB, { features: ['layering'], order: 22 });
+    const tx = await rbdJson('info', `${POOL}/${x}`);
+    t.deepEqual([tx.features, tx.order], [['layering'], 22]);
+    await tsRemoveAll(POOL, [a, b, x]);
+  } finally {
+    custom.shutdown();
+  }
+});
+
 test('create with explicit features (bits and names): the same as librbd for each set', async (t) => {
   const sets: Array<{ ts: CreateOptions['features']; lib: number }> = [
     { ts: 0, lib: 0 },
