@@ -4,6 +4,7 @@
 // lock, the Glance store, Nova and the CLI all take them from here.
 
 import type { ResolvedConfig } from '../config/client-config.js';
+import { cephError, isErrno } from '../encoding/errno.js';
 import type { IoCtx } from '../rados/ioctx.js';
 import { parseFeatures } from './features.js';
 
@@ -37,8 +38,17 @@ export type OptionSource = Pick<ResolvedConfig, 'get' | 'getBool' | 'getInteger'
 
 const cache = new WeakMap<object, RbdOptions>();
 
-function invalid(option: string, value: string): never {
-  throw Object.assign(new RangeError(`invalid ${option} '${value}'`), { option });
+function featureBits(value: string): number {
+  try {
+    return parseFeatures(value.replace(/\s+/g, ''));
+  } catch (e) {
+    if (!isErrno(e, 'EINVAL')) throw e;
+    return invalid('rbd_default_features', value, 'feature names or a number');
+  }
+}
+
+function invalid(option: string, value: string, expected: string): never {
+  throw cephError('EINVAL', `invalid ${option} '${value}' (${expected})`, { op: 'rbd options', target: option });
 }
 
 /** Read the options from a configuration (once per configuration object). */
@@ -54,11 +64,11 @@ export function rbdOptions(config: OptionSource): RbdOptions {
   let cloneFormat: 1 | 2 | 'auto' = 'auto';
   if (clone === '1') cloneFormat = 1;
   else if (clone === '2') cloneFormat = 2;
-  else if (clone !== undefined && clone !== '' && clone !== 'auto') invalid('rbd_default_clone_format', clone);
+  else if (clone !== undefined && clone !== '' && clone !== 'auto') invalid('rbd_default_clone_format', clone, '1, 2 or auto');
   const o: RbdOptions = {
     defaultPool: config.get('rbd_default_pool') || 'rbd',
     // "61" or "layering,exclusive-lock,...", as librbd accepts both
-    defaultFeatures: features ? parseFeatures(features.replace(/\s+/g, '')) : undefined,
+    defaultFeatures: features ? featureBits(features) : undefined,
     defaultOrder: int('rbd_default_order', 22, 1),
     defaultStripeUnit: config.getSize?.('rbd_default_stripe_unit') ?? 0,
     defaultStripeCount: int('rbd_default_stripe_count', 0),

@@ -3,7 +3,7 @@
 // image-creation options rbd reads from --order/--object-size/--image-feature/... and
 // from the rbd_default_* configuration.
 
-import { CephError } from '../../encoding/errno.js';
+import { CephError, isErrno } from '../../encoding/errno.js';
 import { Encoder } from '../../encoding/encoder.js';
 import type { IoCtx } from '../../rados/ioctx.js';
 import type { Rados } from '../../rados/rados.js';
@@ -40,11 +40,8 @@ export function librbdOptions(rados: Rados): RbdOptions {
   try {
     return rbdOptions(rados.config);
   } catch (e) {
-    if (e instanceof RangeError) {
-      const option = (e as RangeError & { option?: string }).option;
-      throw new CliError(option === 'rbd_default_clone_format' ? `${e.message} (1, 2 or auto)` : e.message, EINVAL);
-    }
-    if (e instanceof CephError && e.op === 'parse features') throw new CliError(`invalid rbd_default_features: ${e.message}`, EINVAL);
+    // the message without the errno suffix: the CLI prints its own
+    if (isErrno(e, 'EINVAL') && e.op === 'rbd options') throw new CliError(e.message.replace(/^rbd options \S+: /, '').replace(/ \(EINVAL, errno 22\)$/, ''), EINVAL);
     throw e;
   }
 }
