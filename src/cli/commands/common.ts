@@ -41,7 +41,8 @@ export function librbdOptions(rados: Rados): RbdOptions {
     return rbdOptions(rados.config);
   } catch (e) {
     // the message without the errno suffix: the CLI prints its own
-    if (isErrno(e, 'EINVAL') && e.op === 'rbd options') throw new CliError(e.message.replace(/^rbd options \S+: /, '').replace(/ \(EINVAL, errno 22\)$/, ''), EINVAL);
+    if (isErrno(e, 'EINVAL') && e.op === 'rbd options')
+      throw new CliError(e.message.replace(/^rbd options \S+: /, '').replace(/ \(EINVAL, errno 22\)$/, ''), EINVAL);
     throw e;
   }
 }
