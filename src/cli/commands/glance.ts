@@ -7,6 +7,7 @@
 
 import { createReadStream, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { bestEffort } from '../../encoding/errno.js';
 import { GlanceClient } from '../../glance/glance-client.js';
 import { RbdStore } from '../../glance/store.js';
 import { printJson, usageError } from '../output.js';
@@ -38,7 +39,7 @@ export async function glanceAddCommand(ctx: CommandContext): Promise<void> {
   if (glance) {
     const g = await glance.createImage({ name: file.split('/').pop() ?? id, disk_format: 'raw', container_format: 'bare' });
     await glance.addLocation(g.id, r.location, { store: 'ceph' }).catch(async (e: unknown) => {
-      await glance.deleteImage(g.id).catch(() => undefined);
+      await glance.deleteImage(g.id).catch(bestEffort);
       throw e;
     });
     glanceId = g.id;

@@ -2,7 +2,7 @@
 // syntax, JSON with the same keys and types, plain text as rbd lays it out, and rbd's
 // error lines and exit statuses.
 
-import { CephError } from '../../encoding/errno.js';
+import { bestEffort, CephError } from '../../encoding/errno.js';
 import { RBD } from '../../rbd/rbd.js';
 import type { Image } from '../../rbd/image.js';
 import type { ChildInfo, RbdInfoJson } from '../../rbd/types.js';
@@ -65,7 +65,7 @@ export async function listCommand(ctx: CommandContext): Promise<void> {
     entries.push({ image: name, id: img.id, size: img.size, ...parentJson(parent), format: 2, ...(lock ? { lock_type: lock } : {}) });
     rows.push([name, formatBytes(img.size), parentText(parent), '2', '', lock ? (lock === 'exclusive' ? 'excl' : 'shr') : '']);
     const snaps = img.listSnaps();
-    const atSnaps = await Promise.all(snaps.map((s) => openImageAt(io, { pool, namespace, image: name, snap: s.name }).catch(() => undefined)));
+    const atSnaps = await Promise.all(snaps.map((s) => openImageAt(io, { pool, namespace, image: name, snap: s.name }).catch(bestEffort)));
     for (const [i, s] of snaps.entries()) {
       const at = atSnaps[i];
       if (!at) continue;
