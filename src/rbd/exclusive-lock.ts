@@ -1,9 +1,9 @@
-// The RBD exclusive lock as librbd's ManagedLock / ExclusiveLock run it (src/librbd/
-// ManagedLock.cc, managed_lock/{AcquireRequest,BreakRequest}.cc): the cls lock `rbd_lock` on the header, EXCLUSIVE, cookie
-// "auto <watch handle>", tag "internal"; a live holder is asked with REQUEST_LOCK and we
-// wait for its RELEASED_LOCK; a dead holder (no header watch from its address with its
-// handle) is blocklisted and its lock broken; we give the lock up when asked, after
-// flushing, and announce ACQUIRED_LOCK / RELEASED_LOCK.
+// The RBD exclusive lock as librbd's ManagedLock / ExclusiveLock run it (src/librbd/ManagedLock.cc,
+// managed_lock/{AcquireRequest,BreakRequest}.cc; docs/rbd-format.md §7.6): the cls lock `rbd_lock`
+// on the header, EXCLUSIVE, cookie "auto <watch handle>", tag "internal"; a live holder is asked
+// with REQUEST_LOCK (through the image watcher) and we wait for its RELEASED_LOCK; a dead holder
+// (no header watch from its address with its handle) is blocklisted and its lock broken; we give
+// the lock up when asked, after flushing, and announce ACQUIRED_LOCK / RELEASED_LOCK.
 
 import { AbortError, bestEffort, cephError, CephError, errnoNumber, ignoring, isErrno, TimeoutError } from '../encoding/errno.js';
 import { waitFor, withDeadline } from '../common/wait.js';
