@@ -32,13 +32,18 @@ let c: TestCluster;
 /**
  * rbd-ts from the sources (tsx), or `cli` (the built launcher) when given, which must then
  * run from its code cache unless `codeCache` says otherwise; stdout as bytes too. `-c conf`
- * goes before `args`, or after them with `confAt` 'last'.
+ * goes before `args`, after them with `confAt` 'last', or right after the first word ('after-verb').
  */
-function runTs(args: string[], cli?: string, codeCache = 'require', confAt: 'first' | 'last' = 'first'): Promise<CommandResult & { bytes: Buffer }> {
+function runTs(
+  args: string[],
+  cli?: string,
+  codeCache = 'require',
+  confAt: 'first' | 'last' | 'after-verb' = 'first',
+): Promise<CommandResult & { bytes: Buffer }> {
   return new Promise((resolve) => {
     const argv = cli ? [cli] : ['--import=tsx', join(ROOT, 'src/cli/main.ts')];
     const env = cli ? { ...process.env, NODE_OPTIONS: '', RBD_TS_CODE_CACHE: codeCache } : process.env;
-    const line = confAt === 'first' ? ['-c', c.conf, ...args] : [...args, '-c', c.conf];
+    const line = confAt === 'first' ? ['-c', c.conf, ...args] : confAt === 'last' ? [...args, '-c', c.conf] : [args[0]!, '-c', c.conf, ...args.slice(1)];
     const child = spawn(process.execPath, [...argv, ...line], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -495,6 +500,54 @@ test.serial('glance add with -c before the verb and after it, the image id as --
 });
 
 // ---- errors ---------------------------------------------------------------------------------
+
+test.serial('global options after the verb and at the end, for every rbd verb: rbd sees what each did', async (t) => {
+  const [img, dst, kid] = [n('anywhere'), n('anywhere2'), n('anywhere-kid')];
+  const file = join(tmpdir(), `${img}.raw`);
+  const back = join(tmpdir(), `${img}.back`);
+  writeFileSync(file, randomBytes(3 * MiB));
+  // each verb once with -c right after its first word, once with -c last; a run must succeed
+  const steps: string[][] = [
+    ['import', '--no-progress', file, `${P1}/${img}`],
+    ['info', `${P1}/${img}`, '--format', 'json'],
+    ['ls', P1],
+    ['snap', 'create', `${P1}/${img}@s`],
+    ['snap', 'protect', `${P1}/${img}@s`],
+    ['snap', 'ls', `${P1}/${img}`],
+    ['clone', `${P1}/${img}@s`, `${P1}/${kid}`],
+    ['children', `${P1}/${img}@s`],
+    ['flatten', '--no-progress', `${P1}/${kid}`],
+    ['resize', '--size', '4M', `${P1}/${kid}`],
+    ['rename', `${P1}/${kid}`, `${P1}/${dst}`],
+    ['export', '--no-progress', `${P1}/${img}@s`, back],
+    ['status'],
+    ['snap', 'unprotect', `${P1}/${img}@s`],
+    ['snap', 'rm', `${P1}/${img}@s`],
+    ['rm', '--no-progress', `${P1}/${dst}`],
+  ];
+  try {
+    for (const [i, args] of steps.entries()) {
+      const at = i % 2 === 0 ? 'after-verb' : 'last';
+      if (args[0] === 'export') rmSync(back, { force: true });
+      const r = await runTs(args, undefined, 'require', at);
+      t.is(r.code, 0, `rbd-ts ${args.join(' ')} (-c ${at}): ${r.stderr}`);
+      if (args[0] === 'info') t.is((JSON.parse(r.stdout) as { size: number }).size, 3 * MiB);
+    }
+    // what rbd sees after the whole run
+    const info = JSON.parse((await rbd(c, ['info', `${P1}/${img}`, '--format', 'json'])).stdout) as { size: number; snapshot_count: number };
+    t.deepEqual([info.size, info.snapshot_count], [3 * MiB, 0]);
+    t.is((await rbd(c, ['info', `${P1}/${dst}`])).code !== 0, true, 'the renamed clone was removed');
+    t.deepEqual(readFileSync(back), readFileSync(file), 'export of the snapshot gives the imported bytes');
+  } finally {
+    await rbd(c, ['rm', `${P1}/${dst}`]).catch(() => undefined);
+    await rbd(c, ['rm', `${P1}/${kid}`]).catch(() => undefined);
+    await rbd(c, ['snap', 'unprotect', `${P1}/${img}@s`]).catch(() => undefined);
+    await rbd(c, ['snap', 'purge', `${P1}/${img}`]).catch(() => undefined);
+    await rbd(c, ['rm', `${P1}/${img}`]).catch(() => undefined);
+    rmSync(file, { force: true });
+    rmSync(back, { force: true });
+  }
+});
 
 test.serial('errors: the exit status rbd gives, one line on stderr', async (t) => {
   const img = `${P1}/${n('err')}`;
