@@ -34,16 +34,15 @@ export function validName(name: string, op: string): void {
 
 /**
  * The caller's options over the client's rbd_default_* options, as librbd's CreateRequest
- * takes them: features, order, striping and data pool that are not given come from there.
+ * takes them: features, striping and data pool that are not given come from there (the order
+ * falls back to rbd_default_order in plan()).
  */
 export function withDefaults(io: IoCtx, o: CreateOptions): CreateOptions {
   const d = ioOptions(io);
-  const layoutGiven = o.order !== undefined || o.objectSize !== undefined;
   const stripingGiven = o.stripeUnit !== undefined || o.stripeCount !== undefined;
   return {
     ...o,
     features: o.features ?? d.defaultFeatures ?? RBD_DEFAULT_FEATURES,
-    ...(layoutGiven ? {} : { order: d.defaultOrder }),
     ...(stripingGiven || !(d.defaultStripeUnit || d.defaultStripeCount) ? {} : { stripeUnit: d.defaultStripeUnit, stripeCount: d.defaultStripeCount }),
     ...(o.dataPool === undefined && d.defaultDataPool ? { dataPool: d.defaultDataPool } : {}),
   };

@@ -5,22 +5,10 @@
 // plainly and dispatched nowhere.
 
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import type { IoCtx } from '../../src/rados/ioctx.js';
 import { ImageWatcher, type LockNotifyHandler } from '../../src/rbd/image-watcher.js';
 import { encodeNotifyMessage, encodeResponseMessage, NotifyOp, type NotifyMessage } from '../../src/rbd/watch-notify.js';
-
-interface Pacific {
-  notifies: Array<{ what: string; hex: string; op: number; gid: string; handle: string; force?: boolean }>;
-}
-interface Capture {
-  responses: { accepted: { hex: string[] }; refused: { hex: string[] } };
-  notifies: Array<{ what: string; hex: string }>;
-}
-const fixture = <T>(f: string): T => JSON.parse(readFileSync(new URL(`../../fixtures/rbd-lock/${f}`, import.meta.url), 'utf8')) as T;
-const pacific = fixture<Pacific>('librbd-pacific.json');
-const capture = fixture<Capture>('librbd-capture.json');
-const hex = (s: string) => Buffer.from(s, 'hex');
+import { capture, hex, pacific } from '../helpers/rbd-lock-fixtures.js';
 
 /** HEADER_UPDATE as librbd sent it ("op 3 from client.4313"): ENC(7,1) len 4, op 3 */
 const HEADER_UPDATE_HEX = '07010400000003000000';

@@ -3,7 +3,6 @@
 // cls lock get_info reply; plus the cls lock op inputs laid out as cls_lock_ops.h says.
 
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { lockCookie, parseLockCookie } from '../../src/rbd/exclusive-lock.js';
 import * as L from '../../src/rbd/cls/lock.js';
 import {
@@ -14,20 +13,7 @@ import {
   HEADER_UPDATE_NOTIFY,
   NotifyOp,
 } from '../../src/rbd/watch-notify.js';
-
-interface Pacific {
-  notifies: Array<{ what: string; hex: string; op: number; gid: string; handle: string; force?: boolean }>;
-  get_info: { hex: string; entity_type: number; entity_num: string; cookie: string; addr: string; type: number; tag: string };
-}
-interface Capture {
-  getInfo: { hex: string };
-  responses: { accepted: { hex: string[] }; refused: { hex: string[] } };
-  notifies: Array<{ what: string; hex: string }>;
-}
-const fixture = <T>(f: string): T => JSON.parse(readFileSync(new URL(`../../fixtures/rbd-lock/${f}`, import.meta.url), 'utf8')) as T;
-const pacific = fixture<Pacific>('librbd-pacific.json');
-const capture = fixture<Capture>('librbd-capture.json');
-const hex = (s: string) => Buffer.from(s, 'hex');
+import { capture, hex, pacific } from '../helpers/rbd-lock-fixtures.js';
 
 test('librbd lock notifies decode to their ClientId and re-encode byte for byte', (t) => {
   for (const n of pacific.notifies) {
