@@ -2,7 +2,7 @@
 # Throwaway Ceph cluster on 127.0.0.1 for rbd-ts tests.
 #
 #   scripts/cluster.sh start [--release pacific|reef|tentacle] [--dir DIR]
-#                            [--mons 1|3] [--osds N] [--secure]
+#                            [--mons 1|3] [--osds N] [--size N] [--secure]
 #                            [--memstore-bytes BYTES] [--pool-pgs N]
 #                            [--timeout SECONDS] [--owner-pid PID]
 #       Starts mons and memstore OSDs (msgr2 only, cephx everywhere), creates
@@ -15,11 +15,18 @@
 #       --owner-pid PID: a watchdog stops the cluster once PID has exited
 #       (used by test/helpers/cluster.ts so a killed test never leaks daemons).
 #       --mgr: also start a mgr (pool usage and quotas reach the mons through it).
+#       --size: pools' replica count (default 1; min_size is size - size/2).
 #   scripts/cluster.sh stop DIR
 #       Kills every daemon listed in DIR/pids (TERM, then KILL), removes DIR.
 #       Idempotent; refuses any DIR without the .rbd-ts-cluster marker.
 #   scripts/cluster.sh kill-mon DIR NAME
 #       Kills mon NAME (a, b or c) of the cluster in DIR, by its pid.
+#   scripts/cluster.sh kill-osd DIR ID [SIGNAL]
+#       Kills osd.ID of the cluster in DIR by its pid (SIGNAL: KILL, the default, or TERM).
+#   scripts/cluster.sh revive-osd DIR ID | revive-mon DIR NAME
+#       Starts osd.ID (or mon.NAME) again. A memstore OSD killed with KILL comes
+#       back with the store it had at mkfs, empty: its PGs recover from the
+#       other OSDs. A mon keeps its store on disk and rejoins the quorum.
 #
 # Daemons are only ever signalled by pid, and only if their command line
 # mentions DIR: other clusters may run on the same machine.
@@ -33,7 +40,7 @@ log() { printf '[cluster.sh] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 usage() {
-  sed -n '2,25p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,30p' "$SELF" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -184,7 +191,49 @@ cmd_kill_mon() {
   pid=$(<"$dir/run/mon.$name.pid")
   pid_is_ours "$pid" "$dir" || die "mon.$name (pid $pid) is not running"
   kill_pids "$dir" "$pid" || die "mon.$name (pid $pid) would not die"
+  rm -f "$dir/run/mon.$name.pid"
   log "killed mon.$name (pid $pid)"
+}
+
+# -------------------------------------------------------- kill/revive-osd ----
+
+cmd_kill_osd() {
+  (($# == 2 || $# == 3)) || usage
+  local dir id=$2 sig=${3:-KILL} pid
+  checked_dir "$1"
+  dir=$CHECKED_DIR
+  [[ "$id" =~ ^[0-9]+$ ]] || die "bad osd id '$id'"
+  [[ "$sig" == KILL || "$sig" == TERM ]] || die "signal must be KILL or TERM"
+  [[ -f "$dir/run/osd.$id.pid" ]] || die "no pid file for osd.$id in $dir/run"
+  pid=$(<"$dir/run/osd.$id.pid")
+  pid_is_ours "$pid" "$dir" || die "osd.$id (pid $pid) is not running"
+  kill "-$sig" "$pid" 2>/dev/null || die "could not signal osd.$id (pid $pid)"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    pid_is_ours "$pid" "$dir" || break
+    sleep 0.05
+  done
+  pid_is_ours "$pid" "$dir" && die "osd.$id (pid $pid) would not die"
+  rm -f "$dir/run/osd.$id.pid"
+  log "killed osd.$id (pid $pid, SIG$sig)"
+}
+
+cmd_revive() {
+  (($# == 3)) || usage
+  local type=$1 dir id=$3
+  checked_dir "$2"
+  dir=$CHECKED_DIR
+  [[ "$id" =~ ^[0-9a-z]+$ && -d "$dir/$type/$id" ]] || die "no $type.$id in $dir"
+  if [[ -f "$dir/run/$type.$id.pid" ]] && pid_is_ours "$(<"$dir/run/$type.$id.pid")" "$dir"; then
+    die "$type.$id is running"
+  fi
+  # the release's tools, as at start
+  local RBD_TS_TOOLS=""
+  # shellcheck disable=SC1091
+  [[ -f "$dir/env" ]] && source "$dir/env"
+  [[ -z "$RBD_TS_TOOLS" ]] || PATH=$RBD_TS_TOOLS:$PATH
+  START_DIR=$dir
+  start_daemon "$type.$id" "ceph-$type" -f -c "$dir/ceph.conf" -i "$id"
 }
 
 # ----------------------------------------------------------------- start ----
@@ -238,7 +287,7 @@ start_daemon() {
 }
 
 cmd_start() {
-  local release=${RBD_TS_RELEASE:-pacific} dir="" mons=1 osds=1 secure=0 mgr=0 mem_bytes=$((4 * 1024 * 1024 * 1024)) pgs=8 timeout=60 owner=""
+  local release=${RBD_TS_RELEASE:-pacific} dir="" mons=1 osds=1 size=1 secure=0 mgr=0 mem_bytes=$((4 * 1024 * 1024 * 1024)) pgs=8 timeout=60 owner=""
   while (($#)); do
     case $1 in
       --release) release=${2:?}; shift 2 ;;
@@ -246,6 +295,7 @@ cmd_start() {
       --mons) mons=${2:?}; shift 2 ;;
       --osds) osds=${2:?}; shift 2 ;;
       --secure) secure=1; shift ;;
+      --size) size=${2:?}; shift 2 ;;
       --mgr) mgr=1; shift ;;
       --memstore-bytes) mem_bytes=${2:?}; shift 2 ;;
       --pool-pgs) pgs=${2:?}; shift 2 ;;
@@ -257,6 +307,7 @@ cmd_start() {
   done
   [[ "$mons" == 1 || "$mons" == 3 ]] || die "--mons must be 1 or 3"
   [[ "$osds" =~ ^[1-3]$ ]] || die "--osds must be 1..3"
+  [[ "$size" =~ ^[1-3]$ && "$size" -le "$osds" ]] || die "--size must be 1..3 and at most --osds"
   [[ "$mem_bytes" =~ ^[0-9]+$ ]] || die "--memstore-bytes must be a number"
   [[ "$pgs" =~ ^[0-9]+$ && "$pgs" -ge 1 ]] || die "--pool-pgs must be a positive number"
   [[ "$timeout" =~ ^[0-9]+$ ]] || die "--timeout must be a number of seconds"
@@ -327,8 +378,8 @@ auth service required = cephx
 auth client required = cephx
 auth allow insecure global id reclaim = false
 $service_modes
-osd pool default size = 1
-osd pool default min size = 1
+osd pool default size = $size
+osd pool default min size = $((size - size / 2))
 osd pool default pg num = 8
 osd pool default pgp num = 8
 osd pool default pg autoscale mode = off
@@ -361,6 +412,12 @@ admin socket = $dir/run/\$name.asok
 pid file = $dir/run/\$name.pid
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
+# recovery as fast as the machine allows (a revived memstore OSD comes back empty):
+# no sleep between recovery ops (wpq, Pacific's default queue), the mclock profile
+# that favours recovery (Quincy+)
+osd recovery sleep = 0
+osd recovery max active = 8
+osd mclock profile = high_recovery_ops
 # Debian's Reef and Tentacle builds default to a relative path here
 # (lib/x86_64-linux-gnu/rados-classes): no object class would load
 osd class dir = /usr/lib/x86_64-linux-gnu/rados-classes
@@ -518,6 +575,9 @@ case $sub in
   start) cmd_start "$@" ;;
   stop) cmd_stop "$@" ;;
   kill-mon) cmd_kill_mon "$@" ;;
+  kill-osd) cmd_kill_osd "$@" ;;
+  revive-osd) cmd_revive osd "$@" ;;
+  revive-mon) cmd_revive mon "$@" ;;
   -h | --help | help) usage ;;
   *) die "unknown command '$sub'" ;;
 esac

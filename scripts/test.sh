@@ -8,14 +8,16 @@
 #      (CEPH_CONF, RBD_TS_RELEASE and RBD_TS_TOOLS exported, the release's tools first on
 #      PATH; ava --serial test/cluster/**/*.test.ts); each cluster is stopped after its run,
 #      and on exit.
+#   5. the fault suite (test/faults) on a cluster of 3 mons, 3 OSDs and a mgr of release
+#      RBD_TS_FAULT_RELEASE (default pacific; none skips it).
 # Exits non-zero if any step failed; the last line is a summary.
 #
 # Environment: RBD_TS_RELEASES narrows the matrix (e.g. RBD_TS_RELEASES=pacific for a quick
-# local run). RBD_TS_UNIT_TIMEOUT, RBD_TS_CLUSTER_TIMEOUT (seconds; 300 and 780)
-# bound the two ava runs: on expiry the whole process group (npx, ava, its worker processes
+# local run). RBD_TS_UNIT_TIMEOUT, RBD_TS_CLUSTER_TIMEOUT, RBD_TS_FAULT_TIMEOUT (seconds;
+# 300, 780 and 900) bound the ava runs: on expiry the whole process group (npx, ava, its worker processes
 # and what they started) is stopped, so no orphan keeps the output pipe open. After a failed
 # cluster run the cluster's state (ceph -s, osd df) is printed before it is stopped.
-# Extra arguments are passed to both ava runs.
+# Extra arguments are passed to every ava run.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -114,48 +116,66 @@ else
   step_done unit "skipped (no test files)" "$t"
 fi
 
-# 4. cluster tests, once per release: a throwaway cluster of that release (1 mon, 3 OSDs,
-#    1 mgr), its own ceph/rbd/rados/python3-rbd as the oracles (RBD_TS_TOOLS first on PATH)
+# run_suite NAME RELEASE TIMEOUT GLOB -- CLUSTER_START_ARGS...: a throwaway cluster of RELEASE,
+# its own ceph/rbd/rados/python3-rbd as the oracles (RBD_TS_TOOLS first on PATH), the tests of
+# GLOB against it (ava --serial), then the cluster stopped.
+run_suite() {
+  local name=$1 rel=$2 limit=$3 glob=$4 t=$SECONDS tools out
+  shift 5
+  log "starting a $rel cluster for $name ($*)"
+  if ! tools=$(bash scripts/release.sh ensure "$rel"); then
+    step_done "$name-start" FAILED "$t"
+    return
+  fi
+  # cluster.sh prints the dir on the last line of stdout; progress goes to stderr
+  if out=$(bash scripts/cluster.sh start --release "$rel" "$@") && CLUSTER_DIR=$(tail -n 1 <<<"$out") && [[ -f $CLUSTER_DIR/ceph.conf ]]; then
+    step_done "$name-start" ok "$t"
+    t=$SECONDS
+    log "$name tests against $CLUSTER_DIR/ceph.conf"
+    if (
+      export CEPH_CONF=$CLUSTER_DIR/ceph.conf RBD_TS_RELEASE=$rel RBD_TS_TOOLS=$tools
+      [[ -z $tools ]] || export PATH=$tools:$PATH
+      rc=0
+      ava_run timeout -k 30 "$limit" npx ava --serial "$glob" "${AVA_ARGS[@]}" || rc=$?
+      echo "PASSED_N=$PASSED_N FAILED_N=$FAILED_N" >"$AVA_LOG.counts"
+      ((rc == 0)) || cluster_state
+      exit "$rc"
+    ); then
+      step_done "$name-tests" ok "$t"
+    else
+      step_done "$name-tests" FAILED "$t"
+    fi
+    [[ -f $AVA_LOG.counts ]] && source "$AVA_LOG.counts"
+    rm -f "$AVA_LOG.counts"
+    log "stopping the $name cluster"
+    bash scripts/cluster.sh stop "$CLUSTER_DIR" || FAILED=1
+    CLUSTER_DIR=""
+  else
+    CLUSTER_DIR=""
+    step_done "$name-start" FAILED "$t"
+  fi
+}
+AVA_ARGS=("$@")
+
+# 4. cluster tests, once per release: 1 mon, 3 OSDs, 1 mgr
 t=$SECONDS
 if has_tests test/cluster; then
   IFS=', ' read -r -a RELEASES <<<"$RBD_TS_RELEASES"
   for rel in "${RELEASES[@]}"; do
-    t=$SECONDS
-    log "starting a $rel cluster (1 mon, 3 OSDs, 1 mgr)"
-    if ! tools=$(bash scripts/release.sh ensure "$rel"); then
-      step_done "$rel-start" FAILED "$t"
-      continue
-    fi
-    # cluster.sh prints the dir on the last line of stdout; progress goes to stderr
-    if out=$(bash scripts/cluster.sh start --release "$rel" --osds 3 --mgr) && CLUSTER_DIR=$(tail -n 1 <<<"$out") && [[ -f $CLUSTER_DIR/ceph.conf ]]; then
-      step_done "$rel-start" ok "$t"
-      t=$SECONDS
-      log "$rel cluster tests against $CLUSTER_DIR/ceph.conf"
-      if (
-        export CEPH_CONF=$CLUSTER_DIR/ceph.conf RBD_TS_RELEASE=$rel RBD_TS_TOOLS=$tools
-        [[ -z $tools ]] || export PATH=$tools:$PATH
-        rc=0
-        ava_run timeout -k 30 "${RBD_TS_CLUSTER_TIMEOUT:-780}" npx ava --serial 'test/cluster/**/*.test.ts' "$@" || rc=$?
-        echo "PASSED_N=$PASSED_N FAILED_N=$FAILED_N" >"$AVA_LOG.counts"
-        ((rc == 0)) || cluster_state
-        exit "$rc"
-      ); then
-        step_done "$rel-tests" ok "$t"
-      else
-        step_done "$rel-tests" FAILED "$t"
-      fi
-      [[ -f $AVA_LOG.counts ]] && source "$AVA_LOG.counts"
-      rm -f "$AVA_LOG.counts"
-      log "stopping the $rel cluster"
-      bash scripts/cluster.sh stop "$CLUSTER_DIR" || FAILED=1
-      CLUSTER_DIR=""
-    else
-      CLUSTER_DIR=""
-      step_done "$rel-start" FAILED "$t"
-    fi
+    run_suite "$rel" "$rel" "${RBD_TS_CLUSTER_TIMEOUT:-780}" 'test/cluster/**/*.test.ts' -- --osds 3 --mgr
   done
 else
   step_done cluster-tests "skipped (no test files)" "$t"
+fi
+
+# 5. the fault suite, on one release (RBD_TS_FAULT_RELEASE, default pacific; "none" skips it):
+#    3 mons, 3 OSDs, 1 mgr; daemons killed and revived by pid, Ceph's fault injection
+t=$SECONDS
+FAULT_RELEASE=${RBD_TS_FAULT_RELEASE:-pacific}
+if has_tests test/faults && [[ $FAULT_RELEASE != none ]]; then
+  run_suite "faults-$FAULT_RELEASE" "$FAULT_RELEASE" "${RBD_TS_FAULT_TIMEOUT:-900}" 'test/faults/**/*.test.ts' -- --mons 3 --osds 3 --size 3 --mgr
+else
+  step_done faults "skipped" "$t"
 fi
 
 exit "$FAILED"

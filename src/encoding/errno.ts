@@ -114,6 +114,7 @@ const MESSAGES: Record<string, string> = {
   ECONNREFUSED: 'Connection refused',
   EHOSTUNREACH: 'No route to host',
   ECANCELED: 'Operation canceled',
+  EBLOCKLISTED: 'Client is blocklisted',
 };
 
 /** errno number for a name, e.g. errnoNumber('ENOENT') === 2. */
@@ -159,13 +160,15 @@ export class CephError extends Error {
   readonly object: string | undefined;
   readonly image: string | undefined;
 
-  constructor(errno: number, message: string, ctx: CephErrorContext = {}) {
+  /** `code`: the name, where one number has two (EBLOCKLISTED is ESHUTDOWN's 108) */
+  constructor(errno: number, message: string, ctx: CephErrorContext = {}, code?: string) {
     const n = Math.abs(errno);
+    const name = code !== undefined && ERRNO[code] === n ? code : errnoName(n);
     const where = [ctx.op, ctx.target ?? ctx.image ?? ctx.object].filter(Boolean).join(' ');
-    super(`${where ? where + ': ' : ''}${message} (${errnoName(n)}, errno ${n})`, ctx.cause !== undefined ? { cause: ctx.cause } : undefined);
+    super(`${where ? where + ': ' : ''}${message} (${name}, errno ${n})`, ctx.cause !== undefined ? { cause: ctx.cause } : undefined);
     this.name = 'CephError';
     this.errno = n;
-    this.code = errnoName(n);
+    this.code = name;
     this.op = ctx.op;
     this.target = ctx.target;
     this.pool = ctx.pool;
@@ -184,8 +187,8 @@ export class CephError extends Error {
 export class DecodeError extends CephError {
   /** byte offset where decoding failed */
   readonly offset: number;
-  constructor(message: string, offset: number, what?: string) {
-    super(ERRNO.EBADMSG!, `${what ? what + ': ' : ''}${message} at offset ${offset}`, { op: 'decode' });
+  constructor(message: string, offset: number, what?: string, cause?: unknown) {
+    super(ERRNO.EBADMSG!, `${what ? what + ': ' : ''}${message} at offset ${offset}`, cause !== undefined ? { op: 'decode', cause } : { op: 'decode' });
     this.name = 'DecodeError';
     this.offset = offset;
   }
@@ -220,7 +223,7 @@ export function ignoring(...codes: string[]): (e: unknown) => undefined {
 
 /** Make a CephError from an errno name: `cephError('ENOENT', 'image foo does not exist', { op: 'open', image: 'foo' })`. */
 export function cephError(code: string, message: string, ctx: CephErrorContext = {}): CephError {
-  return new CephError(errnoNumber(code), message, ctx);
+  return new CephError(errnoNumber(code), message, ctx, code);
 }
 
 /** Whether `e` is a CephError with one of `codes` (any CephError when none are given). */

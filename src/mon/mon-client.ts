@@ -40,6 +40,8 @@ export interface MonClientOptions {
   /** mon_client_ping_interval / mon_client_ping_timeout */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** ms_inject_socket_failures (0: off) */
+  injectSocketFailures?: number;
 }
 
 export interface MonCommandResult {
@@ -218,6 +220,7 @@ export class MonClient extends EventEmitter<MonClientEvents> {
           globalSeq: this.opts.nextGlobalSeq(),
           gid: -1n,
           timeoutMs: this.opts.connectTimeoutMs ?? 10_000,
+          injectSocketFailures: this.opts.injectSocketFailures ?? 0,
           ...(signal ? { signal } : {}),
         });
         attempt.then(

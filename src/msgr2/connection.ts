@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { AbortError, CephError, DecodeError, cephError, errnoNumber, strerror } from '../encoding/errno.js';
 import { AddrType, addrToString, EntityType, entityTypeName, utimeNow, type EntityAddr, type UTime } from '../encoding/types.js';
 import { withDeadline } from '../common/wait.js';
@@ -39,6 +39,11 @@ export interface ConnectionOptions {
   signal?: AbortSignal;
   /** TCP endpoint when it differs from `peer` (a proxy or a recorded-session replayer) */
   connectTo?: { host: string; port: number };
+  /**
+   * ms_inject_socket_failures: fail the connection on one frame read or written in N, at
+   * random (0: never), as Ceph's messenger does for its fault tests
+   */
+  injectSocketFailures?: number;
 }
 
 export interface ConnectionEvents {
@@ -149,8 +154,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
+  /** ms_inject_socket_failures: one read or write in N fails the connection (shortly after). */
+  private maybeInjectFailure(): void {
+    const n = this.opts.injectSocketFailures;
+    if (!n || randomInt(n) !== 0) return;
+    const err = cephError('ECONNRESET', 'injected socket failure (ms_inject_socket_failures)', { op: 'msgr2', target: addrToString(this.opts.peer) });
+    setImmediate(() => this.fault(err));
+  }
+
   private write(pieces: readonly Buffer[]): void {
     if (this.closed) throw this.closeError ?? cephError('EPROTO', 'connection closed', { op: 'msgr2', target: addrToString(this.opts.peer) });
+    this.maybeInjectFailure();
     if (this.txLog) for (const p of pieces) this.txLog.push(Buffer.from(p));
     // frames written during one turn of the event loop leave in one writev
     if (!this.corked) {
@@ -190,6 +204,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const r = this.frameRecord();
     for (;;) {
       const [, rest] = await this.reader.readRecord(this.codec.preambleBlockLen, r.restLen);
+      this.maybeInjectFailure();
       const f = r.frame(rest);
       if (f) return f;
     }
@@ -342,6 +357,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       () => this.codec.preambleBlockLen,
       r.restLen,
       (_block, rest) => {
+        this.maybeInjectFailure();
         const f = r.frame(rest);
         if (f && !this.closed) this.dispatch(f);
       },

@@ -116,6 +116,7 @@ export class IoCtx {
       oid,
       oloc: this.oloc,
       ops: op.ops,
+      write,
       ...(write ? { snapc: this.snapc } : { snapid: this.readSnap }),
       ...(op.flags ? { flags: op.flags } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),

@@ -13,13 +13,18 @@ export function viewOf(map: OSDMap): OsdMapView {
     poolExists: (pool) => map.poolExists(pool),
     poolFull: (pool) => map.poolFull(pool),
     target: (oloc, oid) => map.target(oloc, oid),
+    pool: (pool) => {
+      const p = map.getPool(pool);
+      return p ? { size: p.size, minSize: p.minSize, pgNum: p.pgNum, pgNumPending: p.pgNumPending, lastForceOpResend: p.lastForceOpResend } : undefined;
+    },
     targetPg: (pgid: PgId) => {
       const ua = map.pgToUpActing(pgid);
-      return { primary: ua.actingPrimary, acting: ua.acting };
+      return { primary: ua.actingPrimary, acting: ua.acting, up: ua.up, upPrimary: ua.upPrimary };
     },
     pgNum: (pool) => map.getPool(pool)?.pgNum ?? 0,
     osdAddr: (osd) => map.osdAddr(osd),
     osdUp: (osd) => map.osdUp(osd),
+    blocklisted: (nonce, ip) => map.isBlocklisted(nonce, ip),
   };
 }
 

@@ -30,13 +30,34 @@ export interface OsdMapView {
   poolExists(pool: number): boolean;
   /** pool FULL (or the cluster-wide full flag) */
   poolFull(pool: number): boolean;
-  /** object → PG → acting primary; primary -1 when no OSD of the PG is up */
-  target(oloc: ObjectLocator, oid: string): { pgid: PgId; hash: number; primary: number; acting: number[] };
-  /** a PG's acting primary and set (PG ops such as PGNLS) */
-  targetPg(pgid: PgId): { primary: number; acting: number[] };
+  /** what of a pool decides a PG's interval (PastIntervals::is_new_interval) and fullness */
+  pool(pool: number): PoolView | undefined;
+  /** object → PG → up and acting sets and primaries; primary -1 when no OSD of the PG is up */
+  target(oloc: ObjectLocator, oid: string): PgPlacement & { pgid: PgId; hash: number };
+  /** a PG's up and acting sets (PG ops such as PGNLS) */
+  targetPg(pgid: PgId): PgPlacement;
   pgNum(pool: number): number;
   osdAddr(osd: number): EntityAddr | undefined;
   osdUp(osd: number): boolean;
+  /** a client address (by its nonce, or its whole IP) is in the map's blocklist */
+  blocklisted(nonce: number, ip: string | undefined): boolean;
+}
+
+export interface PgPlacement {
+  /** acting primary */
+  primary: number;
+  acting: number[];
+  up: number[];
+  upPrimary: number;
+}
+
+export interface PoolView {
+  size: number;
+  minSize: number;
+  pgNum: number;
+  pgNumPending: number;
+  /** ops sent before this epoch are dropped by the OSD and must be resent (pg_pool_t::last_force_op_resend) */
+  lastForceOpResend: number;
 }
 
 /** Where maps come from. */
@@ -62,6 +83,8 @@ export interface ObjecterOptions {
   maxInflightBytes?: number;
   /** how often watches are pinged (objecter_tick_interval) */
   tickMs?: number;
+  /** ms_inject_socket_failures (0: off) */
+  injectSocketFailures?: number;
 }
 
 export interface OpRequest {
@@ -73,11 +96,16 @@ export interface OpRequest {
   /** write snap context */
   snapc?: SnapContext;
   mtime?: UTime;
+  /**
+   * a write (librados: an ObjectWriteOperation), whatever its op codes: a class method call
+   * is a read by its code but writes when the caller says so. Default: any op code that writes.
+   */
+  write?: boolean;
   /** extra MOSDOp flags (e.g. RETURNVEC, FULL_TRY) */
   flags?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** wait for a full pool to have room instead of failing with ENOSPC */
+  /** wait for a full pool to have room instead of trying (and failing with ENOSPC or EDQUOT) */
   waitIfFull?: boolean;
   /** a PG op: sent to this PG rather than to an object's PG */
   pgid?: PgId;
@@ -92,18 +120,47 @@ export interface OpResult {
   epoch: number;
 }
 
-interface Target {
+/** Where an op (or a watch) went, and the interval it went in (Objecter::op_target_t). */
+export interface OpTarget extends PgPlacement {
+  /** the acting primary the op is sent to (-1: none) */
   osd: number;
   pgid: PgId;
   hash: number;
-  acting: number[];
   epoch: number;
+  size: number;
+  minSize: number;
+  pgNum: number;
+  pgNumPending: number;
+  /** the pool (or cluster) is full */
+  full: boolean;
+}
+
+const sameOsds = (a: number[], b: number[]) => a.length === b.length && a.every((o, i) => o === b[i]);
+
+/**
+ * Must an op (or watch) targeted at `prev` be sent again under `next`? The OSD drops an op
+ * sent in an epoch before its PG's same_primary_since, last_epoch_split or the pool's
+ * last_force_op_resend (PG::can_discard_op) and expects the client to resend, as
+ * Objecter::_calc_target does: on a new PG or acting primary, a split or merge (any change of
+ * pg_num or pg_num_pending), a forced resend, and for lingers (`anyChange`) on any new interval
+ * (PastIntervals::is_new_interval: up, acting, primaries, size, min_size). Acting-set changes
+ * resend ops too: a stricter rule than librados's, and harmless (a resent op keeps its tid).
+ */
+export function needsResend(prev: OpTarget | undefined, next: OpTarget, lastForceOpResend: number, anyChange: boolean): boolean {
+  if (!prev) return true;
+  if (prev.pgid.seed !== next.pgid.seed || prev.osd !== next.osd || !sameOsds(prev.acting, next.acting)) return true;
+  if (prev.pgNum !== next.pgNum || prev.pgNumPending !== next.pgNumPending) return true;
+  if (lastForceOpResend > prev.epoch) return true;
+  // the OSD drops writes sent before the pool was marked full (last_epoch_marked_full)
+  if (next.full && !prev.full) return true;
+  if (!anyChange) return false;
+  return prev.upPrimary !== next.upPrimary || !sameOsds(prev.up, next.up) || prev.size !== next.size || prev.minSize !== next.minSize;
 }
 
 class Op {
   attempt = -1;
   session: OSDSession | undefined;
-  target: Target | undefined;
+  target: OpTarget | undefined;
   /** the connection this attempt went out on */
   sentOn: Connection | undefined;
   done = false;
@@ -151,7 +208,7 @@ class Linger {
   gen = 0;
   pinging = false;
   session: OSDSession | undefined;
-  target: Target | undefined;
+  target: OpTarget | undefined;
   constructor(
     readonly cookie: bigint,
     readonly oid: string,
@@ -169,6 +226,38 @@ export interface NotifyResult {
 
 const pgKey = (p: PgId) => `${p.pool}.${p.seed}`;
 
+/** The OSD answers -EBLOCKLISTED (108, ESHUTDOWN's number) to a blocklisted client's ops. */
+const EBLOCKLISTED = 108;
+
+function blocklistedError(op: string, object?: string, pool?: number): CephError {
+  return cephError('EBLOCKLISTED', 'this client is blocklisted; open a new cluster handle', {
+    op,
+    ...(object !== undefined ? { object } : {}),
+    ...(pool !== undefined ? { pool } : {}),
+  });
+}
+
+/** Where `map` places an object (or a PG, for PG ops), with the interval's pool fields. */
+function placement(map: OsdMapView, oloc: ObjectLocator, oid: string, pgid?: PgId): OpTarget {
+  const t = pgid ? { pgid, hash: pgid.seed, ...map.targetPg(pgid) } : map.target(oloc, oid);
+  const pool = map.pool(oloc.pool);
+  return {
+    osd: t.primary,
+    primary: t.primary,
+    acting: t.acting,
+    up: t.up,
+    upPrimary: t.upPrimary,
+    pgid: t.pgid,
+    hash: t.hash,
+    epoch: map.epoch,
+    size: pool?.size ?? 0,
+    minSize: pool?.minSize ?? 0,
+    pgNum: pool?.pgNum ?? 0,
+    pgNumPending: pool?.pgNumPending ?? 0,
+    full: map.poolFull(oloc.pool),
+  };
+}
+
 export class Objecter extends EventEmitter {
   private lastTid = 0n;
   private lastCookie = 0n;
@@ -179,6 +268,8 @@ export class Objecter extends EventEmitter {
   private readonly throttle: Throttle;
   private readonly tick: NodeJS.Timeout;
   private stopped = false;
+  /** set once the OSDs (or the map) say this client is blocklisted: every op fails with it */
+  private blocklist: CephError | undefined;
   /** counters for tests and benchmarks */
   readonly stats = { sent: 0, resent: 0, replies: 0, mapChanges: 0 };
   private readonly onMap = (map: OsdMapView) => this.handleMap(map);
@@ -200,7 +291,8 @@ export class Objecter extends EventEmitter {
   /** Send an op and resolve with the OSD's reply (result may be a negative errno). */
   async submit(req: OpRequest): Promise<OpResult> {
     if (this.stopped) throw cephError('ESHUTDOWN', 'cluster handle is shut down', { op: 'osd_op', object: req.oid });
-    const write = req.ops.some((o) => isWriteOp(o.op));
+    if (this.blocklist) throw blocklistedError(opName(req), req.oid, req.oloc.pool);
+    const write = req.write ?? req.ops.some((o) => isWriteOp(o.op));
     let bytes = 0;
     for (const o of req.ops) bytes += o.indata?.length ?? 0;
     const timeoutMs = req.timeoutMs ?? this.opts.opTimeoutMs ?? 60_000;
@@ -237,10 +329,6 @@ export class Objecter extends EventEmitter {
       this.finish(op, cephError('ENOENT', `pool ${req.oloc.pool} does not exist`, { op: op.name, object: req.oid, pool: req.oloc.pool }));
       return;
     }
-    if (op.write && map.poolFull(req.oloc.pool) && !req.waitIfFull && !(req.flags && req.flags & (OsdFlag.FULL_TRY | OsdFlag.FULL_FORCE))) {
-      this.finish(op, cephError('ENOSPC', `pool ${req.oloc.pool} is full`, { op: op.name, object: req.oid, pool: req.oloc.pool }));
-      return;
-    }
     if (req.pgid && req.pgid.seed >= map.pgNum(req.oloc.pool)) {
       this.finish(
         op,
@@ -248,17 +336,15 @@ export class Objecter extends EventEmitter {
       );
       return;
     }
-    const t = req.pgid ? { pgid: req.pgid, hash: req.pgid.seed, ...map.targetPg(req.pgid) } : map.target(req.oloc, req.oid);
-    const prev = op.target;
-    const next: Target = { osd: t.primary, pgid: t.pgid, hash: t.hash, acting: t.acting, epoch: map.epoch };
-    const moved = !prev || prev.osd !== next.osd || prev.pgid.seed !== next.pgid.seed || prev.acting.join(',') !== next.acting.join(',');
+    const next = placement(map, req.oloc, req.oid, req.pgid);
+    const moved = needsResend(op.target, next, map.pool(req.oloc.pool)?.lastForceOpResend ?? 0, false);
     op.target = next;
     if (!moved && op.sentOn && !op.sentOn.isClosed) return; // still where it should be
     if (op.session && op.session.osd !== next.osd) {
       op.session.ops.delete(op);
       op.session = undefined;
     }
-    if (next.osd < 0 || (op.write && map.poolFull(req.oloc.pool))) {
+    if (next.osd < 0 || (op.write && next.full && req.waitIfFull)) {
       // no primary (or waiting for room): parked until a map changes that
       op.sentOn = undefined;
       return;
@@ -304,6 +390,7 @@ export class Objecter extends EventEmitter {
       globalSeq: this.opts.nextGlobalSeq(),
       gid: this.opts.cephx.globalId,
       timeoutMs: this.opts.connectTimeoutMs ?? 10_000,
+      injectSocketFailures: this.opts.injectSocketFailures ?? 0,
     }).then(
       (con) => {
         s.connecting = false;
@@ -357,6 +444,10 @@ export class Objecter extends EventEmitter {
     // librados sets ONDISK on every op, reads included (0x400014 for a read)
     let flags = OsdFlag.ONDISK | (op.write ? OsdFlag.WRITE : OsdFlag.READ) | OsdFlag.KNOWN_REDIR | (op.req.flags ?? 0);
     if (op.attempt > 0) flags |= OsdFlag.RETRY;
+    // a write to a full pool goes out as FULL_TRY: the OSD applies it if it frees or needs no
+    // space and otherwise answers ENOSPC, or EDQUOT for a quota, at once (PrimaryLogPG::
+    // prepare_transaction); without the flag it would drop the op and leave us waiting
+    if (op.write && t.full) flags |= OsdFlag.FULL_TRY;
     try {
       s.con.send(
         encodeMOSDOp({
@@ -428,6 +519,11 @@ export class Objecter extends EventEmitter {
       return;
     }
     this.stats.replies++;
+    if (r.result === -EBLOCKLISTED) {
+      this.finish(op, blocklistedError(op.name, op.req.oid, op.req.oloc.pool));
+      this.blocklisted();
+      return;
+    }
     // outdata is a view of a frame nobody reuses: big results (object data) are handed on as
     // they are; small ones are copied so they do not pin the whole frame (or socket chunk)
     const ops = r.ops.map((o) => ({
@@ -461,6 +557,10 @@ export class Objecter extends EventEmitter {
 
   private handleMap(map: OsdMapView): void {
     this.stats.mapChanges++;
+    if (!this.blocklist && map.blocklisted(this.opts.myNonce, this.myIp())) {
+      this.blocklisted();
+      return;
+    }
     for (const op of [...this.ops.values()]) this.target(op, map);
     for (const l of this.lingers.values()) this.targetLinger(l, map);
     // drop sessions to OSDs that went down; their ops were retargeted above
@@ -471,6 +571,34 @@ export class Objecter extends EventEmitter {
         this.sessions.delete(osd);
       }
     }
+  }
+
+  /** The IP the OSDs see us at (learned on a connection), for IP-wide blocklist entries. */
+  private myIp(): string | undefined {
+    for (const s of this.sessions.values()) if (s.con?.myAddr) return s.con.myAddr.ip;
+    return undefined;
+  }
+
+  /**
+   * Blocklisted (`ceph osd blocklist add`, or a lock broken by another client): the OSDs refuse
+   * this client for good. Every op in flight fails with EBLOCKLISTED now, as will every later
+   * one; watchers learn their watch is lost; 'blocklisted' is emitted once.
+   */
+  private blocklisted(): void {
+    if (this.blocklist) return;
+    const err = blocklistedError('osd_op');
+    this.blocklist = err;
+    for (const op of [...this.ops.values()]) this.finish(op, blocklistedError(op.name, op.req.oid, op.req.oloc.pool));
+    const lingers = [...this.lingers.values()];
+    this.lingers.clear();
+    for (const s of this.sessions.values()) s.lingers.clear();
+    for (const l of lingers) l.cb.onError?.(blocklistedError('watch', l.oid, l.oloc.pool));
+    this.emit('blocklisted', err);
+  }
+
+  /** Whether the OSDs have refused this client as blocklisted. */
+  get isBlocklisted(): boolean {
+    return this.blocklist !== undefined;
   }
 
   // ---- watch / notify -------------------------------------------------------------------
@@ -513,13 +641,15 @@ export class Objecter extends EventEmitter {
   }
 
   private targetLinger(l: Linger, map: OsdMapView): void {
-    if (!l.registered) return;
-    const t = map.target(l.oloc, l.oid);
-    const moved = !l.target || l.target.osd !== t.primary || l.target.pgid.seed !== t.pgid.seed;
-    l.target = { osd: t.primary, pgid: t.pgid, hash: t.hash, acting: t.acting, epoch: map.epoch };
+    if (!l.registered || !map.poolExists(l.oloc.pool)) return;
+    const next = placement(map, l.oloc, l.oid);
+    // a new interval of the watch's PG (a replica's restart included): the primary may have
+    // lost the watch (Objecter::_calc_target with any_change, then _send_linger)
+    const moved = needsResend(l.target, next, map.pool(l.oloc.pool)?.lastForceOpResend ?? 0, true);
+    l.target = next;
     if (!moved) return;
     l.session?.lingers.delete(l);
-    l.session = t.primary >= 0 ? this.session(t.primary, map) : undefined;
+    l.session = next.osd >= 0 ? this.session(next.osd, map) : undefined;
     if (l.session) {
       l.session.lingers.add(l);
       if (l.session.con && !l.session.con.isClosed) this.sendLinger(l, true);
@@ -568,8 +698,10 @@ export class Objecter extends EventEmitter {
           l.pinging = false;
           if (r.result < 0) this.lingerFailed(l, CephError.fromResult(r.result, { op: 'watch ping', object: l.oid }));
         },
-        () => {
+        (e: CephError) => {
           l.pinging = false;
+          // an unanswered ping: the watch may be gone, register it again (linger_check)
+          this.lingerFailed(l, e);
         },
       );
     }

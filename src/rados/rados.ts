@@ -3,6 +3,7 @@
 // hang off this handle.
 
 import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { CephxClient } from '../auth/cephx.js';
 import { ENTITY_TYPE_NUMBERS } from '../config/entity-name.js';
 import { resolveClientConfig, type ClientOptions, type ResolvedConfig } from '../config/client-config.js';
@@ -65,7 +66,11 @@ interface DataPath {
   objecter: Objecter;
 }
 
-export class Rados {
+/**
+ * A cluster handle (librados RadosClient). Events: 'blocklisted' (CephError EBLOCKLISTED) once
+ * the OSDs refuse this client; every op then fails with it, and a new handle is needed.
+ */
+export class Rados extends EventEmitter {
   private closed = false;
   connectMs = 0;
   private dataPath: Promise<DataPath> | undefined;
@@ -78,7 +83,9 @@ export class Rados {
     readonly msgr: Messenger,
     /** @internal the MonClient */
     readonly monc: MonClient,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Read the configuration, find a mon, authenticate, fetch the monmap. */
   static async connect(opts: ConnectOptions = {}): Promise<Rados> {
@@ -102,6 +109,7 @@ export class Rados {
       huntIntervalMs: secondsOption(config, 'mon_client_hunt_interval', 3),
       pingIntervalMs: secondsOption(config, 'mon_client_ping_interval', 10),
       pingTimeoutMs: secondsOption(config, 'mon_client_ping_timeout', 30),
+      injectSocketFailures: injectSocketFailures(config),
     });
     const rados = new Rados(config, cephx, msgr, monc);
     const timeoutMs = opts.timeoutMs ?? secondsOption(config, 'client_mount_timeout', 30);
@@ -194,7 +202,9 @@ export class Rados {
         modes: parseModeList(this.config.get('ms_client_mode') ?? 'crc secure'),
         opTimeoutMs: secondsOption(this.config, 'rados_osd_op_timeout', 60) || 60_000,
         connectTimeoutMs: secondsOption(this.config, 'ms_connection_ready_timeout', 10),
+        injectSocketFailures: injectSocketFailures(this.config),
       });
+      objecter.on('blocklisted', (e: CephError) => this.emit('blocklisted', e));
       const dp = { tracker, objecter };
       this.dataPath = tracker.waitForMap({ timeoutMs: 30_000 }).then(
         () => dp,
@@ -319,6 +329,13 @@ export class Rados {
     );
     this.monc.shutdown();
   }
+}
+
+/** ms_inject_socket_failures: one socket read or write in N fails (a dev option for fault tests; 0 = off) */
+function injectSocketFailures(config: ResolvedConfig): number {
+  const n = config.getInteger('ms_inject_socket_failures') ?? 0;
+  if (!Number.isSafeInteger(n) || n < 0) throw cephError('EINVAL', `ms_inject_socket_failures must be a count >= 0, not ${n}`, { op: 'connect' });
+  return n;
 }
 
 function secondsOption(config: ResolvedConfig, name: string, dflt: number): number {

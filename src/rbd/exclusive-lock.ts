@@ -48,6 +48,8 @@ export interface ExclusiveLockHost {
   beforeRelease?(opts: CallOptions): Promise<void>;
   /** the lock is gone: stop trusting the head object map */
   onReleased(): void;
+  /** the lock was lost, not given up (the watch died: blocklisted, header gone) */
+  onLost?(err: CephError): void;
 }
 
 export interface ExclusiveLockOptions {
@@ -77,8 +79,8 @@ export class ExclusiveLock {
   owner: ClientId | undefined;
   private acquiring: Promise<void> | undefined;
   private releasing: Promise<void> | undefined;
-  /** wakers of requesters waiting for a RELEASED_LOCK (or a lost watch) */
-  private readonly wakers = new Set<() => void>();
+  /** wakers of requesters waiting for a RELEASED_LOCK, an ACQUIRED_LOCK (a new owner to ask) or a lost watch */
+  private readonly wakers = new Set<(released: boolean) => void>();
   /** beforeWrite admissions, to let admitted writes reach the in-flight set before a release */
   private admissions = 0;
   /** ops admitted with acquireHeld() and not yet done: a release waits for them */
@@ -92,7 +94,7 @@ export class ExclusiveLock {
     private readonly opts: ExclusiveLockOptions = {},
   ) {
     this.watcher = host.watcher;
-    this.watcher.setLockHandler({ handleNotify: (m) => this.handleNotify(m), watchLost: () => this.watchLost() });
+    this.watcher.setLockHandler({ handleNotify: (m) => this.handleNotify(m), watchLost: (e) => this.watchLost(e) });
   }
 
   get isLockOwner(): boolean {
@@ -112,16 +114,18 @@ export class ExclusiveLock {
   // ---- notifies from the image watcher --------------------------------------------------------
 
   /** The watch could not be re-established: a lock taken with its handle is as good as lost. */
-  private watchLost(): void {
-    if (this.state === 'locked') {
+  private watchLost(err: CephError): void {
+    if (this.state === 'locked' || this.state === 'releasing') {
       this.state = 'unlocked';
+      this.owner = undefined;
       this.host.onReleased();
+      this.host.onLost?.(err);
     }
-    this.wake();
+    this.wake(false);
   }
 
-  private wake(): void {
-    for (const w of [...this.wakers]) w();
+  private wake(released: boolean): void {
+    for (const w of [...this.wakers]) w(released);
   }
 
   /** ImageWatcher::handle_payload for lock messages and operation requests: our answer. */
@@ -131,10 +135,12 @@ export class ExclusiveLock {
     switch (m.op) {
       case NotifyOp.ACQUIRED_LOCK:
         if ('clientId' in m) this.owner = m.clientId;
+        // a requester that got no answer (the owner was still acquiring) asks the new owner now
+        this.wake(false);
         return undefined;
       case NotifyOp.RELEASED_LOCK:
         this.owner = undefined;
-        this.wake();
+        this.wake(true);
         return undefined;
       case NotifyOp.REQUEST_LOCK: {
         if (!('clientId' in m)) return undefined;
@@ -305,9 +311,11 @@ export class ExclusiveLock {
     const me = this.clientId!;
     // listen before asking: the owner may release before our notify completes
     let released = false;
+    let announced = false;
     let wakeWaiter: (() => void) | undefined;
-    const onReleased = (): void => {
-      released = true;
+    const onReleased = (r: boolean): void => {
+      if (r) released = true;
+      else announced = true;
       wakeWaiter?.();
     };
     this.wakers.add(onReleased);
@@ -337,9 +345,10 @@ export class ExclusiveLock {
         }
         throw CephError.fromResult(result, { op: 'exclusive_lock request', image: this.host.name });
       }
-      if (released) return;
+      if (released || (result === undefined && announced)) return;
       // 0: the owner will release, wait for its RELEASED_LOCK (then ask again if it never comes);
-      // no answer: librbd treats the owner as possibly dead and re-checks shortly
+      // no answer (the owner may be between its lock call and ACQUIRED_LOCK, or dead): ask again
+      // on its ACQUIRED_LOCK, or re-check shortly
       await pause(result === 0 ? REQUEST_RETRY_MS : 500, deadline, signal, (wake) => {
         wakeWaiter = wake;
         return () => (wakeWaiter = undefined);
@@ -403,7 +412,7 @@ export class ExclusiveLock {
     if (this.acquiring) await this.acquiring.catch(bestEffort);
     await this.release(opts).catch(bestEffort);
     this.state = 'shutdown';
-    this.wake();
+    this.wake(false);
     this.watcher.setLockHandler(undefined);
   }
 }

@@ -5,7 +5,7 @@
 // REQUEST_LOCK) and the operations librbd asks a lock owner to run go to the exclusive lock,
 // whose answer becomes the notify ack (a ResponseMessage).
 
-import { bestEffort, cephError, ignoring } from '../encoding/errno.js';
+import { bestEffort, cephError, ignoring, type CephError } from '../encoding/errno.js';
 import type { CallOptions, IoCtx, Watch } from '../rados/ioctx.js';
 import { decodeNotifyMessage, encodeNotifyMessage, HEADER_UPDATE_NOTIFY, NotifyOp, type ClientId, type NotifyMessage } from './watch-notify.js';
 
@@ -16,8 +16,8 @@ export const NOTIFY_TIMEOUT_MS = 5000;
 export interface LockNotifyHandler {
   /** a lock message or an operation request: the ack payload to send back, if any */
   handleNotify(m: NotifyMessage): Buffer | undefined;
-  /** the watch is gone and could not be re-established */
-  watchLost(): void;
+  /** the watch is gone and could not be re-established (blocklisted, header removed, ...) */
+  watchLost(err: CephError): void;
 }
 
 /**
@@ -45,7 +45,7 @@ export class ImageWatcher {
   async register(opts: CallOptions = {}): Promise<Watch> {
     if (this.closed) throw cephError('ESHUTDOWN', 'image is closed', { op: 'watch', image: this.imageName });
     if (this.watch) return this.watch;
-    this.watching ??= this.io.watch(this.headerOid, { onNotify: (n) => this.handlePayload(n.payload), onError: () => this.handleLost() }, opts).then(
+    this.watching ??= this.io.watch(this.headerOid, { onNotify: (n) => this.handlePayload(n.payload), onError: (e) => this.handleLost(e) }, opts).then(
       (w) => {
         this.watch = w;
         this.watching = undefined;
@@ -95,9 +95,9 @@ export class ImageWatcher {
     return this.lockHandler?.handleNotify(m);
   }
 
-  private handleLost(): void {
+  private handleLost(err: CephError): void {
     this.watch = undefined;
-    this.lockHandler?.watchLost();
+    this.lockHandler?.watchLost(err);
   }
 
   /** Send a lock message (ACQUIRED_LOCK, RELEASED_LOCK, REQUEST_LOCK); resolves with the notify's acks. */

@@ -4,8 +4,10 @@
 // HEADER_UPDATE notify that makes librbd clients refresh, and a HEADER_UPDATE from another
 // client makes this handle refresh before its next operation (librbd's ImageState).
 
+import { EventEmitter } from 'node:events';
 import { bestEffort, cephError, isErrno, ignoring } from '../encoding/errno.js';
 import { utimeToDate, type UTime } from '../encoding/types.js';
+import { withDeadline } from '../common/wait.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
 import { CEPH_NOSNAP } from '../rados/osd-ops.js';
 import { call } from './cls/exec.js';
@@ -41,7 +43,11 @@ export interface ResizeOptions extends CallOptions {
   allowShrink?: boolean;
 }
 
-export class Image {
+/**
+ * An open image. Events: 'lock-lost' (CephError) when the exclusive lock this handle held is
+ * lost rather than given up: its header watch died (blocklisted, header removed).
+ */
+export class Image extends EventEmitter {
   private readonly ctx: ImageCtx;
   private readonly map: ObjectMap;
   private readonly imageIo: ImageIo;
@@ -53,8 +59,11 @@ export class Image {
   private updateSeq = 0;
   private refreshedSeq = 0;
   private closed = false;
+  /** set while a change holds writes back (snapshot create, rollback, resize) */
+  private writesBlocked: Promise<void> | undefined;
 
   private constructor(ctx: ImageCtx) {
+    super();
     this.ctx = ctx;
     this.map = new ObjectMap(ctx);
     this.imageIo = new ImageIo(ctx, this.map);
@@ -284,7 +293,7 @@ export class Image {
 
   /** Create a snapshot; resolves with its id. */
   createSnap(name: string, opts: CallOptions = {}): Promise<bigint> {
-    return this.change('snap_create', opts, () => S.createSnap(this.snapHost, name, opts));
+    return this.change('snap_create', opts, () => S.createSnap(this.snapHost, name, opts), true);
   }
 
   /** Remove a snapshot (into the trash namespace while clone-v2 children still need it). */
@@ -311,7 +320,7 @@ export class Image {
 
   /** Roll every data object back to the snapshot, then the size. */
   rollbackToSnap(name: string, opts: CallOptions = {}): Promise<void> {
-    return this.change('snap_rollback', opts, () => S.rollbackToSnap(this.snapHost, name, opts));
+    return this.change('snap_rollback', opts, () => S.rollbackToSnap(this.snapHost, name, opts), true);
   }
 
   /**
@@ -332,30 +341,35 @@ export class Image {
   // ---- resize, flatten -------------------------------------------------------------------------
 
   resize(size: number, opts: ResizeOptions = {}): Promise<void> {
-    return this.change('resize', opts, async () => {
-      const { ctx, map } = this;
-      if (!Number.isSafeInteger(size) || size < 0) throw ctx.error('EINVAL', `bad size ${size}`, 'resize');
-      await this.refresh(opts);
-      if (size === ctx.size) return;
-      const newCount = objectCount(ctx.layout, size);
-      if (size > ctx.size) {
-        await map.resize(newCount, opts);
-        await call(ctx.io, ctx.headerOid, R.setSize(size), opts);
-      } else {
-        if (opts.allowShrink === false) throw ctx.error('EINVAL', 'shrinking is not allowed', 'resize');
-        // librbd TrimRequest: the trimmed objects' entries EXISTS → PENDING before, → NONEXISTENT
-        // after (object_map_resize refuses, ESTALE, to drop entries that are not NONEXISTENT)
-        const oldCount = objectCount(ctx.layout, ctx.size);
-        await map.beginRemove(newCount, oldCount, opts);
-        // the object truncated at the new end is written: EXISTS_CLEAN → EXISTS (fast-diff sees the change)
-        if (ctx.layout.stripeCount === 1 && size % ctx.layout.objectSize !== 0) await map.markDirty(newCount - 1, opts);
-        await this.imageIo.trim(size, opts);
-        await map.endRemove(newCount, oldCount, opts);
-        await call(ctx.io, ctx.headerOid, R.setSize(size), opts);
-        await map.resize(newCount, opts);
-      }
-      await this.refreshAndNotify(opts);
-    });
+    return this.change(
+      'resize',
+      opts,
+      async () => {
+        const { ctx, map } = this;
+        if (!Number.isSafeInteger(size) || size < 0) throw ctx.error('EINVAL', `bad size ${size}`, 'resize');
+        await this.refresh(opts);
+        if (size === ctx.size) return;
+        const newCount = objectCount(ctx.layout, size);
+        if (size > ctx.size) {
+          await map.resize(newCount, opts);
+          await call(ctx.io, ctx.headerOid, R.setSize(size), opts);
+        } else {
+          if (opts.allowShrink === false) throw ctx.error('EINVAL', 'shrinking is not allowed', 'resize');
+          // librbd TrimRequest: the trimmed objects' entries EXISTS → PENDING before, → NONEXISTENT
+          // after (object_map_resize refuses, ESTALE, to drop entries that are not NONEXISTENT)
+          const oldCount = objectCount(ctx.layout, ctx.size);
+          await map.beginRemove(newCount, oldCount, opts);
+          // the object truncated at the new end is written: EXISTS_CLEAN → EXISTS (fast-diff sees the change)
+          if (ctx.layout.stripeCount === 1 && size % ctx.layout.objectSize !== 0) await map.markDirty(newCount - 1, opts);
+          await this.imageIo.trim(size, opts);
+          await map.endRemove(newCount, oldCount, opts);
+          await call(ctx.io, ctx.headerOid, R.setSize(size), opts);
+          await map.resize(newCount, opts);
+        }
+        await this.refreshAndNotify(opts);
+      },
+      true,
+    );
   }
 
   /**
@@ -407,7 +421,7 @@ export class Image {
     if (data.length === 0) return;
     await this.beforeWrite(opts); // may refresh: the size checked next is current
     this.checkWithin(offset, data.length, 'write');
-    await this.imageIo.write(data, offset, opts);
+    await this.admitWrite(opts, () => this.imageIo.write(data, offset, opts));
   }
 
   /** Make image bytes read as zeros without revealing a parent's data (see ImageIo.writeZeroes). */
@@ -417,7 +431,7 @@ export class Image {
     if (length === 0) return;
     await this.beforeWrite(opts);
     this.checkWithin(offset, length, 'write_zeroes');
-    await this.imageIo.writeZeroes(offset, length, opts);
+    await this.admitWrite(opts, () => this.imageIo.writeZeroes(offset, length, opts));
   }
 
   /**
@@ -449,7 +463,7 @@ export class Image {
     this.checkWritable('write');
     this.checkExtent(offset, length, 'write');
     await this.beforeWrite(opts);
-    await this.imageIo.prepareWrite(offset, length, opts);
+    await this.admitWrite(opts, () => this.imageIo.prepareWrite(offset, length, opts));
   }
 
   // ---- streams (stream.ts) ---------------------------------------------------------------------
@@ -504,6 +518,7 @@ export class Image {
         },
         beforeRelease: (o) => this.map.beforeRelease(o),
         onReleased: () => this.map.released(),
+        onLost: (e) => this.emit('lock-lost', e),
       },
       { blocklistOnBreakLock: ctx.options.blocklistOnBreakLock, blocklistExpireSeconds: ctx.options.blocklistExpireSeconds },
     );
@@ -520,12 +535,43 @@ export class Image {
    * a release another client asks for meanwhile waits until it is done (data writes are
    * covered by flush() instead).
    */
-  private async change<T>(op: string, opts: CallOptions, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Run an image write once no change holds writes back (librbd's ImageDispatcher
+   * block_writes), in the in-flight set from the moment it is admitted: a change that blocks
+   * writes then waits for it.
+   */
+  private async admitWrite(opts: CallOptions, run: () => Promise<void>): Promise<void> {
+    while (this.writesBlocked) await withDeadline(this.writesBlocked, 'write', opts, this.ctx.name);
+    const p = run();
+    const untrack = this.imageIo.track(p.catch(bestEffort));
+    try {
+      await p;
+    } finally {
+      untrack();
+    }
+  }
+
+  /**
+   * A metadata change under the exclusive lock (see beforeWrite). `blockWrites`: writes in
+   * flight finish first and new ones wait until it is done, as librbd does for snapshot
+   * create, rollback and resize: a write is wholly before the new snap context or wholly after.
+   */
+  private async change<T>(op: string, opts: CallOptions, fn: () => Promise<T>, blockWrites = false): Promise<T> {
     this.checkWritable(op);
     const done = await this.beforeWrite(opts, true);
+    let unblock: (() => void) | undefined;
     try {
+      if (blockWrites) {
+        while (this.writesBlocked) await withDeadline(this.writesBlocked, op, opts, this.ctx.name);
+        this.writesBlocked = new Promise<void>((r) => (unblock = r));
+        await this.imageIo.flush();
+      }
       return await fn();
     } finally {
+      if (unblock) {
+        this.writesBlocked = undefined;
+        unblock();
+      }
       done();
     }
   }

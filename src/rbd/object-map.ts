@@ -164,6 +164,10 @@ export class ObjectMap {
     const head = await io.read(objectMapObject(this.ctx.id), 0).catch(bestEffort);
     if (head) await io.writeFull(objectMapObject(this.ctx.id, snapId), head, opts);
     if (this.fastDiff) await this.update(R.objectMapSnapAdd(), opts).catch(bestEffort);
+    // what this handle knew as EXISTS is EXISTS_CLEAN now: the next write to each object marks
+    // it EXISTS again (object_map::SnapshotCreateRequest updates the in-memory map the same way)
+    this.mapped.clear();
+    if (this.fastDiff && this.bits) for (let n = 0; n < this.bits.count; n++) if (this.bits.get(n) === OBJECT_EXISTS) this.bits.set(n, OBJECT_EXISTS_CLEAN);
   }
 
   /**

@@ -286,7 +286,7 @@ test('OSD sessions reset in the middle of 300 appends: every op is resent and ap
   await w.unwatch();
 });
 
-test('a pool over its quota fails writes with ENOSPC instead of hanging', async (t) => {
+test('a pool over its quota fails growing writes with EDQUOT in seconds; removals and watches still work there', async (t) => {
   const c = await sharedCluster();
   t.is((await ceph(c, ['osd', 'pool', 'create', 'quota', '8'])).code, 0);
   try {
@@ -303,13 +303,26 @@ test('a pool over its quota fails writes with ENOSPC instead of hanging', async 
       if (!err) await new Promise((r) => setTimeout(r, 500));
     }
     t.true(err instanceof CephError, String(err));
-    t.is((err as CephError).code, 'ENOSPC');
-    t.is((err as CephError).errno, 28);
-    // and at once while the map says full
-    const t0 = Date.now();
+    t.is((err as CephError).code, 'EDQUOT');
+    t.is((err as CephError).errno, 122);
+    // at once while the map says full, a class-method write included (a CALL is a read by its
+    // op code; the operation as a whole is what writes)
+    let t0 = Date.now();
     const again = await t.throwsAsync(io.writeFull('q-again', Buffer.alloc(10)));
-    t.is((again as CephError).code, 'ENOSPC');
-    t.true(Date.now() - t0 < 5000);
+    t.is((again as CephError).code, 'EDQUOT');
+    // cls_rbd set_id creates the object: encode(std::string id)
+    const id = Buffer.from('0123abcd');
+    const input = Buffer.concat([Buffer.from([id.length, 0, 0, 0]), id]);
+    const call = await t.throwsAsync(io.execute('rbd_id.q-call', 'rbd', 'set_id', input, { write: true, timeoutMs: 30_000 }));
+    t.is((call as CephError).code, 'EDQUOT');
+    t.true(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+    // what frees space or needs none still goes through
+    t0 = Date.now();
+    const w = await io.watch('q0', () => undefined, { timeoutMs: 10_000 });
+    await w.unwatch();
+    await io.remove('q2', { timeoutMs: 10_000 });
+    t.true(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+    await t.throwsAsync(io.stat('q2'), { code: 'ENOENT' });
   } finally {
     await ceph(c, ['osd', 'pool', 'rm', 'quota', 'quota', '--yes-i-really-really-mean-it']);
   }

@@ -26,6 +26,12 @@ export interface TestCluster {
   stop(): Promise<void>;
   /** Kills mon `name` (a, b or c) by pid. */
   killMon(name: string): Promise<void>;
+  /** Kills osd.`id` by pid (SIGKILL unless told TERM). */
+  killOsd(id: number, signal?: 'KILL' | 'TERM'): Promise<void>;
+  /** Starts osd.`id` again (a memstore OSD comes back empty and recovers from its peers). */
+  reviveOsd(id: number): Promise<void>;
+  /** Starts mon `name` again (it rejoins the quorum with its store). */
+  reviveMon(name: string): Promise<void>;
 }
 
 export interface StartOptions {
@@ -115,6 +121,12 @@ function confValue(text: string, key: string): string | undefined {
   return undefined;
 }
 
+async function daemonCommand(managed: boolean, dir: string, args: string[]): Promise<void> {
+  if (!managed) throw new Error(`${dir} was not made by scripts/cluster.sh: cannot ${args[0]}`);
+  const r = await runCommand('bash', [SCRIPT, ...args], 60_000);
+  if (r.code !== 0) throw new Error(`cluster.sh ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+}
+
 function describe(conf: string, own: boolean): TestCluster {
   conf = resolve(conf);
   const text = readFileSync(conf, 'utf8');
@@ -137,9 +149,16 @@ function describe(conf: string, own: boolean): TestCluster {
       if (r.code !== 0) throw new Error(`cluster.sh stop ${dir} failed (${r.code}): ${r.stderr.trim()}`);
     },
     async killMon(name: string) {
-      if (!managed) throw new Error(`${dir} was not made by scripts/cluster.sh: cannot kill its mons`);
-      const r = await runCommand('bash', [SCRIPT, 'kill-mon', dir, name], 60_000);
-      if (r.code !== 0) throw new Error(`cluster.sh kill-mon ${name} failed (${r.code}): ${r.stderr.trim()}`);
+      await daemonCommand(managed, dir, ['kill-mon', dir, name]);
+    },
+    async killOsd(id: number, signal: 'KILL' | 'TERM' = 'KILL') {
+      await daemonCommand(managed, dir, ['kill-osd', dir, String(id), signal]);
+    },
+    async reviveOsd(id: number) {
+      await daemonCommand(managed, dir, ['revive-osd', dir, String(id)]);
+    },
+    async reviveMon(name: string) {
+      await daemonCommand(managed, dir, ['revive-mon', dir, name]);
     },
   };
 }

@@ -131,6 +131,14 @@ export interface DecodeOptions {
   verifyCrc?: boolean;
 }
 
+/**
+ * The largest max_osd accepted. A full map pays for its per-OSD arrays in bytes, but an
+ * incremental's new_max_osd is a bare s32 from which applying it sizes seven per-OSD arrays;
+ * 65536 is far beyond any real cluster (the mon refuses `osd setmaxosd` above mon_max_osd,
+ * 10000 by default).
+ */
+export const MAX_OSD = 1 << 16;
+
 // ---- small codecs ------------------------------------------------------------------
 
 /** pg_t: u8 version, u64 pool, u32 seed, s32 preferred (ignored) = 17 bytes */
@@ -372,6 +380,21 @@ export class OSDMap implements PlacementMap {
 
   osdUp(osd: number): boolean {
     return this.isUp(osd);
+  }
+
+  /**
+   * Whether a client is blocklisted: an entry with its nonce (at its IP when known), or one
+   * for its whole IP (port 0, nonce 0), as OSDMap::is_blocklisted matches them.
+   */
+  isBlocklisted(nonce: number, ip: string | undefined): boolean {
+    for (const entry of this.blocklist.keys()) {
+      const m = /^(?:[a-z0-9]+:)?\[?([^\]]*?)\]?:(\d+)\/(\d+)$/.exec(entry);
+      if (!m) continue;
+      const [, host, port, n] = m;
+      if (Number(n) === nonce && nonce !== 0 && (ip === undefined || host === ip)) return true;
+      if (Number(n) === 0 && Number(port) === 0 && ip !== undefined && host === ip) return true;
+    }
+    return false;
   }
 
   /** The msgr2 address of an OSD (type MSGR2, else ANY), or undefined if it has none. */
@@ -698,7 +721,7 @@ function decodeFullMap(d: Decoder, verifyCrc: boolean): OSDMap {
       m.poolMax = b.s32();
       m.flags = b.u32();
       m.maxOsd = b.s32();
-      if (m.maxOsd < 0) b.fail(`max_osd ${m.maxOsd}`);
+      if (m.maxOsd < 0 || m.maxOsd > MAX_OSD) b.fail(`max_osd ${m.maxOsd} is not in [0, ${MAX_OSD}]`, b.pos - 4);
       m.osdState = v >= 5 ? u32List(b) : b.list((x) => x.u8(), 1);
       m.osdWeight = u32List(b);
       m.osdAddrs = b.list(decodeAddrs, 1);
@@ -882,6 +905,8 @@ export function decodeIncremental(buf: Uint8Array, opts: DecodeOptions = {}): OS
         i.fullmap = Buffer.from(b.bufferlist());
         i.crush = Buffer.from(b.bufferlist());
         i.newMaxOsd = b.s32();
+        // −1 = unchanged
+        if (i.newMaxOsd < -1 || i.newMaxOsd > MAX_OSD) b.fail(`new_max_osd ${i.newMaxOsd} is not in [-1, ${MAX_OSD}]`, b.pos - 4);
         i.newPools = b.map((x) => x.s64n(), decodePgPool, 14);
         i.newPoolNames = b.map(
           (x) => x.s64n(),
