@@ -28,6 +28,13 @@ export { ObjectOperation, ReadOp, WriteOp } from './rados/op-builder.js';
 // images (RBD)
 export {
   RBD,
+  ORPHAN_MIN_AGE_MS,
+  type Orphan,
+  type OrphanKind,
+  type OrphanScanOptions,
+  type RemoveOrphansOptions,
+  type OrphanRemoval,
+  type SkippedOrphan,
   Image,
   Snapshot,
   ctime,

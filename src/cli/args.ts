@@ -69,6 +69,8 @@ export const COMMAND_OPTIONS: OptionSpec[] = [
   { name: 'token', value: true, multiple: true, help: 'glance, nova: Keystone token (default $OS_AUTH_TOKEN)' },
   { name: 'parallel', value: true, multiple: true, help: 'nova boot-many: disks made at once (default 8)' },
   { name: 'prefix', value: true, multiple: true, help: 'nova boot-many: disk name prefix (default vm-<time>-)' },
+  { name: 'older-than', value: true, multiple: true, help: 'orphans: only what is at least this many seconds old (default 60)' },
+  { name: 'dry-run', help: 'orphans rm: remove nothing, print what would go' },
 ];
 
 export const ALL_OPTIONS: OptionSpec[] = [...GLOBAL_OPTIONS, ...COMMAND_OPTIONS];

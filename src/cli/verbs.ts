@@ -13,6 +13,7 @@ import { checkSingle, type CommandContext } from './commands/common.js';
 import { glanceAddCommand, glanceRmCommand } from './commands/glance.js';
 import { childrenCommand, cloneCommand, createCommand, infoCommand, listCommand, removeCommand, renameCommand, resizeCommand } from './commands/image.js';
 import { novaBootManyCommand, novaCleanupCommand, novaCreateDiskCommand } from './commands/nova.js';
+import { orphansListCommand, orphansRemoveCommand } from './commands/orphans.js';
 import {
   snapCreateCommand,
   snapListCommand,
@@ -178,6 +179,28 @@ export const COMMANDS: Command[] = [
     run: snapRollbackCommand,
   },
   {
+    names: [
+      ['orphans', 'ls'],
+      ['orphans', 'list'],
+    ],
+    options: ['pool', 'namespace', 'older-than', ...OUT],
+    positionals: 1,
+    usage: 'orphans ls [<pool-name>[/<namespace>]] [--older-than SECONDS]',
+    help: 'List what no image owns: nameless headers, object maps and data, broken names, clone records of missing children (rbd-ts).',
+    run: orphansListCommand,
+  },
+  {
+    names: [
+      ['orphans', 'rm'],
+      ['orphans', 'remove'],
+    ],
+    options: ['pool', 'namespace', 'older-than', 'dry-run', ...OUT],
+    positionals: 1,
+    usage: 'orphans rm [<pool-name>[/<namespace>]] [--older-than SECONDS] [--dry-run]',
+    help: 'Remove what orphans ls lists, each completely (rbd-ts).',
+    run: orphansRemoveCommand,
+  },
+  {
     names: [['bench-clone']],
     options: ['pool', 'namespace', 'sizes', 'count', 'depth', ...OUT],
     positionals: 0,
@@ -256,6 +279,7 @@ export const COMMANDS: Command[] = [
 
 /** What a group's help adds under its commands. */
 const GROUP_NOTES: Record<string, string> = {
+  orphans: 'SECONDS defaults to 60: an image being created or removed looks like debris for a moment',
   glance: 'ID defaults to a new UUID; --glance-url defaults to $OS_IMAGE_URL, --token to $OS_AUTH_TOKEN',
   nova:
     'IMAGE is a Glance image id (needs --glance-url or $OS_IMAGE_URL; --token or $OS_AUTH_TOKEN if Keystone)\n' +

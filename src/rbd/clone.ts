@@ -1,18 +1,19 @@
 // Cloning a snapshot (librbd image/CloneRequest): the child is a new image whose header
 // names the parent snapshot and the overlap. Format 1 needs a protected snapshot and registers
 // the child in rbd_children; format 2 attaches the child to the parent's header (child_attach)
-// and marks it clone-child. The rounds run in parallel where they can; any failure removes the
-// partial child.
+// and marks it clone-child. As in CloneRequest the child's header names the parent before the
+// parent records the child (see createObjects for what an interruption leaves); reads run in
+// parallel where they can; any failure removes the partial child.
 
 import { bestEffort, cephError, ignoring, isErrno } from '../encoding/errno.js';
 import type { IoCtx } from '../rados/ioctx.js';
-import { batch, call, writeOp } from './cls/exec.js';
+import { batch, call } from './cls/exec.js';
 import * as R from './cls/rbd.js';
 import { createObjects, plan, validName, validatePool } from './create.js';
 import { FEATURES_IMPLICIT, Feature, OpFeature, parseFeatures } from './features.js';
 import { ImageCtx } from './image-ctx.js';
 import { notifyHeaderUpdate } from './image-watcher.js';
-import { RBD_CHILDREN, headerObject, idObject, v1HeaderObject } from './names.js';
+import { RBD_CHILDREN, idObject, v1HeaderObject } from './names.js';
 import { ioOptions } from './options.js';
 import { purgeById } from './remove.js';
 import type { CloneOptions } from './types.js';
@@ -81,25 +82,24 @@ export async function cloneImage(
     op,
   );
   await validated;
-  // round 4: the child's objects (and the parent's image metadata to copy)
-  const [created, metadata] = await Promise.all([
-    createObjects(childIo, childName, snap.size, p, opts, op),
-    call(parentIo, parent.headerOid, R.metadataList('', 0), opts).catch(() => new Map<string, Buffer>()), // none, or a release without metadata
-  ]);
-  const childId = created.id;
   const spec: R.ParentImageSpec = { poolId: parentIo.poolId, poolNamespace: parentIo.namespace, imageId: parentId, snapId: snap.id };
+  // the child header's link to the parent, in one op: parent_attach, clone-child, the parent's
+  // image metadata (read while the child's name and header are made)
+  const headerCalls = call(parentIo, parent.headerOid, R.metadataList('', 0), opts)
+    .catch(() => new Map<string, Buffer>()) // none, or a release without metadata
+    .then((metadata) => [
+      R.parentAttach(spec, snap.size),
+      ...(format === 2 ? [R.opFeaturesSet(OpFeature.CLONE_CHILD, OpFeature.CLONE_CHILD)] : []),
+      ...(metadata.size ? [R.metadataSet(metadata)] : []),
+    ]);
+  // rounds 4-6: the child's name, header and object map, then its parent link (createObjects)
+  const { id: childId } = await createObjects(childIo, childName, snap.size, p, opts, op, headerCalls);
   const child: R.ChildImageSpec = { poolId: childIo.poolId, poolNamespace: childIo.namespace, imageId: childId };
   try {
-    // round 5: attach (child header in one op; the parent side in parallel)
-    const headerCalls: Array<R.ClsCall<unknown>> = [R.parentAttach(spec, snap.size)];
-    if (format === 2) headerCalls.push(R.opFeaturesSet(OpFeature.CLONE_CHILD, OpFeature.CLONE_CHILD));
-    if (metadata.size) headerCalls.push(R.metadataSet(metadata));
-    await Promise.all([
-      childIo.operate(headerObject(childId), writeOp(headerCalls), opts),
-      format === 2
-        ? call(parentIo, parent.headerOid, R.childAttach(snap.id, child), opts)
-        : call(childIo.namespace ? childIo.withNamespace('') : childIo, RBD_CHILDREN, R.addChild({ ...spec, poolNamespace: '' }, childId), opts),
-    ]);
+    // round 7: the parent's record of the child, only now that the child's header names the parent
+    // (v1: in the rbd_children of the child's pool and namespace, where AttachChildRequest writes it)
+    if (format === 2) await call(parentIo, parent.headerOid, R.childAttach(snap.id, child), opts);
+    else await call(childIo, RBD_CHILDREN, R.addChild({ ...spec, poolNamespace: '' }, childId), opts);
     if (format === 1) {
       // close the race with a concurrent unprotect
       const [status] = await batch(parentIo, parent.headerOid, [R.getProtectionStatus(snap.id)], opts);

@@ -1,8 +1,9 @@
 // Creating an image (librbd image/CreateRequest): validate the name, size, layout and
 // features against librbd's rules and the client's rbd_default_* options; make sure the data
 // pool is set up for RBD (rbd_info, self-managed snaps); then write the image's objects in
-// parallel (directory entry, rbd_id.<name>, the header, the object map). Each step that fails
-// rolls back what the earlier ones made: no half-made image is left behind.
+// rounds, the name first (directory entry and rbd_id.<name>), then the header and the object
+// map. Each step that fails rolls back what the earlier ones made: no half-made image is left
+// behind, and an interrupted creation leaves what `rm NAME` removes.
 
 import { randomInt } from 'node:crypto';
 import { bestEffort, cephError, isErrno, ignoring } from '../encoding/errno.js';
@@ -129,57 +130,71 @@ export class Rollback {
 }
 
 /**
- * The objects of a new image, written in parallel: the directory entry, rbd_id.<name>,
- * the header (exclusive create + rbd.create), the object map. Rolls back on failure.
+ * Create a new image's objects in rounds: the name (directory entry and rbd_id.<name>, both
+ * refusing duplicates), then the header (exclusive create + rbd.create) and the object map,
+ * then the header's stripe unit and `headerCalls` (a clone's parent_attach, op features,
+ * metadata) in one op. Rolls back on failure.
  */
-export async function createObjects(io: IoCtx, name: string, size: number, p: Plan, opts: CallOptions, op: string): Promise<{ id: string }> {
+export async function createObjects(
+  io: IoCtx,
+  name: string,
+  size: number,
+  p: Plan,
+  opts: CallOptions,
+  op: string,
+  headerCalls: Promise<ReadonlyArray<R.ClsCall<unknown>>> | ReadonlyArray<R.ClsCall<unknown>> = [],
+): Promise<{ id: string }> {
+  // Why this order (librbd's CreateRequest and CloneRequest have it too, one step at a time):
+  // a header never exists without a name, and a parent never records a child whose header
+  // does not name it. An interruption at any moment leaves one of:
+  //  - nothing, or rbd_id.<name> and/or the directory entry: `rm NAME` finds the id in either
+  //    (as RemoveRequest does) and removes both, tolerating the missing header;
+  //  - the name and the header and/or object map, or a header without its stripe unit or (a
+  //    clone) its parent link: `rm NAME` removes every piece;
+  //  - a clone whose parent has no record of it yet (the caller writes child_attach /
+  //    add_child last): `rm NAME` detaches what the header names, tolerating the missing record.
+  // Debris of older clients, which wrote all of these at once, is what `orphans ls` finds.
   const id = generateImageId(io.cluster.globalId, randomInt(0, 2 ** 32));
   const prefix = objectPrefix(id, io.poolId, p.dataPoolId >= 0);
+  const extra = Promise.resolve(headerCalls);
+  extra.catch(bestEffort); // awaited in round 3
   const rb = new Rollback();
-  const steps: Array<Promise<unknown>> = [];
-  const step = (work: () => Promise<unknown>, undo: () => Promise<unknown>) => {
-    steps.push(
-      work().then((v) => {
-        rb.add(undo);
-        return v;
-      }),
-    );
+  type Step = [work: () => Promise<unknown>, undo: () => Promise<unknown>];
+  /** One round: its steps in parallel, each one's undo kept once it succeeded; the first failure is thrown. */
+  const round = async (steps: Step[]) => {
+    const results = await Promise.allSettled(steps.map(([work, undo]) => work().then(() => rb.add(undo))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   };
-  step(
-    () => call(io, RBD_DIRECTORY, R.dirAddImage(name, id), opts),
-    () => call(io, RBD_DIRECTORY, R.dirRemoveImage(name, id)),
-  );
-  step(
-    () => io.operate(idObject(name), writeOp([R.setId(id)], { createExclusive: true }), opts),
-    () => io.remove(idObject(name)),
-  );
-  step(
-    () =>
-      io
-        .operate(headerObject(id), writeOp([R.create(size, p.order, p.features, prefix, p.dataPoolId)], { createExclusive: true }), opts)
-        .catch((e: unknown) => {
-          // an id collision: the header exists already
-          if (isErrno(e, 'EEXIST')) throw cephError('EBADF', `image id ${id} is in use`, { op: op, image: name });
-          throw e;
-        }),
-    () => io.remove(headerObject(id)),
-  );
+  const name1: Step[] = [
+    [() => call(io, RBD_DIRECTORY, R.dirAddImage(name, id), opts), () => call(io, RBD_DIRECTORY, R.dirRemoveImage(name, id))],
+    [() => io.operate(idObject(name), writeOp([R.setId(id)], { createExclusive: true }), opts), () => io.remove(idObject(name))],
+  ];
+  const header2: Step[] = [
+    [
+      () =>
+        io
+          .operate(headerObject(id), writeOp([R.create(size, p.order, p.features, prefix, p.dataPoolId)], { createExclusive: true }), opts)
+          .catch((e: unknown) => {
+            // an id collision: the header exists already
+            throw isErrno(e, 'EEXIST') ? cephError('EBADF', `image id ${id} is in use`, { op: op, image: name }) : e;
+          }),
+      () => io.remove(headerObject(id)),
+    ],
+  ];
   if (p.features & Feature.OBJECT_MAP) {
-    step(
-      () => call(io, objectMapObject(id), R.objectMapResize(objectCount(makeLayout(p.order, p.stripeUnit, p.stripeCount), size), 0), opts),
-      () => io.remove(objectMapObject(id)),
-    );
+    const objects = objectCount(makeLayout(p.order, p.stripeUnit, p.stripeCount), size);
+    header2.push([() => call(io, objectMapObject(id), R.objectMapResize(objects, 0), opts), () => io.remove(objectMapObject(id))]);
   }
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   try {
-    if (failed) {
-      const e = failed.reason;
+    await round(name1).catch((e: unknown) => {
       // the directory or rbd_id refused the name: it exists
-      if (isErrno(e, 'EEXIST')) throw cephError('EEXIST', `image ${name} already exists`, { op: op, image: name });
-      throw e;
-    }
-    if (p.features & Feature.STRIPINGV2) await call(io, headerObject(id), R.setStripeUnitCount(p.stripeUnit, p.stripeCount), opts);
+      throw isErrno(e, 'EEXIST') ? cephError('EEXIST', `image ${name} already exists`, { op: op, image: name }) : e;
+    });
+    await round(header2);
+    // round 3: the header's other calls, in one op (they read what rbd.create wrote)
+    const calls = [...(p.features & Feature.STRIPINGV2 ? [R.setStripeUnitCount(p.stripeUnit, p.stripeCount)] : []), ...(await extra)];
+    if (calls.length) await io.operate(headerObject(id), writeOp(calls), opts);
   } catch (e) {
     await rb.run();
     throw e;

@@ -1,5 +1,14 @@
 // The RBD layer's public face: what src/index.ts re-exports, by name.
 export { RBD } from './rbd.js';
+export {
+  ORPHAN_MIN_AGE_MS,
+  type Orphan,
+  type OrphanKind,
+  type OrphanScanOptions,
+  type RemoveOrphansOptions,
+  type OrphanRemoval,
+  type SkippedOrphan,
+} from './orphans.js';
 export { Image, Snapshot, ctime, type OpenOptions, type FlattenOptions, type ResizeOptions } from './image.js';
 export type { SnapState } from './image-ctx.js';
 export type { ParentImageSpec, SnapNamespace } from './cls/rbd.js';

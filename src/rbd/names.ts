@@ -3,6 +3,8 @@
 export const RBD_DIRECTORY = 'rbd_directory';
 export const RBD_CHILDREN = 'rbd_children';
 export const RBD_INFO = 'rbd_info';
+/** the trash directory: omap keys id_<image id> (cls_rbd trash_add) */
+export const RBD_TRASH = 'rbd_trash';
 /** the header's exclusive lock, and the head object map's lock (cls lock name) */
 export const RBD_LOCK_NAME = 'rbd_lock';
 /** RBD_MAX_IMAGE_ID_LENGTH */

@@ -1,6 +1,7 @@
 // Pool-level RBD operations (python-rbd's `RBD`), a facade over the requests that do them:
 // create (create.ts), remove (remove.ts), clone (clone.ts), import / export
-// (import-export.ts); list and rename are small enough to live here.
+// (import-export.ts), the orphan scan rbd lacks (orphans.ts); list and rename are small
+// enough to live here.
 
 import { bestEffort, cephError, ignoring, isErrno } from '../encoding/errno.js';
 import type { CallOptions, IoCtx } from '../rados/ioctx.js';
@@ -10,6 +11,7 @@ import { cloneImage } from './clone.js';
 import { createImage, validName } from './create.js';
 import { notifyHeaderUpdate } from './image-watcher.js';
 import { exportImage, importImage } from './import-export.js';
+import { listOrphans, removeOrphans } from './orphans.js';
 import { RBD_DIRECTORY, headerObject, idObject } from './names.js';
 import { removeImage } from './remove.js';
 
@@ -36,7 +38,9 @@ export const RBD = {
 
   /**
    * Remove an image: ENOTEMPTY while it has snapshots, EBUSY while another client watches
-   * its header; then data objects, child link, header, object map, id, directory entry.
+   * its header; then data objects, child link, header, object map, id, directory entry. The
+   * id comes from rbd_id.<name>, else the directory: a name left by an interrupted create
+   * (either alone, or both without a header) is removed too.
    */
   remove: removeImage,
 
@@ -67,6 +71,16 @@ export const RBD = {
    * child to the parent's header. Any failure removes the partial child.
    */
   clone: cloneImage,
+
+  /**
+   * What no image owns in this pool namespace, at least `minAgeMs` (default 60 s) old:
+   * nameless headers, object maps and data ('image'), names without a directory entry,
+   * rbd_id or header ('name'), stale rbd_id objects ('id'), clone records on a snapshot whose
+   * child header is gone ('child'). rbd has no such scan.
+   */
+  listOrphans,
+  /** Remove what listOrphans finds, each completely ({ dryRun }: only report). */
+  removeOrphans,
 
   /** Import a file, Buffer, stream or file descriptor ({ fd: 0 }: stdin) into a new image. */
   import: importImage,

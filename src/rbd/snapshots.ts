@@ -162,12 +162,14 @@ export async function listChildren(ctx: ImageCtx, snapId: bigint, opts: CallOpti
     const image = await imageName(cio, id, opts);
     return { poolId, pool: cluster.poolName(poolId) ?? String(poolId), poolNamespace: ns, image: image ?? '', imageId: id, trash: image === undefined };
   };
-  // format 1: rbd_children in every pool's default namespace
+  // format 1: rbd_children in every pool, in the parent's namespace (a format 1 clone lives in
+  // it; librbd's SnapshotUnprotectRequest scans there)
+  const ns = ctx.io.namespace;
   await Promise.all(
     cluster.poolIds().map(async (poolId) => {
-      const cio = await cluster.openIoctx(poolId);
+      const cio = await cluster.openIoctx(poolId, { namespace: ns });
       const ids = (await call(cio, RBD_CHILDREN, R.getChildren({ ...spec, poolNamespace: '' }), opts).catch(missing)) ?? [];
-      for (const id of ids) out.push(await resolve(poolId, '', id));
+      for (const id of ids) out.push(await resolve(poolId, ns, id));
     }),
   );
   // format 2: children attached to the snapshot

@@ -71,6 +71,20 @@ const CASES: Array<{ title: string; words: string[]; rest: string[]; positional:
     options: { count: '5', parallel: '2' },
   },
   { title: 'nova cleanup', words: ['nova', 'cleanup'], rest: ['vms', 'vm-'], positional: ['vms', 'vm-'], options: {} },
+  {
+    title: 'orphans ls',
+    words: ['orphans', 'ls'],
+    rest: ['vms/ns1', '--older-than', '0', '--format', 'json'],
+    positional: ['vms/ns1'],
+    options: { 'older-than': '0', format: 'json' },
+  },
+  {
+    title: 'orphans rm',
+    words: ['orphans', 'rm'],
+    rest: ['--dry-run', 'vms', '--older-than=120'],
+    positional: ['vms'],
+    options: { 'older-than': '120', 'dry-run': 'true' },
+  },
 ];
 
 for (const c of CASES) {
@@ -134,6 +148,42 @@ test('options a glance or nova verb does not take are refused; Ceph options pass
   const r = run(t, ['glance', 'add', 'f', '--rbd_default_features', '1', '--rbd-store-chunk-size', '4']);
   t.deepEqual(connectOptions(r.args).options, { rbd_default_features: '1', rbd_store_chunk_size: '4' });
   t.throws(() => parseCommandLine(['glance', 'add', 'a', 'b']), { instanceOf: CliError, message: 'too many arguments' });
+});
+
+test('orphans: ls and rm (and their aliases) take a pool spec, --older-than; only rm takes --dry-run', (t) => {
+  for (const [argv, name] of [
+    [
+      ['orphans', 'ls'],
+      ['orphans', 'ls'],
+    ],
+    [
+      ['orphans', 'list', 'rbd'],
+      ['orphans', 'ls'],
+    ],
+    [
+      ['orphans', 'remove', '-p', 'rbd'],
+      ['orphans', 'rm'],
+    ],
+    [
+      ['orphans', 'rm', '--namespace', 'ns', 'rbd', '--older-than', '0'],
+      ['orphans', 'rm'],
+    ],
+  ] as Array<[string[], string[]]>) {
+    t.deepEqual(run(t, argv).command.names[0], name, argv.join(' '));
+  }
+  for (const argv of [
+    ['orphans', 'ls', '--dry-run'],
+    ['rm', 'img', '--dry-run'],
+    ['ls', '--older-than', '5'],
+  ]) {
+    const e = t.throws(() => parseCommandLine(argv), { instanceOf: CliError }, argv.join(' '));
+    t.regex(e!.message, /^unrecognised option '--(dry-run|older-than)'$/);
+  }
+  t.throws(() => parseCommandLine(['orphans', 'ls', 'a', 'b']), { instanceOf: CliError, message: 'too many arguments' });
+  const twice = t.throws(() => parseCommandLine(['orphans', 'rm', '--older-than', '1', '--older-than', '2']), { instanceOf: CliError });
+  t.is(twice!.message, "option '--older-than' cannot be specified more than once");
+  const help = parseCommandLine(['orphans', '--help']);
+  t.true('help' in help && /rbd-ts orphans ls .*--older-than SECONDS/.test(help.help) && /rbd-ts orphans rm .*--dry-run/.test(help.help));
 });
 
 test("unknown commands: EINVAL, naming the group's help", (t) => {
