@@ -96,6 +96,7 @@ const MESSAGES: Record<string, string> = {
   EINVAL: 'Invalid argument',
   EFBIG: 'File too large',
   ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
   EROFS: 'Read-only file system',
   ERANGE: 'Numerical result out of range',
   ENAMETOOLONG: 'File name too long',

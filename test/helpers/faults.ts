@@ -3,7 +3,9 @@
 // and revived by pid. A memstore OSD comes back empty: kill one only while every PG is
 // active+clean, and wait for active+clean again before the next.
 
-import { ceph, sharedCluster, type TestCluster } from './cluster.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ceph, runCommand, sharedCluster, type CommandResult, type TestCluster } from './cluster.js';
 
 export async function faultCluster(): Promise<TestCluster> {
   const c = await sharedCluster();
@@ -122,4 +124,13 @@ export async function leaderMon(c: TestCluster): Promise<string> {
 export async function daemonOption(c: TestCluster, who: 'osd' | 'mon', option: string, value: string | undefined): Promise<void> {
   const r = value === undefined ? await ceph(c, ['config', 'rm', who, option]) : await ceph(c, ['config', 'set', who, option, value]);
   if (r.code !== 0) throw new Error(`ceph config ${value === undefined ? 'rm' : 'set'} ${who} ${option}: ${r.stderr}`);
+}
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The rbd-ts command (from the sources) against `conf`, with its exit code and duration. */
+export async function rbdTs(conf: string, args: string[], timeoutMs = 120_000): Promise<CommandResult & { ms: number }> {
+  const t0 = Date.now();
+  const r = await runCommand(process.execPath, ['--import=tsx', join(ROOT, 'src/cli/main.ts'), '-c', conf, ...args], timeoutMs);
+  return { ...r, ms: Date.now() - t0 };
 }
