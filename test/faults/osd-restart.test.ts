@@ -5,10 +5,11 @@
 
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
+import type { CephError } from '../../src/encoding/errno.js';
 import { Rados } from '../../src/rados/rados.js';
 import { Image, RBD } from '../../src/rbd/index.js';
 import { rbd } from '../helpers/cluster.js';
-import { faultCluster, faultPool, killOsd, osdMapOf, removePool, reviveOsd } from '../helpers/faults.js';
+import { faultCluster, faultPool, killOsd, osdMapOf, removePool, reviveOsd, waitClean } from '../helpers/faults.js';
 import { librbd } from '../helpers/librbd.js';
 
 const MiB = 1 << 20;
@@ -195,3 +196,50 @@ return {'head': head, 'clones': clones, 'snaps': snaps}
     cluster.shutdown();
   }
 });
+
+test.serial(
+  'a PG below min_size: ops wait, then fail typed at their deadline or abort (ETIMEDOUT / ECANCELED, op and object named); once the OSDs are back the data is there',
+  async (t) => {
+    const c = await faultCluster();
+    const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+    const io = await cluster.openIoctx(POOL);
+    const oid = 'below-min-size';
+    const data = randomBytes(8192);
+    const dead: number[] = [];
+    try {
+      await io.writeFull(oid, data);
+      const { acting, primary } = await osdMapOf(c, POOL, oid);
+      // two of the three: the PG has one OSD left, below min_size 2, and stops serving
+      for (const osd of acting.filter((o) => o !== primary).slice(0, 2)) {
+        await killOsd(c, osd);
+        dead.push(osd);
+      }
+      if (dead.length < 2) {
+        await killOsd(c, primary);
+        dead.push(primary);
+      }
+      let t0 = Date.now();
+      const late = await t.throwsAsync(io.read(oid, 8192, 0, { timeoutMs: 3000 }));
+      t.is((late as CephError).code, 'ETIMEDOUT', String(late));
+      t.is((late as CephError).op, 'read');
+      t.regex(String((late as CephError).target), new RegExp(oid));
+      t.true(Date.now() - t0 < 4500, `${Date.now() - t0} ms`);
+      t0 = Date.now();
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 500);
+      const aborted = await t.throwsAsync(io.writeFull(oid, Buffer.alloc(10), { signal: ac.signal }));
+      t.is((aborted as CephError).code, 'ECANCELED', String(aborted));
+      t.true(Date.now() - t0 < 2000, `${Date.now() - t0} ms`);
+      // a read waiting when they return completes
+      const waiting = io.read(oid, 8192, 0, { timeoutMs: 120_000 });
+      for (const osd of dead.splice(0)) await c.reviveOsd(osd);
+      t.true((await waiting).equals(data));
+      await waitClean(c);
+    } finally {
+      for (const osd of dead) await c.reviveOsd(osd).catch(() => undefined);
+      if (dead.length) await waitClean(c);
+      await io.remove(oid).catch(() => undefined);
+      cluster.shutdown();
+    }
+  },
+);
