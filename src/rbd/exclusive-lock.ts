@@ -20,6 +20,8 @@ const COOKIE_PREFIX = 'auto ';
 /** how long a requester waits for RELEASED_LOCK before asking again (librbd: client_notify_timeout) */
 const REQUEST_RETRY_MS = 5000;
 const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
+/** how long a holder that released on request leaves the requester to take the lock first */
+const YIELD_MS = 50;
 
 /** managed_lock/Utils.cc encode_lock_cookie: "auto <handle>" */
 export function lockCookie(handle: bigint): string {
@@ -81,6 +83,10 @@ export class ExclusiveLock {
   private releasing: Promise<void> | undefined;
   /** wakers of requesters waiting for a RELEASED_LOCK, an ACQUIRED_LOCK (a new owner to ask) or a lost watch */
   private readonly wakers = new Set<(released: boolean) => void>();
+  /** lock requests in a row that no owner answered (the retry backs off) */
+  private unanswered = 0;
+  /** released for a requester: until then our next acquisition leaves it the first try */
+  private yieldTo = 0;
   /** beforeWrite admissions, to let admitted writes reach the in-flight set before a release */
   private admissions = 0;
   /** ops admitted with acquireHeld() and not yet done: a release waits for them */
@@ -147,6 +153,7 @@ export class ExclusiveLock {
         if (me && m.clientId.gid === me.gid && m.clientId.handle === me.handle) return undefined; // our own request
         if (!owner) return undefined;
         // librbd's automatic policy: accept, answer 0, then release once in-flight writes are done
+        this.yieldTo = Date.now() + YIELD_MS;
         void this.release({ timeoutMs: DEFAULT_ACQUIRE_TIMEOUT_MS }).catch(bestEffort);
         return encodeResponseMessage(0);
       }
@@ -233,6 +240,18 @@ export class ExclusiveLock {
     const signal = opts.signal;
     this.state = 'acquiring';
     try {
+      // released because someone asked: let them take it before we ask back (librbd's releaser
+      // loses the race by its GetLockerRequest round trip; without this, we would win every
+      // race and a librbd writer would wait for a turn)
+      if (this.yieldTo > Date.now()) {
+        const until = Math.min(this.yieldTo, deadline);
+        await pause(until - Date.now(), deadline, signal, (wake) => {
+          const w = (released: boolean) => void (released || wake());
+          this.wakers.add(w);
+          return () => this.wakers.delete(w);
+        });
+      }
+      this.yieldTo = 0;
       for (;;) {
         const co = this.callOpts(deadline, signal);
         const watch = await this.watcher.register(co);
@@ -265,6 +284,15 @@ export class ExclusiveLock {
   private async handleBusy(ourCookie: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
     const io = this.watcher.io;
     const oid = this.watcher.headerOid;
+    // an owner that announced itself (ACQUIRED_LOCK, no RELEASED_LOCK since) is alive: ask it at
+    // once, as librbd's requester does after its lock call fails, without looking the lock up;
+    // if it does not answer, forget it and look (it may have died since)
+    const announced = this.owner;
+    const mine = this.clientId;
+    if (announced && !(mine && announced.gid === mine.gid && announced.handle === mine.handle)) {
+      if ((await this.requestLock(`client.${announced.gid}`, deadline, signal)) === 'unanswered') this.owner = undefined;
+      return;
+    }
     const info = await call(io, oid, L.getInfo(RBD_LOCK_NAME), this.callOpts(deadline, signal));
     const locker = info.lockers[0];
     if (!locker) return; // released meanwhile: try again
@@ -285,7 +313,7 @@ export class ExclusiveLock {
       await this.breakDeadOwner(locker, deadline, signal);
       return;
     }
-    await this.requestLock(locker, deadline, signal);
+    if ((await this.requestLock(`client.${locker.entity.num} (${locker.addr})`, deadline, signal)) === 'unanswered') this.owner = undefined;
   }
 
   /** managed_lock/BreakRequest: the locker must be unchanged; blocklist it, then break_lock. */
@@ -306,8 +334,11 @@ export class ExclusiveLock {
     await call(io, oid, L.breakLock(RBD_LOCK_NAME, locker.entity, locker.cookie), this.callOpts(deadline, signal)).catch(ignoring('ENOENT'));
   }
 
-  /** ImageWatcher::notify_request_lock: ask the owner; 0 → wait for its RELEASED_LOCK, <0 → fail. */
-  private async requestLock(locker: L.Locker, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * ImageWatcher::notify_request_lock: ask the owner (`owner` names it in errors); 0 → wait for
+   * its RELEASED_LOCK, <0 → fail. 'unanswered' when no owner answered.
+   */
+  private async requestLock(owner: string, deadline: number, signal: AbortSignal | undefined): Promise<'answered' | 'unanswered'> {
     const me = this.clientId!;
     // listen before asking: the owner may release before our notify completes
     let released = false;
@@ -338,21 +369,26 @@ export class ExclusiveLock {
       }
       if (result !== undefined && result < 0) {
         if (result === -errnoNumber('EROFS')) {
-          throw cephError('EROFS', `the lock owner client.${locker.entity.num} (${locker.addr}) refuses to release the exclusive lock`, {
+          throw cephError('EROFS', `the lock owner ${owner} refuses to release the exclusive lock`, {
             op: 'exclusive_lock',
             image: this.host.name,
           });
         }
         throw CephError.fromResult(result, { op: 'exclusive_lock request', image: this.host.name });
       }
-      if (released || (result === undefined && announced)) return;
-      // 0: the owner will release, wait for its RELEASED_LOCK (then ask again if it never comes);
-      // no answer (the owner may be between its lock call and ACQUIRED_LOCK, or dead): ask again
-      // on its ACQUIRED_LOCK, or re-check shortly
-      await pause(result === 0 ? REQUEST_RETRY_MS : 500, deadline, signal, (wake) => {
+      const answer = result === undefined ? 'unanswered' : 'answered';
+      this.unanswered = result === undefined ? this.unanswered + 1 : 0;
+      if (released || (result === undefined && announced)) return answer;
+      // 0: the owner will release, wait for its RELEASED_LOCK (then ask again if it never comes).
+      // No answer: the owner is still between its lock call and owning (librbd answers only
+      // once its post-acquire steps are done) or dead; librbd's requester retries at once
+      // (handle_request_lock on ETIMEDOUT), we after 10 ms doubling to 500 ms, or on a lock message
+      const retry = Math.min(500, 10 * 2 ** Math.min(this.unanswered - 1, 6));
+      await pause(result === 0 ? REQUEST_RETRY_MS : retry, deadline, signal, (wake) => {
         wakeWaiter = wake;
         return () => (wakeWaiter = undefined);
       });
+      return answer;
     } finally {
       this.wakers.delete(onReleased);
     }
