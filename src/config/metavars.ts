@@ -5,6 +5,7 @@
 // neither is left in the text unchanged.
 
 import os from 'node:os';
+import { cephError } from '../encoding/errno.js';
 
 export interface MetaContext {
   cluster: string;
@@ -58,15 +59,34 @@ function metaValue(varName: string, ctx: MetaContext): string | undefined {
 }
 
 /**
+ * Bounds on one expansion. References may fan out without looping (a = $b$b, b = $c$c, ...:
+ * each level doubles the text), so a few hundred bytes of config could expand to gigabytes.
+ */
+const MAX_EXPANDED_LEN = 64 * 1024;
+const MAX_REFERENCES = 4096;
+
+/**
  * Expand metavariables and `$option` references in `value`.
  * `self` is the name of the option being expanded (for loop detection).
+ * EINVAL when the expansion exceeds MAX_EXPANDED_LEN characters or MAX_REFERENCES references.
  */
 export function expandMeta(value: string, ctx: MetaContext, lookup?: OptionLookup, self?: string): string {
   const stack: string[] = self !== undefined ? [self] : [];
-  return expandInner(value, ctx, lookup, stack);
+  return expandInner(value, ctx, lookup, stack, { refs: 0, what: self ?? value.slice(0, 64) });
 }
 
-function expandInner(value: string, ctx: MetaContext, lookup: OptionLookup | undefined, stack: string[]): string {
+interface Budget {
+  /** option references expanded so far */
+  refs: number;
+  /** what is being expanded, for the error */
+  what: string;
+}
+
+function tooBig(b: Budget, problem: string): never {
+  throw cephError('EINVAL', `expanding ${b.what}: ${problem}`, { op: 'expand config' });
+}
+
+function expandInner(value: string, ctx: MetaContext, lookup: OptionLookup | undefined, stack: string[], budget: Budget): string {
   if (!value.includes('$')) return value;
   let out = '';
   let i = 0;
@@ -115,9 +135,11 @@ function expandInner(value: string, ctx: MetaContext, lookup: OptionLookup | und
       out += `$${varName}`;
       continue;
     }
+    if (++budget.refs > MAX_REFERENCES) tooBig(budget, `more than ${MAX_REFERENCES} option references`);
     stack.push(varName);
-    out += expandInner(raw, ctx, lookup, stack);
+    out += expandInner(raw, ctx, lookup, stack, budget);
     stack.pop();
+    if (out.length > MAX_EXPANDED_LEN) tooBig(budget, `longer than ${MAX_EXPANDED_LEN} characters`);
   }
   return out;
 }

@@ -212,7 +212,8 @@ export class Decoder {
 
 /**
  * Runs a decode function and turns any non-DecodeError thrown by it (e.g. a RangeError
- * from a bad Buffer op in a caller's callback) into a DecodeError.
+ * from a bad Buffer op in a caller's callback) into a DecodeError whose `cause` is the
+ * original error (the fuzz tests report such a cause as a bug).
  */
 export function decodeWith<T>(buf: Uint8Array, what: string, fn: (d: Decoder) => T): T {
   const d = new Decoder(buf, 0, buf.length, what);
@@ -220,6 +221,6 @@ export function decodeWith<T>(buf: Uint8Array, what: string, fn: (d: Decoder) =>
     return fn(d);
   } catch (e) {
     if (e instanceof DecodeError) throw e;
-    throw new DecodeError(`${(e as Error)?.message ?? String(e)}`, d.pos, what);
+    throw new DecodeError(`${(e as Error)?.message ?? String(e)}`, d.pos, what, e);
   }
 }

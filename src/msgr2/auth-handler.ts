@@ -2,6 +2,8 @@
 // phase (AUTH_REQUEST / AUTH_REPLY_MORE / AUTH_REQUEST_MORE / AUTH_DONE). The messenger
 // knows nothing of cephx; src/auth implements this for mons and for services.
 
+import { cephError } from '../encoding/errno.js';
+
 export const AuthMethod = {
   UNKNOWN: 0,
   NONE: 1,
@@ -32,15 +34,15 @@ export interface AuthHandler {
   handleDone(globalId: bigint, conMode: number, payload: Buffer): AuthResult;
 }
 
-/** Parse Ceph's mode option ("crc", "secure", "secure crc", "crc,secure") into CEPH_CON_MODE_* values. */
+/** Parse Ceph's mode option ("crc", "secure", "secure crc", "crc,secure") into CEPH_CON_MODE_* values; EINVAL otherwise. */
 export function parseModeList(value: string): number[] {
   const out: number[] = [];
   for (const word of value.split(/[\s,;]+/).filter(Boolean)) {
     const m = word === 'crc' ? ConMode.CRC : word === 'secure' ? ConMode.SECURE : undefined;
-    if (m === undefined) throw new TypeError(`unknown connection mode '${word}' (expected crc or secure)`);
+    if (m === undefined) throw cephError('EINVAL', `unknown connection mode '${word}' (expected crc or secure)`, { op: 'parse config' });
     if (!out.includes(m)) out.push(m);
   }
-  if (out.length === 0) throw new TypeError('empty connection mode list');
+  if (out.length === 0) throw cephError('EINVAL', 'empty connection mode list', { op: 'parse config' });
   return out;
 }
 

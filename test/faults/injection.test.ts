@@ -109,7 +109,8 @@ test.serial("the daemons' socket failures and message delays (ms_inject_*): ever
     const want = await workload(io, 'daemon-inj', 6);
     const objecter = await cluster.objecter();
     t.log(`ops sent ${objecter.stats.sent}, resent ${objecter.stats.resent}`);
-    for (const o of ['ms_inject_socket_failures', 'ms_inject_delay_type', 'ms_inject_delay_max', 'ms_inject_delay_probability']) await daemonOption(c, 'osd', o, undefined);
+    for (const o of ['ms_inject_socket_failures', 'ms_inject_delay_type', 'ms_inject_delay_max', 'ms_inject_delay_probability'])
+      await daemonOption(c, 'osd', o, undefined);
     await daemonOption(c, 'mon', 'ms_inject_socket_failures', undefined);
     t.deepEqual(await librbdView(c.conf, Object.keys(want)), want);
   } finally {

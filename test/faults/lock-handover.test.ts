@@ -77,7 +77,9 @@ test.serial('rbd-ts and a librbd writer take turns: nothing lost, each handover 
     await obs.stop();
     const pairMax = Math.max(l0.max, l1.max);
     const pairSwitches = switches(obs.acquired);
-    t.log(`two librbd writers: slowest write ${pairMax.toFixed(1)} ms, p50 ${l0.p50.toFixed(2)}/${l1.p50.toFixed(2)} ms, ${pairSwitches} lock switches in ${2 * N} writes`);
+    t.log(
+      `two librbd writers: slowest write ${pairMax.toFixed(1)} ms, p50 ${l0.p50.toFixed(2)}/${l1.p50.toFixed(2)} ms, ${pairSwitches} lock switches in ${2 * N} writes`,
+    );
 
     // rbd-ts beside one librbd writer
     const img = 'turns';

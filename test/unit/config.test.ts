@@ -20,6 +20,7 @@ import {
 import { parseBool, parseNumber, parseSeconds, parseSize } from '../../src/config/option-values.js';
 import { clusterFromConfPath, resolveClientConfig, type ResolveDeps } from '../../src/config/client-config.js';
 import { parseEntityName } from '../../src/config/entity-name.js';
+import { parseModeList } from '../../src/msgr2/auth-handler.js';
 
 const EXAMPLE_KEY = 'AQAAAABfAAAAABAAAAECAwQFBgcICQoLDA0ODw==';
 const EXAMPLE_SECRET = Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
@@ -207,6 +208,53 @@ base = /client-base
 
 test('expandMeta without lookup leaves option references alone', (t) => {
   t.is(expandMeta('/etc/ceph/$cluster.$name.keyring,$foo', { cluster: 'ceph', type: 'client', id: 'admin' }), '/etc/ceph/ceph.client.admin.keyring,$foo');
+});
+
+test('expandMeta: references that fan out are refused (EINVAL), not expanded exponentially', (t) => {
+  // each level names the next four times: 12 levels (658 bytes) took 30 s to expand to 33 M
+  // characters, a few more exhausted the heap
+  const level = (i: number) => `va${'b'.repeat(i)}`;
+  let text = '[global]\n';
+  for (let i = 0; i < 12; i++) text += `${level(i)} = ${`$${level(i + 1)} `.repeat(4)}\n`;
+  text += `${level(12)} = x\n`;
+  const c = CephConf.parse(text);
+  const t0 = Date.now();
+  isErrno(
+    t,
+    t.throws(() => c.get('va', ADMIN)),
+    22,
+    /expanding va: more than 4096 option references/,
+  );
+  t.true(Date.now() - t0 < 1000);
+  // a modest fan-out still expands: 4^3 x's
+  t.is(c.get(level(9), ADMIN)!.match(/x/g)?.length, 64);
+  // and so does a long value, up to 64 KiB
+  const long = CephConf.parse(`[global]\nbig = ${'y'.repeat(30000)}\ntwo = $big$big\nfour = $two$two\n`);
+  t.is(long.get('two', ADMIN)!.length, 60000);
+  isErrno(
+    t,
+    t.throws(() => long.get('four', ADMIN)),
+    22,
+    /longer than 65536 characters/,
+  );
+});
+
+test('parseModeList: a bad ms_mode value is EINVAL, not a TypeError', (t) => {
+  t.deepEqual(parseModeList('secure crc'), [2, 1]);
+  t.deepEqual(parseModeList('crc,secure;crc'), [1, 2]);
+  // test/unit/fuzz.test.ts (config.option-mode-list, seed 1, case 0): "se" + 01 00 00 00
+  isErrno(
+    t,
+    t.throws(() => parseModeList(Buffer.from('736501000000', 'hex').toString())),
+    22,
+    /unknown connection mode/,
+  );
+  isErrno(
+    t,
+    t.throws(() => parseModeList(' ,; ')),
+    22,
+    /empty connection mode list/,
+  );
 });
 
 test('CephConf: comments, full-line and trailing, # and ;', (t) => {

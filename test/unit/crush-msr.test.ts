@@ -7,9 +7,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { DecodeError } from '../../src/encoding/errno.js';
+import { CephError, DecodeError } from '../../src/encoding/errno.js';
 import { decodeCrushMapBuffer } from '../../src/rados/crush/decode.js';
-import { crushDoRule, crushDoRuleInto, findRule } from '../../src/rados/crush/mapper.js';
+import { crushDoRule, crushDoRuleInto, findRule, lastRuleWork } from '../../src/rados/crush/mapper.js';
 import { OSDMap } from '../../src/rados/osdmap/osdmap.js';
 import { OsdState, parsePgId } from '../../src/rados/osdmap/placement.js';
 import {
@@ -104,6 +104,25 @@ test('decode: MSR rule types, choosemsr and config steps, msr tunables', (t) => 
   // Quincy+ writes min/max size 1/100
   t.deepEqual([m.rules[3]!.mask.minSize, m.rules[3]!.mask.maxSize], [1, 100]);
   t.is(loadMap('msr-choose-args').chooseArgs.size, 1);
+});
+
+test('fuzz case: msr_descents 2^28 with msr_collision_tries 0 is refused (EINVAL), not spun through', (t) => {
+  // test/unit/fuzz.test.ts (crush.do-rule, seed 4, case 4924; `npm run fuzz -- --seed 4 --target
+  // crush.do-rule` reproduces it): a 6.9 KB splice of MSR maps whose trailing msr tunables read
+  // 0x18000000 and 0. With no collision tries a descent chooses nothing, so the descent loop ran
+  // 402,653,184 empty rounds. Here the same two tunables on msr-hosts.
+  const b = Buffer.from(readFix('msr-hosts.bin'));
+  const weights = testerWeights(decodeCrushMapBuffer(b), new Map());
+  t.is(crushDoRule(decodeCrushMapBuffer(b), 0, 0, 3, weights).length, 3);
+  t.true(lastRuleWork() < 1000);
+  b.writeUInt32LE(0x18000000, b.length - 8);
+  b.writeUInt32LE(0, b.length - 4);
+  const m = decodeCrushMapBuffer(b);
+  t.deepEqual([m.msrDescents, m.msrCollisionTries], [0x18000000, 0]);
+  const t0 = Date.now();
+  const e = t.throws(() => crushDoRule(m, 0, 0, 3, weights), { instanceOf: CephError });
+  t.is(e?.code, 'EINVAL');
+  t.true(Date.now() - t0 < 1000);
 });
 
 test('decode: a map without the msr tunables gets 100/100; a cut inside them or earlier is a DecodeError', (t) => {

@@ -5,6 +5,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { Decoder } from '../../src/encoding/decoder.js';
+import { Encoder } from '../../src/encoding/encoder.js';
 import { CephError, DecodeError } from '../../src/encoding/errno.js';
 import { decodeCrushMap, decodeCrushMapBuffer } from '../../src/rados/crush/decode.js';
 import { crushHash32_2, crushHash32_3, crushHash32_4, crushHash32_5, CRUSH_HASH_SEED } from '../../src/rados/crush/hash.js';
@@ -466,6 +467,47 @@ test('malformed rules and maps do not crash or hang crushDoRule', (t) => {
   t.deepEqual(crushDoRule(m, -1, 1, 3, IN), []);
   t.deepEqual(crushDoRule(m, 1, 1, 0, IN), []);
   t.throws(() => crushDoRule(m, 1, 1, 1 << 20, IN), { instanceOf: CephError });
+});
+
+test('fuzz case: a rule that would retry for minutes is refused with EINVAL', (t) => {
+  // test/unit/fuzz.test.ts (crush.do-rule, seed 7, case 2009): hier-straw2-cut23 with rule 2's
+  // `chooseleaf firstn 2` made `chooseleaf firstn 4194304` (the u32 at 704). As in C, every rep
+  // that finds nothing costs choose_total_tries descents: about 2^28 of them for one x.
+  const b = readFix('hier-straw2-cut23.bin');
+  t.is(b.readUInt32LE(700), CHOOSELEAF_FIRSTN);
+  t.is(b.readUInt32LE(704), 2);
+  const weights = new Array<number>(256).fill(0x10000);
+  const x = 0x3c6ef362;
+  t.is(crushDoRule(decodeCrushMapBuffer(b), 2, x, 3, weights).length, 3);
+  const bad = Buffer.from(b);
+  bad.writeUInt32LE(0x400000, 704);
+  const m = decodeCrushMapBuffer(bad);
+  const t0 = Date.now();
+  const e = t.throws(() => crushDoRule(m, 2, x, 3, weights), { instanceOf: CephError });
+  t.is(e?.code, 'EINVAL');
+  t.regex(e!.message, /rule 2 makes more than 262144 bucket choices/);
+  t.true(Date.now() - t0 < 1000);
+});
+
+test('decode: choose_args maps × max_buckets is bounded before anything is allocated', (t) => {
+  // m empty bucket slots (4 bytes each) and k empty choose_args maps (12 bytes each): every map
+  // is max_buckets long, so 200 KB asked for 20000 × 10000 slots (1.5 GiB of heap, 7 s)
+  const blob = (m: number, k: number): Buffer => {
+    const e = new Encoder(16 + 4 * m + 12 * k);
+    e.u32(0x00010000).s32(m).u32(0).s32(0);
+    for (let i = 0; i < m; i++) e.u32(0);
+    e.u32(0).u32(0).u32(0); // type, name and rule name maps
+    e.u32(0).u32(0).u32(0).u32(0).u8(0).u8(0).u32(0).u8(0); // tunables
+    e.u32(0).u32(0).u32(0); // device classes
+    e.u32(k);
+    for (let i = 0; i < k; i++) e.s64(BigInt(i)).u32(0);
+    return e.toBuffer();
+  };
+  t.is(decodeCrushMapBuffer(blob(2000, 1000)).chooseArgs.size, 1000);
+  const t0 = Date.now();
+  const e = t.throws(() => decodeCrushMapBuffer(blob(20000, 10000)), { instanceOf: DecodeError });
+  t.regex(e!.message, /10000 choose_args maps × 20000 buckets exceed 4194304 bucket slots/);
+  t.true(Date.now() - t0 < 500);
 });
 
 test('a bucket cycle, an empty tree and a type-0 bucket end instead of spinning', (t) => {

@@ -156,12 +156,15 @@ test('errno names and CephError', (t) => {
   t.true(new DecodeError('x', 3) instanceof CephError);
 });
 
-test('decodeWith turns foreign exceptions into DecodeError', (t) => {
-  t.throws(
+test('decodeWith turns foreign exceptions into DecodeError, keeping them as the cause', (t) => {
+  const e = t.throws(
     () =>
       decodeWith(Buffer.alloc(2), 'x', () => {
         throw new RangeError('boom');
       }),
     { instanceOf: DecodeError },
   );
+  // the fuzz tests report a DecodeError caused by a RangeError or TypeError as a bug
+  t.true(e?.cause instanceof RangeError);
+  t.is(new DecodeError('y', 0).cause, undefined);
 });

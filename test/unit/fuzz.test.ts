@@ -1,184 +1,117 @@
-// Random, truncated and bit-flipped input to every decoder: the only thing that may
-// escape is the project's CephError (DecodeError for malformed bytes).
+// Mutated inputs for every decoder of bytes from the network or a file (the targets of
+// test/helpers/fuzz-targets.ts: msgr2 frames, cephx, mon messages, OSDMaps and CRUSH maps,
+// OSD replies, cls replies, rbd payloads, ceph.conf and keyrings). The only thing that may
+// escape is the project's CephError (DecodeError for malformed bytes); a crash, a CephError
+// caused by a TypeError or RangeError, a case slower than a second or an absurd allocation
+// fails the group's test with the target's name and the input as hex.
+//
+// 100,000 cases by default, spread over the targets by weight (RBD_TS_FUZZ_CASES overrides,
+// RBD_TS_FUZZ_SEED picks another random stream); `npm run fuzz` runs a million.
 
 import test from 'ava';
-import { readFileSync } from 'node:fs';
-import { unpack } from 'msgpackr';
-import { CephxClient } from '../../src/auth/cephx.js';
-import { Decoder } from '../../src/encoding/decoder.js';
-import { CephError } from '../../src/encoding/errno.js';
-import { EntityType, decodeEntityAddr, decodeEntityAddrvec } from '../../src/encoding/types.js';
-import { FrameCodec } from '../../src/msgr2/frame-codec.js';
-import * as F from '../../src/msgr2/frames.js';
-import { decodeHeader2 } from '../../src/msgr2/message.js';
-import { decodeMonMap } from '../../src/mon/monmap.js';
-import { decodeMonCommandAck } from '../../src/mon/messages/mon-command.js';
-import { decodeMAuthReply } from '../../src/mon/messages/auth.js';
-import { decodeMonGetVersionReply } from '../../src/mon/messages/mon-get-version.js';
-import type { Message } from '../../src/msgr2/message.js';
-import type { TranscriptEvent } from '../helpers/transcript.js';
+import { DecodeError, cephError } from '../../src/encoding/errno.js';
+import { formatFailures, fuzzAll, fuzzTargets, groupOf, spread, type FuzzTarget } from '../helpers/fuzz-targets.js';
 
-/** xorshift32: reproducible randomness */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-  return {
-    int: (n: number) => next() % n,
-    bytes: (n: number) => {
-      const b = Buffer.allocUnsafe(n);
-      for (let i = 0; i < n; i++) b[i] = next() & 0xff;
-      return b;
-    },
-  };
-}
+const TOTAL = Number(process.env['RBD_TS_FUZZ_CASES'] ?? 100_000);
+const SEED = Number(process.env['RBD_TS_FUZZ_SEED'] ?? 1);
 
-function onlyCephErrors(t: import('ava').ExecutionContext, what: string, fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof CephError)) t.fail(`${what}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+const targets = fuzzTargets();
+const perTarget = spread(TOTAL, targets);
+const groups = new Map<string, number>();
+targets.forEach((t, i) => groups.set(groupOf(t), (groups.get(groupOf(t)) ?? 0) + perTarget[i]!));
+
+test('every decoder has a target, and every target real seeds', (t) => {
+  const names = new Set(targets.map((x) => x.name));
+  t.is(names.size, targets.length, 'target names are unique');
+  for (const name of [
+    'msgr2.frames-crc',
+    'msgr2.frames-secure-plaintext',
+    'msgr2.header2',
+    'cephx.pacific-auth-done',
+    'cephx.tentacle-authorizer-reply-plaintext',
+    'mon.monmap',
+    'mon.mauth-reply',
+    'mon.command-ack',
+    'mon.get-version-reply',
+    'osdmap.mosdmap',
+    'osdmap.full',
+    'osdmap.incremental',
+    'osdmap.pg-pool',
+    'crush.map',
+    'osd.op-reply',
+    'osd.backoff',
+    'osd.watch-notify',
+    'osd.notify-complete',
+    'osd.pgnls',
+    'osd.list-watchers',
+    'cls.rbd-get_id',
+    'cls.rbd-dir_list',
+    'cls.rbd-snapshot_get',
+    'cls.rbd-parent_get',
+    'cls.rbd-children_list',
+    'cls.rbd-metadata_list',
+    'cls.rbd-object_map_load',
+    'cls.lock-get-info',
+    'rbd.bit-vector',
+    'rbd.notify-message',
+    'config.ceph-conf',
+    'config.keyring',
+    'config.keyring-binary',
+  ]) {
+    t.true(names.has(name), `a target for ${name}`);
   }
-}
-
-/** Variants of a valid encoding: every truncation, random bit flips, random garbage. */
-function* mutations(valid: Buffer, r: ReturnType<typeof rng>, flips: number): Generator<Buffer> {
-  for (let n = 0; n < valid.length; n++) yield valid.subarray(0, n);
-  for (let i = 0; i < flips; i++) {
-    const b = Buffer.from(valid);
-    const k = 1 + r.int(4);
-    for (let j = 0; j < k; j++) {
-      const at = r.int(b.length);
-      b.writeUInt8(b[at]! ^ (1 << r.int(8)), at);
-    }
-    yield b;
-  }
-  for (let i = 0; i < flips; i++) yield r.bytes(r.int(valid.length * 2 + 8));
-}
-
-const fx = unpack(readFileSync(new URL('../../fixtures/handshake-pacific.msgpack', import.meta.url))) as {
-  sessions: Array<{ events: TranscriptEvent[] }>;
-};
-
-/** Server → client frames of the crc-mode mon session, split by the codec. */
-function recordedServerFrames(): Array<{ tag: number; payload: Buffer }> {
-  const s = fx.sessions[0]!;
-  const bytes = Buffer.concat(s.events.filter((e) => e.dir === 1).map((e) => Buffer.from(e.data)));
-  const out: Array<{ tag: number; payload: Buffer }> = [];
-  const c = new FrameCodec();
-  let off = 26; // banner
-  while (off < bytes.length) {
-    const { preamble } = c.readPreamble(bytes.subarray(off, off + 32));
-    const len = c.restLen(preamble);
-    const segs = c.readRest(preamble, bytes.subarray(off + 32, off + 32 + len))!;
-    out.push({ tag: preamble.tag, payload: Buffer.concat(segs) });
-    off += 32 + len;
-  }
-  return out;
-}
-
-test('control-frame decoders: 10,000+ mutated payloads raise only CephError', (t) => {
-  const r = rng(0xc0ffee);
-  const frames = recordedServerFrames();
-  t.true(frames.length >= 4);
-  const decoders: Record<number, (p: Buffer) => unknown> = {
-    [F.Tag.HELLO]: F.decodeHello,
-    [F.Tag.AUTH_REPLY_MORE]: (p) => F.decodeAuthMore(p),
-    [F.Tag.AUTH_DONE]: F.decodeAuthDone,
-    [F.Tag.SERVER_IDENT]: F.decodeServerIdent,
-    [F.Tag.AUTH_SIGNATURE]: F.decodeAuthSignature,
-    [F.Tag.AUTH_BAD_METHOD]: F.decodeAuthBadMethod,
-    [F.Tag.CLIENT_IDENT]: F.decodeClientIdent,
-  };
-  let n = 0;
-  for (const f of frames) {
-    for (const dec of Object.values(decoders)) {
-      for (const m of mutations(f.payload, r, 150)) {
-        onlyCephErrors(t, `tag ${f.tag}`, () => dec(m));
-        n++;
-      }
-    }
-  }
-  t.true(n > 10_000, `${n} cases`);
+  for (const x of targets) t.true(x.seeds.length > 0, `${x.name} has seeds`);
 });
 
-test('cephx AUTH_DONE handling of mutated payloads raises only CephError', (t) => {
-  const r = rng(7);
-  const done = recordedServerFrames().find((f) => f.tag === F.Tag.AUTH_DONE)!;
-  const payload = F.decodeAuthDone(done.payload).payload;
-  let n = 0;
-  for (const m of mutations(payload, r, 1500)) {
-    const cx = new CephxClient({ type: EntityType.CLIENT, id: 'admin' }, { type: 1, secret: Buffer.alloc(16, 3) });
-    const h = cx.monHandler();
-    onlyCephErrors(t, 'handleDone', () => h.handleDone(1n, 1, m));
-    onlyCephErrors(t, 'serviceHandler', () => cx.serviceHandler(EntityType.OSD));
-    onlyCephErrors(t, 'renewReply', () => cx.handleRenewReply(m));
-    n++;
-  }
-  t.true(n > 1000);
-});
-
-test('frame codec: random preambles and frames (crc and secure) raise only CephError', (t) => {
-  const r = rng(42);
-  for (let i = 0; i < 5000; i++) {
-    const c = new FrameCodec();
-    if (i % 2) c.enableSecure(r.bytes(64));
-    onlyCephErrors(t, 'frame', () => {
-      const block = r.bytes(c.preambleBlockLen);
-      const { preamble, inline } = c.readPreamble(block);
-      const len = c.restLen(preamble);
-      c.readRest(preamble, r.bytes(Math.min(len, 1 << 16)).subarray(0, len), inline);
-    });
-  }
-  // valid preambles with random bodies
-  const tx = new FrameCodec();
-  for (let i = 0; i < 3000; i++) {
-    const sizes = [r.int(100), r.int(3) ? 0 : r.int(300), 0, r.int(2) ? r.int(5000) : 0];
-    const wire = Buffer.concat(
-      tx.encode(
-        F.Tag.MESSAGE,
-        sizes.map((n) => r.bytes(n)),
-        [8, 8, 8, 4096],
-      ),
-    );
-    const rx = new FrameCodec();
-    onlyCephErrors(t, 'frame body', () => {
-      const { preamble } = rx.readPreamble(wire.subarray(0, 32));
-      const len = rx.restLen(preamble);
-      const body = Buffer.from(wire.subarray(32, 32 + len));
-      if (body.length) {
-        const at = r.int(body.length);
-        body.writeUInt8(body[at]! ^ (1 << r.int(8)), at);
-      }
-      rx.readRest(preamble, body);
-    });
-  }
-  t.pass();
-});
-
-test('addresses, headers and mon messages: random input raises only CephError', (t) => {
-  const r = rng(99);
-  const msg = (front: Buffer, version = 1): Message => ({
-    header: { seq: 1n, tid: 1n, type: 0, priority: 127, version, dataPrePaddingLen: 0, dataOff: 0, ackSeq: 0n, flags: 3, compatVersion: 1 },
-    front,
-    middle: Buffer.alloc(0),
-    data: Buffer.alloc(0),
+test.serial('the driver reports crashes, masked crashes, slow cases and huge allocations with their input', async (t) => {
+  const seed = Buffer.from('00010203', 'hex');
+  const fake = (name: string, run: FuzzTarget['run']): FuzzTarget => ({ name, seeds: [seed], run: (b) => (b.equals(seed) ? undefined : run(b)) });
+  let slowOnce = false;
+  const r = await fuzzAll(40, 1, {
+    targets: [
+      fake('t.typed', () => {
+        throw cephError('EINVAL', 'refused');
+      }),
+      fake('t.crash', (b) => void b.readUInt32LE(b.length)),
+      fake('t.masked', () => {
+        throw new DecodeError('wrapped', 0, 'x', new TypeError('x is undefined'));
+      }),
+      fake('t.slow', () => {
+        if (slowOnce) return;
+        slowOnce = true;
+        const end = Date.now() + 1100;
+        while (Date.now() < end);
+      }),
+      fake('t.alloc', () => void Buffer.alloc(72 << 20, 1)),
+    ],
   });
-  for (let i = 0; i < 4000; i++) {
-    const b = r.bytes(r.int(200));
-    onlyCephErrors(t, 'addr', () => decodeEntityAddr(new Decoder(b)));
-    onlyCephErrors(t, 'addrvec', () => decodeEntityAddrvec(new Decoder(b)));
-    onlyCephErrors(t, 'header2', () => decodeHeader2(b));
-    onlyCephErrors(t, 'monmap', () => decodeMonMap(b));
-    onlyCephErrors(t, 'ack', () => decodeMonCommandAck(msg(b)));
-    onlyCephErrors(t, 'mauth', () => decodeMAuthReply(msg(b)));
-    onlyCephErrors(t, 'version', () => decodeMonGetVersionReply(msg(b, 2)));
-  }
-  t.pass();
+  t.deepEqual(r.seedErrors, []);
+  t.is(r.targets.get('t.typed')!.typed, 8);
+  const kinds = new Map(r.failures.map((f) => [f.target, f]));
+  t.is(kinds.get('t.typed'), undefined);
+  t.is(kinds.get('t.crash')?.kind, 'crash');
+  t.regex(kinds.get('t.crash')!.error, /^RangeError/);
+  t.is(kinds.get('t.masked')?.kind, 'masked');
+  t.is(kinds.get('t.slow')?.kind, 'slow');
+  t.is(kinds.get('t.alloc')?.kind, 'alloc');
+  // each failure carries an input that reproduces it
+  for (const f of r.failures) t.true(f.hex.length > 0 && f.hex !== '00010203', f.target);
+  t.is(kinds.get('t.slow')?.count, 1);
 });
+
+for (const [group, cases] of groups) {
+  test.serial(`${group}: ${cases} mutated inputs raise only CephError`, async (t) => {
+    const r = await fuzzAll(cases, SEED, { only: [group] });
+    t.deepEqual(r.seedErrors, [], 'every seed decodes as it is');
+    t.is(r.cases, cases);
+    for (const [name, s] of r.targets) {
+      t.is(s.ok + s.typed, s.cases, name);
+      // the mutations reach both outcomes: some inputs still decode, some are refused
+      if (s.cases >= 200 && !/option-|entity-name|lock-cookie|session-reset|ident-missing|control-ack/.test(name)) {
+        t.true(s.ok > 0 && s.typed > 0, `${name}: ${s.ok} ok, ${s.typed} refused`);
+      }
+    }
+    t.log(`${r.cases} cases over ${r.targets.size} targets in ${(r.ms / 1000).toFixed(1)} s`);
+    if (r.failures.length) t.fail(`${r.failures.length} failing inputs (seed ${SEED}):\n${formatFailures(r.failures, 4000)}`);
+  });
+}

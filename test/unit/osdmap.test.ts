@@ -448,6 +448,69 @@ test('applyIncremental refuses a wrong epoch or another cluster, and a fullmap i
   t.is(t.throws(() => m10.applyIncremental(bogus), { instanceOf: CephError })?.code, 'EINVAL');
 });
 
+test('fuzz case: an incremental whose new_max_osd is 2^31 - 1 is refused before anything is sized by it', (t) => {
+  // test/unit/fuzz.test.ts (osdmap.apply-incremental, seed 1, case 13): the epoch 11 incremental
+  // with bytes 63, 371 and 462 changed, new_max_osd (-1) becoming 0x7fffffff. Applying it grew
+  // seven per-OSD arrays toward 2^31 entries until V8 aborted the process.
+  const b = Buffer.from(allIncrementals().get(11)!);
+  t.is(b.readInt32LE(60), -1);
+  b[63] = 0x7f;
+  b[371] = 0x02;
+  b[462] = 0x01;
+  const e = t.throws(() => decodeIncremental(b, { verifyCrc: false }), { instanceOf: DecodeError });
+  t.regex(e!.message, /new_max_osd 2147483647 is not in \[-1, 65536\] at offset 60/);
+  t.throws(() => OSDMap.decode(history.fulls['10']!).applyIncremental(b, { verifyCrc: false }), { instanceOf: DecodeError });
+});
+
+test('removed_snaps_queue upkeep: new_purged_snaps is subtracted as sets are, in one sweep', (t) => {
+  const m10 = OSDMap.decode(history.fulls['10']!);
+  const i11 = decodeIncremental(allIncrementals().get(11)!);
+  const pool = [...m10.pools.keys()][0]!;
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    seed >>>= 0;
+    return seed % n;
+  };
+  const intervals = () => Array.from({ length: rnd(8) }, () => ({ start: BigInt(rnd(100)), len: BigInt(1 + rnd(10)) }));
+  const toSet = (iv: readonly SnapInterval[]) => {
+    const out = new Set<number>();
+    for (const { start, len } of iv) for (let x = Number(start); x < Number(start + len); x++) out.add(x);
+    return out;
+  };
+  const runs = (set: Set<number>): SnapInterval[] => {
+    const out: SnapInterval[] = [];
+    for (const x of [...set].sort((a, b) => a - b)) {
+      const last = out.at(-1);
+      if (last && last.start + last.len === BigInt(x)) last.len++;
+      else out.push({ start: BigInt(x), len: 1n });
+    }
+    return out;
+  };
+  for (let round = 0; round < 300; round++) {
+    const removed = intervals();
+    const purged = intervals();
+    const m = m10.applyIncremental({ ...i11, newRemovedSnaps: new Map([[pool, removed]]), newPurgedSnaps: new Map([[pool, purged]]) });
+    const want = toSet([...(m10.removedSnapsQueue.get(pool) ?? []), ...removed]);
+    for (const x of toSet(purged)) want.delete(x);
+    t.deepEqual(m.removedSnapsQueue.get(pool) ?? [], runs(want), `round ${round}`);
+  }
+  // 16,000 intervals each (a 512 KB incremental) took 9 s when every purged interval was cut
+  // from every queued one
+  const n = 16000;
+  const big = {
+    ...i11,
+    newRemovedSnaps: new Map([[pool, Array.from({ length: n }, (_, k) => ({ start: BigInt(2 * k + 1), len: 1n }))]]),
+    newPurgedSnaps: new Map([[pool, Array.from({ length: n }, (_, k) => ({ start: BigInt(4 * k + 1), len: 1n }))]]),
+  };
+  const t0 = Date.now();
+  t.is(m10.applyIncremental(big).removedSnapsQueue.get(pool)?.length, n / 2);
+  t.true(Date.now() - t0 < 1000);
+});
+
 test('osd state XOR semantics, max_osd growth and primary affinity in applyIncremental', (t) => {
   const m = OSDMap.decode(history.fulls['20']!);
   const i = decodeIncremental(allIncrementals().get(21)!);

@@ -27,6 +27,14 @@ import {
 
 const NO_U32: Uint32Array = new Uint32Array(0);
 
+/**
+ * Bound on choose_args maps × max_buckets. Each map is max_buckets long (C callocs as many
+ * crush_choose_args), so a few hundred KB of empty bucket slots and 12-byte empty maps would
+ * ask for gigabytes. Real maps have one map per pool with a weight set (usually just the
+ * compat one, -1) over at most thousands of buckets.
+ */
+export const MAX_CHOOSE_ARG_SLOTS = 1 << 22;
+
 /** n u32s, n already known to fit */
 function u32s(d: Decoder, n: number): Uint32Array {
   const a = new Uint32Array(n);
@@ -161,10 +169,11 @@ interface ArgBuilder {
 
 /**
  * One choose_args entry: s64 index; u32 n; n × { u32 bucket_index; u32 positions;
- * positions × (u32 size, size × u32); u32 ids_size; ids_size × s32 }.
+ * positions × (u32 size, size × u32); u32 ids_size; ids_size × s32 }. Returns the args by
+ * bucket index (a later entry for the same bucket replaces the earlier, as in C).
  */
-function decodeChooseArgMap(d: Decoder, buckets: readonly (CrushBucket | undefined)[]): (ArgBuilder | undefined)[] {
-  const args: (ArgBuilder | undefined)[] = new Array(buckets.length).fill(undefined);
+function decodeChooseArgMap(d: Decoder, buckets: readonly (CrushBucket | undefined)[]): Map<number, ArgBuilder> {
+  const args = new Map<number, ArgBuilder>();
   const at = d.pos;
   const n = d.u32();
   fits(d, n, 12, 'choose_args bucket', at);
@@ -194,7 +203,7 @@ function decodeChooseArgMap(d: Decoder, buckets: readonly (CrushBucket | undefin
       ids = new Int32Array(idsSize);
       for (let k = 0; k < idsSize; k++) ids[k] = d.s32();
     }
-    args[bucketIndex] = { ids, weightSet };
+    args.set(bucketIndex, { ids, weightSet });
   }
   return args;
 }
@@ -205,12 +214,11 @@ function decodeChooseArgMap(d: Decoder, buckets: readonly (CrushBucket | undefin
  * bucket (zero-padded). Sets of another position count are kept as they are in C++;
  * we zero-pad those too, which only defines what C would read out of bounds.
  */
-function finishChooseArgs(raw: (ArgBuilder | undefined)[], buckets: readonly (CrushBucket | undefined)[]): ChooseArgMap {
+function finishChooseArgs(raw: ReadonlyMap<number, ArgBuilder>, buckets: readonly (CrushBucket | undefined)[]): ChooseArgMap {
   const out: (ChooseArg | undefined)[] = new Array(buckets.length).fill(undefined);
-  for (let j = 0; j < raw.length; j++) {
-    const a = raw[j];
+  for (const [j, a] of raw) {
     const b = buckets[j];
-    if (!a || !b || b.alg !== CrushBucketAlg.STRAW2) continue;
+    if (!b || b.alg !== CrushBucketAlg.STRAW2) continue;
     if (a.weightSet.length === 0 && !a.ids) continue;
     const weightSet = a.weightSet.map((ws) => {
       if (ws.length === b.size) return ws;
@@ -303,6 +311,9 @@ export function decodeCrushMap(d: Decoder): CrushMap {
     const caAt = d.pos;
     const n = d.u32();
     fits(d, n, 12, 'choose_args', caAt);
+    if (n * maxBuckets > MAX_CHOOSE_ARG_SLOTS) {
+      d.fail(`${n} choose_args maps × ${maxBuckets} buckets exceed ${MAX_CHOOSE_ARG_SLOTS} bucket slots`, caAt);
+    }
     for (let i = 0; i < n; i++) {
       const index = d.s64();
       chooseArgs.set(index, finishChooseArgs(decodeChooseArgMap(d, buckets), buckets));

@@ -55,6 +55,32 @@ let gResult = new Int32Array(16);
 /** crush_do_rule invocation counter: invalidates the permutation caches (crush_work) */
 let gGen = 0;
 
+/**
+ * Work one crush_do_rule may do: bucket choices, and MSR choose calls (which may choose
+ * nothing). C has no bound: a rule step's numrep (any s32), choose_total_tries and the MSR
+ * tunables (any u32) multiply into the retries of a choice that keeps failing, so a
+ * nonsensical map (`chooseleaf firstn 4194304`, msr_descents 2^28 with msr_collision_tries
+ * 0) spins for minutes. The 415,808 crushtool mappings of fixtures/crush need 34 on average
+ * and 10,038 at most; past this bound the map is refused (EINVAL) rather than mapped, so
+ * every mapping that completes is Ceph's.
+ */
+export const CRUSH_MAX_CHOICES = 1 << 18;
+let gChoices = 0;
+let gRuleno = 0;
+
+/** The work (bucket choices, MSR choose calls) the last crush_do_rule did. */
+export function lastRuleWork(): number {
+  return gChoices;
+}
+
+function spendChoice(): void {
+  if (++gChoices > CRUSH_MAX_CHOICES) {
+    throw cephError('EINVAL', `rule ${gRuleno} makes more than ${CRUSH_MAX_CHOICES} bucket choices for x ${gX >>> 0}: unusable CRUSH map`, {
+      op: 'crush_do_rule',
+    });
+  }
+}
+
 // ---------------------------------------------------------------- buckets ---
 
 /** per-bucket permutation state (crush_work_bucket: perm_x, perm_n, perm) */
@@ -218,6 +244,7 @@ function straw2Choose(b: CrushBucket, x: number, r: number, position: number): n
 
 /** crush_bucket_choose (the bucket is not empty) */
 function bucketChoose(b: CrushBucket, x: number, r: number, position: number): number {
+  spendChoice();
   switch (b.alg) {
     case CrushBucketAlg.STRAW2:
       return straw2Choose(b, x, r, position);
@@ -254,7 +281,7 @@ function isOut(item: number, x: number): boolean {
 }
 
 /** what crush_msr_do_rule uses of this module (with the per-call state set here) */
-const MSR_ENV: MsrEnv = { bucketChoose, isOut };
+const MSR_ENV: MsrEnv = { bucketChoose, isOut, spend: spendChoice };
 
 // ---------------------------------------------------------------- choose ---
 
@@ -302,6 +329,7 @@ function chooseFirstn(
           reject = true;
         } else {
           if (localFallbackRetries > 0 && flocal >= inb.size >>> 1 && flocal > localFallbackRetries) {
+            spendChoice();
             item = permChoose(inb, x, r);
           } else {
             item = bucketChoose(inb, x, r, outpos);
@@ -500,6 +528,8 @@ export function crushDoRuleInto(
   gX = x | 0;
   gArgs = chooseArgs;
   gGen = (gGen + 1) | 0;
+  gChoices = 0;
+  gRuleno = ruleno;
 
   // crush_do_rule: MSR rule types have their own mapper
   if (ruleTypeIsMsr(rule.mask.type)) {

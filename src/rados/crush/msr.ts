@@ -22,6 +22,8 @@ import { CRUSH_ITEM_NONE, CRUSH_ITEM_UNDEF, CrushRuleOp, CrushRuleType, type Cru
 export interface MsrEnv {
   /** crush_bucket_choose with the call's choose_args and permutation cache (bucket not empty) */
   bucketChoose(b: CrushBucket, x: number, r: number, position: number): number;
+  /** counts one step of work against the mapper's bound (throws past it) */
+  spend(): void;
   /** is_out against the call's weight vector */
   isOut(item: number, x: number): boolean;
 }
@@ -160,6 +162,8 @@ function descend(bucket: CrushBucket, type: number, tryno: number, localTryno: n
  * descent may pick them again but this one treats them as taken. Returns slots mapped.
  */
 function choose(bucket: CrushBucket, totalDescendants: number, startIndex: number, endIndex: number, stepno: number, tryno: number): number {
+  // a call may choose nothing (msr_collision_tries 0) while msr_descents asks for 2^32 of them
+  gEnv!.spend();
   const step = gSteps[stepno]!;
   const numStrides = step.arg1 !== 0 ? step.arg1 >>> 0 : gRm;
   // C: BUG_ON(total % num_strides); a zero stride would never end

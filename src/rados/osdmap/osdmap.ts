@@ -218,23 +218,27 @@ function intervalUnion(a: readonly SnapInterval[], b: readonly SnapInterval[]): 
   return out.map((i) => ({ start: i.start, len: i.end - i.start }));
 }
 
+/**
+ * a − b, both normalised first (sorted, overlaps merged), in one sweep: O((|a| + |b|) log)
+ * rather than |a| · |b| (an incremental's new_purged_snaps is untrusted input).
+ */
 function intervalSubtract(a: readonly SnapInterval[], b: readonly SnapInterval[]): SnapInterval[] {
-  let cur = a.map((i) => ({ start: i.start, end: i.start + i.len }));
-  for (const r of b) {
-    const rs = r.start;
-    const re = r.start + r.len;
-    const next: Array<{ start: bigint; end: bigint }> = [];
-    for (const i of cur) {
-      if (re <= i.start || rs >= i.end) {
-        next.push(i);
-        continue;
-      }
-      if (rs > i.start) next.push({ start: i.start, end: rs });
-      if (re < i.end) next.push({ start: re, end: i.end });
+  const cut = intervalUnion([], b);
+  const out: SnapInterval[] = [];
+  let j = 0;
+  for (const i of intervalUnion(a, [])) {
+    let s = i.start;
+    const e = i.start + i.len;
+    while (j < cut.length && cut[j]!.start + cut[j]!.len <= s) j++;
+    for (let k = j; k < cut.length && cut[k]!.start < e && s < e; k++) {
+      const c = cut[k]!;
+      if (c.start > s) out.push({ start: s, len: c.start - s });
+      const ce = c.start + c.len;
+      if (ce > s) s = ce;
     }
-    cur = next;
+    if (s < e) out.push({ start: s, len: e - s });
   }
-  return cur.map((i) => ({ start: i.start, len: i.end - i.start }));
+  return out;
 }
 
 // ---- the map --------------------------------------------------------------------------
