@@ -217,6 +217,17 @@ class Linger {
   ) {}
 }
 
+/** A notify the OSD accepted, waiting for its NOTIFY_COMPLETE. */
+interface PendingNotify {
+  oloc: ObjectLocator;
+  oid: string;
+  complete: (r: NotifyResult) => void;
+  /** where the notify went, once accepted */
+  target?: OpTarget;
+  /** send it again (a new notify with the same cookie) */
+  resend?: () => void;
+}
+
 export interface NotifyResult {
   acks: NotifyAck[];
   timeouts: Array<{ gid: bigint; cookie: bigint }>;
@@ -264,7 +275,7 @@ export class Objecter extends EventEmitter {
   private readonly ops = new Map<bigint, Op>();
   private readonly sessions = new Map<number, OSDSession>();
   private readonly lingers = new Map<bigint, Linger>();
-  private readonly notifies = new Map<bigint, (r: NotifyResult) => void>();
+  private readonly notifies = new Map<bigint, PendingNotify>();
   private readonly throttle: Throttle;
   private readonly tick: NodeJS.Timeout;
   private stopped = false;
@@ -427,6 +438,7 @@ export class Objecter extends EventEmitter {
     s.con = undefined;
     s.backoffs.clear();
     if (this.stopped) return;
+    for (const n of this.notifies.values()) if (n.resend && n.target?.osd === s.osd) n.resend();
     if (s.ops.size || s.lingers.size) this.ensureConnected(s);
   }
 
@@ -563,6 +575,13 @@ export class Objecter extends EventEmitter {
     }
     for (const op of [...this.ops.values()]) this.target(op, map);
     for (const l of this.lingers.values()) this.targetLinger(l, map);
+    for (const n of this.notifies.values()) {
+      if (!n.resend || !n.target || !map.poolExists(n.oloc.pool)) continue;
+      const next = placement(map, n.oloc, n.oid);
+      const again = needsResend(n.target, next, map.pool(n.oloc.pool)?.lastForceOpResend ?? 0, true);
+      n.target = next;
+      if (again) n.resend();
+    }
     // drop sessions to OSDs that went down; their ops were retargeted above
     for (const [osd, s] of this.sessions) {
       if (!map.osdUp(osd) && !s.ops.size && !s.lingers.size) {
@@ -710,10 +729,10 @@ export class Objecter extends EventEmitter {
   private handleWatchNotify(m: Message): void {
     const n = decodeMWatchNotify(m);
     if (n.opcode === WatchEvent.NOTIFY_COMPLETE) {
-      const done = this.notifies.get(n.cookie);
-      if (done) {
+      const pending = this.notifies.get(n.cookie);
+      if (pending) {
         const { acks, timeouts } = decodeNotifyComplete(n.data);
-        done({ acks, timeouts, returnCode: n.returnCode });
+        pending.complete({ acks, timeouts, returnCode: n.returnCode });
       }
       return;
     }
@@ -747,15 +766,24 @@ export class Objecter extends EventEmitter {
     const timeoutSec = Math.max(1, Math.ceil((opts.timeoutMs ?? 10_000) / 1000));
     let complete!: (r: NotifyResult) => void;
     const completed = new Promise<NotifyResult>((res) => (complete = res));
-    this.notifies.set(cookie, complete);
-    try {
-      const r = await this.submit({
+    const pending: PendingNotify = { oloc, oid, complete };
+    this.notifies.set(cookie, pending);
+    const send = () =>
+      this.submit({
         oid,
         oloc,
         ops: [{ op: OsdOpCode.NOTIFY, notify: { cookie }, indata: encodeNotifyInput(timeoutSec, payload) }],
         ...opts,
       });
+    try {
+      const r = await send();
       if (r.result < 0) throw CephError.fromResult(r.result, { op: 'notify', object: oid, pool: oloc.pool });
+      // NOTIFY_COMPLETE comes on the primary's (lossy) session: if that session resets, or the
+      // PG starts a new interval, before it does, the notify goes again (librados resends its
+      // notify linger op); watchers may then see it twice
+      const map = this.opts.maps.current;
+      if (map) pending.target = placement(map, oloc, oid);
+      pending.resend = () => void send().catch(bestEffort);
       return await withDeadline(completed, 'notify', { timeoutMs: timeoutSec * 1000 + 5000 }, oid);
     } finally {
       this.notifies.delete(cookie);

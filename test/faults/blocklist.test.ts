@@ -6,10 +6,9 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { CephError } from '../../src/encoding/errno.js';
-import { Rados } from '../../src/rados/rados.js';
 import { Image, RBD } from '../../src/rbd/index.js';
 import { ceph, rbd } from '../helpers/cluster.js';
-import { faultCluster, faultPool, removePool } from '../helpers/faults.js';
+import { faultCluster, faultConnect, faultPool, removePool } from '../helpers/faults.js';
 
 const MiB = 1 << 20;
 const POOL = `faults-bl-${randomBytes(2).toString('hex')}`;
@@ -29,8 +28,8 @@ for (const how of ['ceph osd blocklist add', 'rbd lock rm'] as const) {
   test.serial(`blocklisted by \`${how}\`: EBLOCKLISTED at once, 'blocklisted' and 'lock-lost' reported, a new handle works`, async (t) => {
     const c = await faultCluster();
     const name = `bl-${how.split(' ')[1]}`;
-    const a = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
-    const b = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+    const a = await faultConnect(c);
+    const b = await faultConnect(c);
     let addr = '';
     try {
       const io = await a.openIoctx(POOL);

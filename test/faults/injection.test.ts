@@ -4,10 +4,10 @@
 
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
-import { Rados } from '../../src/rados/rados.js';
+import type { Rados } from '../../src/rados/rados.js';
 import { Image, RBD } from '../../src/rbd/index.js';
 import { rbd } from '../helpers/cluster.js';
-import { daemonOption, faultCluster, faultPool, killMon, leaderMon, removePool, reviveMon } from '../helpers/faults.js';
+import { daemonOption, faultCluster, faultConnect, faultPool, killMon, leaderMon, removePool, reviveMon } from '../helpers/faults.js';
 import { librbd } from '../helpers/librbd.js';
 
 const MiB = 1 << 20;
@@ -83,7 +83,7 @@ async function workload(io: Awaited<ReturnType<Rados['openIoctx']>>, tag: string
 
 test.serial("rbd-ts's own ms_inject_socket_failures: connections fail every few dozen frames, everything completes once and is whole", async (t) => {
   const c = await faultCluster();
-  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 30_000, options: { ms_inject_socket_failures: '40' } });
+  const cluster = await faultConnect(c, {}, 40);
   try {
     const io = await cluster.openIoctx(POOL);
     const objecter = await cluster.objecter();
@@ -98,7 +98,7 @@ test.serial("rbd-ts's own ms_inject_socket_failures: connections fail every few 
 
 test.serial("the daemons' socket failures and message delays (ms_inject_*): everything completes and is whole", async (t) => {
   const c = await faultCluster();
-  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 30_000 });
+  const cluster = await faultConnect(c);
   try {
     await daemonOption(c, 'osd', 'ms_inject_socket_failures', '300');
     await daemonOption(c, 'mon', 'ms_inject_socket_failures', '300');
@@ -123,7 +123,7 @@ test.serial("the daemons' socket failures and message delays (ms_inject_*): ever
 
 test.serial('the leader mon killed during a batch of 20 clones: all 20 are whole, as librbd sees them', async (t) => {
   const c = await faultCluster();
-  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 30_000 });
+  const cluster = await faultConnect(c);
   const victim = await leaderMon(c);
   let killed = false;
   try {

@@ -4,11 +4,11 @@
 
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
-import { Rados } from '../../src/rados/rados.js';
+import type { Rados } from '../../src/rados/rados.js';
 import { Image, RBD } from '../../src/rbd/index.js';
 import { decodeNotifyMessage, NotifyOp } from '../../src/rbd/watch-notify.js';
 import { rbd } from '../helpers/cluster.js';
-import { faultCluster, faultPool, removePool } from '../helpers/faults.js';
+import { faultCluster, faultConnect, faultPool, removePool } from '../helpers/faults.js';
 import { librbd, librbdProcess } from '../helpers/librbd.js';
 
 const MiB = 1 << 20;
@@ -59,7 +59,7 @@ const switches = (owners: bigint[]) => owners.filter((g, i) => i > 0 && g !== ow
 
 test.serial('rbd-ts and a librbd writer take turns: nothing lost, each handover as prompt as between two librbd writers', async (t) => {
   const c = await faultCluster();
-  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+  const cluster = await faultConnect(c);
   const io = await cluster.openIoctx(POOL);
   try {
     // the peer figure: two librbd writers on one image
@@ -127,7 +127,7 @@ finally:
     // the handovers are librbd's own pace, not a retry timer's (a 500 ms re-check made the
     // slowest rbd-ts write wait 513-519 ms and the writers switch 19-75 times)
     t.true(mixedSwitches >= N / 4, `only ${mixedSwitches} lock switches`);
-    t.true(ours.max < Math.max(250, 5 * pairMax), `slowest rbd-ts write ${ours.max.toFixed(1)} ms; two librbd writers: ${pairMax.toFixed(1)} ms`);
+    t.true(ours.max < Math.max(500, 5 * pairMax), `slowest rbd-ts write ${ours.max.toFixed(1)} ms; two librbd writers: ${pairMax.toFixed(1)} ms`);
   } finally {
     cluster.shutdown();
   }

@@ -6,10 +6,9 @@
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import type { CephError } from '../../src/encoding/errno.js';
-import { Rados } from '../../src/rados/rados.js';
 import { Image, RBD } from '../../src/rbd/index.js';
 import { rbd } from '../helpers/cluster.js';
-import { faultCluster, faultPool, killOsd, osdMapOf, removePool, reviveOsd, waitClean } from '../helpers/faults.js';
+import { faultCluster, faultConnect, faultPool, killOsd, osdMapOf, removePool, reviveOsd, waitClean } from '../helpers/faults.js';
 import { librbd } from '../helpers/librbd.js';
 
 const MiB = 1 << 20;
@@ -43,7 +42,7 @@ return {'errno': abs(r), 'ms': round((time.time() - t0) * 1000)}
 for (const which of ['replica', 'primary'] as const) {
   test.serial(`the ${which} OSD of the header's PG restarts: the watch is registered again, notifies are acked, close is prompt`, async (t) => {
     const c = await faultCluster();
-    const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+    const cluster = await faultConnect(c);
     const io = await cluster.openIoctx(POOL);
     const name = `watch-${which}`;
     let down = -1;
@@ -85,7 +84,7 @@ for (const which of ['replica', 'primary'] as const) {
 
 test.serial('writes, clones and snapshots while OSDs are killed and revived: every acknowledged write, clone and snapshot is whole', async (t) => {
   const c = await faultCluster();
-  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000, options: { rados_osd_op_timeout: '120' } });
+  const cluster = await faultConnect(c, { rados_osd_op_timeout: '120' });
   const io = await cluster.openIoctx(POOL);
   const SIZE = 24 * MiB;
   const parent = 'churn-parent';
@@ -201,7 +200,7 @@ test.serial(
   'a PG below min_size: ops wait, then fail typed at their deadline or abort (ETIMEDOUT / ECANCELED, op and object named); once the OSDs are back the data is there',
   async (t) => {
     const c = await faultCluster();
-    const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+    const cluster = await faultConnect(c);
     const io = await cluster.openIoctx(POOL);
     const oid = 'below-min-size';
     const data = randomBytes(8192);

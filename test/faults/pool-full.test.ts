@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CephError } from '../../src/encoding/errno.js';
-import { Rados } from '../../src/rados/rados.js';
 import { RBD } from '../../src/rbd/index.js';
 import { ceph, rados, rbd } from '../helpers/cluster.js';
-import { faultCluster, faultPool, rbdTs, removePool } from '../helpers/faults.js';
+import { faultCluster, faultConnect, faultPool, rbdTs, removePool } from '../helpers/faults.js';
 
 const MiB = 1 << 20;
 const POOL = `faults-full-${randomBytes(2).toString('hex')}`;
@@ -27,7 +26,7 @@ test.after.always(async () => {
 
 test.serial('a pool over its quota: import, create and clone fail with EDQUOT in seconds and leave nothing; rm still frees room', async (t) => {
   const c = await faultCluster();
-  const cluster = await Rados.connect({ conf: c.conf, timeoutMs: 20_000 });
+  const cluster = await faultConnect(c);
   const io = await cluster.openIoctx(POOL);
   const dir = mkdtempSync(join(tmpdir(), 'rbd-ts-full-'));
   try {

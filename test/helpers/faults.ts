@@ -5,6 +5,7 @@
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Rados } from '../../src/rados/rados.js';
 import { ceph, runCommand, sharedCluster, type CommandResult, type TestCluster } from './cluster.js';
 
 export async function faultCluster(): Promise<TestCluster> {
@@ -133,4 +134,13 @@ export async function rbdTs(conf: string, args: string[], timeoutMs = 120_000): 
   const t0 = Date.now();
   const r = await runCommand(process.execPath, ['--import=tsx', join(ROOT, 'src/cli/main.ts'), '-c', conf, ...args], timeoutMs);
   return { ...r, ms: Date.now() - t0 };
+}
+
+/**
+ * An rbd-ts cluster handle for a fault test: its own connections fail on one frame in
+ * `socketFailures` (ms_inject_socket_failures, default 500), so every fault test runs the
+ * reconnect and resend paths too.
+ */
+export function faultConnect(c: TestCluster, options: Record<string, string> = {}, socketFailures = 500): Promise<Rados> {
+  return Rados.connect({ conf: c.conf, timeoutMs: 30_000, options: { ms_inject_socket_failures: String(socketFailures), ...options } });
 }
