@@ -13,6 +13,7 @@ import { CephError } from '../../src/encoding/errno.js';
 import { Encoder } from '../../src/encoding/encoder.js';
 import { WriteOp, ReadOp } from '../../src/rados/op-builder.js';
 import { ceph, rados, sharedCluster } from '../helpers/cluster.js';
+import * as R from '../../src/rbd/cls/rbd.js';
 
 let cluster: Rados;
 let tmp: string;
@@ -310,10 +311,9 @@ test('a pool over its quota fails growing writes with EDQUOT in seconds; removal
     let t0 = Date.now();
     const again = await t.throwsAsync(io.writeFull('q-again', Buffer.alloc(10)));
     t.is((again as CephError).code, 'EDQUOT');
-    // cls_rbd set_id creates the object: encode(std::string id)
-    const id = Buffer.from('0123abcd');
-    const input = Buffer.concat([Buffer.from([id.length, 0, 0, 0]), id]);
-    const call = await t.throwsAsync(io.execute('rbd_id.q-call', 'rbd', 'set_id', input, { write: true, timeoutMs: 30_000 }));
+    // cls_rbd create makes the object (its omap): a class-method call alone that grows the pool
+    const create = R.create(4 * 1024 * 1024, 22, 1, 'rbd_data.q-call', -1);
+    const call = await t.throwsAsync(io.execute('rbd_header.q-call', create.cls, create.method, create.input, { write: true, timeoutMs: 30_000 }));
     t.is((call as CephError).code, 'EDQUOT');
     t.true(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
     // what frees space or needs none still goes through

@@ -82,83 +82,94 @@ for (const which of ['replica', 'primary'] as const) {
   });
 }
 
-test.serial('writes, clones and snapshots while OSDs are killed and revived: every acknowledged write, clone and snapshot is whole', async (t) => {
-  const c = await faultCluster();
-  const cluster = await faultConnect(c, { rados_osd_op_timeout: '120' });
-  const io = await cluster.openIoctx(POOL);
-  const SIZE = 24 * MiB;
-  const parent = 'churn-parent';
-  const model = Buffer.alloc(SIZE);
-  const clones: string[] = [];
-  const snaps: string[] = [];
-  try {
-    await RBD.create(io, parent, SIZE, { objectSize: MiB });
-    const h = await Image.open(io, parent);
-    await h.write(Buffer.alloc(MiB, 7), 0);
-    Buffer.alloc(MiB, 7).copy(model, 0);
-    await h.createSnap('base');
-    await h.protectSnap('base');
-    const base = Buffer.from(model);
-    let stop = false;
-    let writes = 0;
-    let cloned = 0;
-    // 4 writers, each of 4-64 KiB at random offsets in a quarter of its own, one write at a
-    // time: the model follows each acknowledged write
-    const QUARTER = SIZE / 4;
-    const writers = Array.from({ length: 4 }, async (_, w) => {
-      while (!stop) {
-        const len = 4096 * (1 + Math.floor(Math.random() * 16));
-        const at = w * QUARTER + 4096 * Math.floor(Math.random() * ((QUARTER - len) / 4096 + 1));
-        const data = randomBytes(len);
-        await h.write(data, at, { timeoutMs: 120_000 });
-        data.copy(model, at);
-        writes++;
-        await new Promise((r) => setTimeout(r, 40));
-      }
-    });
-    // clones of the protected snapshot (up to 30) and snapshots of the head (up to 5: each
-    // makes the OSDs copy every object written after it), one after another
-    const maker = (async () => {
-      for (let i = 0; !stop && i < 30; i++) {
-        const child = `churn-child-${i}`;
-        await RBD.clone(io, parent, 'base', io, child, { timeoutMs: 120_000 });
-        clones.push(child);
-        cloned++;
-        if (i % 6 === 5) {
-          await h.createSnap(`s${i}`, { timeoutMs: 120_000 });
-          snaps.push(`s${i}`);
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    })();
-    const kills: number[] = [];
-    let downNow = -1;
+test.serial(
+  'writes, clones, snapshots and an import while OSDs are killed and revived: every acknowledged write, clone, snapshot and the import is whole',
+  async (t) => {
+    const c = await faultCluster();
+    const cluster = await faultConnect(c, { rados_osd_op_timeout: '120' });
+    const io = await cluster.openIoctx(POOL);
+    const SIZE = 24 * MiB;
+    const parent = 'churn-parent';
+    const model = Buffer.alloc(SIZE);
+    const clones: string[] = [];
+    const snaps: string[] = [];
     try {
-      for (const victim of [0, 2]) {
-        await new Promise((r) => setTimeout(r, 1000));
-        await killOsd(c, victim);
-        downNow = victim;
-        kills.push(victim);
-        if (process.env['DEBUG_FAULTS']) console.error(`${new Date().toISOString()} killed osd.${victim}: ${writes} writes, ${cloned} clones`);
-        await new Promise((r) => setTimeout(r, 1000));
-        await reviveOsd(c, victim);
-        downNow = -1;
-        if (process.env['DEBUG_FAULTS']) console.error(`${new Date().toISOString()} revived osd.${victim}: ${writes} writes, ${cloned} clones`);
+      await RBD.create(io, parent, SIZE, { objectSize: MiB });
+      const h = await Image.open(io, parent);
+      await h.write(Buffer.alloc(MiB, 7), 0);
+      Buffer.alloc(MiB, 7).copy(model, 0);
+      await h.createSnap('base');
+      await h.protectSnap('base');
+      const base = Buffer.from(model);
+      let stop = false;
+      let writes = 0;
+      let cloned = 0;
+      // 4 writers, each of 4-64 KiB at random offsets in a quarter of its own, one write at a
+      // time: the model follows each acknowledged write
+      const QUARTER = SIZE / 4;
+      const writers = Array.from({ length: 4 }, async (_, w) => {
+        while (!stop) {
+          const len = 4096 * (1 + Math.floor(Math.random() * 16));
+          const at = w * QUARTER + 4096 * Math.floor(Math.random() * ((QUARTER - len) / 4096 + 1));
+          const data = randomBytes(len);
+          await h.write(data, at, { timeoutMs: 120_000 });
+          data.copy(model, at);
+          writes++;
+          await new Promise((r) => setTimeout(r, 40));
+        }
+      });
+      // clones of the protected snapshot (up to 30) and snapshots of the head (up to 5: each
+      // makes the OSDs copy every object written after it), one after another
+      const maker = (async () => {
+        for (let i = 0; !stop && i < 30; i++) {
+          const child = `churn-child-${i}`;
+          await RBD.clone(io, parent, 'base', io, child, { timeoutMs: 120_000 });
+          clones.push(child);
+          cloned++;
+          if (i % 6 === 5) {
+            await h.createSnap(`s${i}`, { timeoutMs: 120_000 });
+            snaps.push(`s${i}`);
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+      // an import fed slowly from a stream (1 MiB every 400 ms), across the kills
+      const imported = randomBytes(16 * MiB);
+      async function* feed() {
+        for (let off = 0; off < imported.length; off += MiB) {
+          yield imported.subarray(off, off + MiB);
+          await new Promise((r) => setTimeout(r, 400));
+        }
       }
-    } finally {
-      stop = true;
-      if (downNow >= 0) await reviveOsd(c, downNow);
-    }
-    await Promise.all([...writers, maker]);
-    t.log(`${kills.length} OSD kills: ${writes} writes, ${cloned} clones, ${snaps.length} snapshots`);
-    t.true(writes > 50 && cloned > 3);
-    // rbd-ts reads back what it wrote
-    t.true((await h.read(0, SIZE)).equals(model), 'rbd-ts reads every acknowledged write');
-    await h.close();
-    // librbd reads the same image, each clone and each snapshot
-    const sums = await librbd<{ head: string; clones: Record<string, { md5: string; parent: string; overlap: number }>; snaps: string[] }>(
-      { conf: c.conf },
-      `
+      const importing = RBD.import(io, 'churn-import', feed(), { size: imported.length, timeoutMs: 120_000 });
+      const kills: number[] = [];
+      let downNow = -1;
+      try {
+        for (const victim of [0, 2]) {
+          await new Promise((r) => setTimeout(r, 1000));
+          await killOsd(c, victim);
+          downNow = victim;
+          kills.push(victim);
+          if (process.env['DEBUG_FAULTS']) console.error(`${new Date().toISOString()} killed osd.${victim}: ${writes} writes, ${cloned} clones`);
+          await new Promise((r) => setTimeout(r, 1000));
+          await reviveOsd(c, victim);
+          downNow = -1;
+          if (process.env['DEBUG_FAULTS']) console.error(`${new Date().toISOString()} revived osd.${victim}: ${writes} writes, ${cloned} clones`);
+        }
+      } finally {
+        stop = true;
+        if (downNow >= 0) await reviveOsd(c, downNow);
+      }
+      await Promise.all([...writers, maker, importing]);
+      t.log(`${kills.length} OSD kills: ${writes} writes, ${cloned} clones, ${snaps.length} snapshots`);
+      t.true(writes > 50 && cloned > 3);
+      // rbd-ts reads back what it wrote
+      t.true((await h.read(0, SIZE)).equals(model), 'rbd-ts reads every acknowledged write');
+      await h.close();
+      // librbd reads the same image, each clone and each snapshot
+      const sums = await librbd<{ head: string; imported: string; clones: Record<string, { md5: string; parent: string; overlap: number }>; snaps: string[] }>(
+        { conf: c.conf },
+        `
 import hashlib
 io = ioctx(A['pool'])
 def md5(img, size):
@@ -173,28 +184,34 @@ img = rbd.Image(io, A['parent'], read_only=True)
 head = md5(img, img.size())
 snaps = sorted(s['name'] for s in img.list_snaps())
 img.close()
+img = rbd.Image(io, 'churn-import', read_only=True)
+imported = md5(img, img.size())
+img.close()
 clones = {}
 for name in A['clones']:
     c = rbd.Image(io, name, read_only=True)
     p = c.get_parent_image_spec()
     clones[name] = {'md5': md5(c, c.size()), 'parent': p['image_name'] + '@' + p['snap_name'], 'overlap': c.overlap()}
     c.close()
-return {'head': head, 'clones': clones, 'snaps': snaps}
+return {'head': head, 'imported': imported, 'clones': clones, 'snaps': snaps}
 `,
-      { pool: POOL, parent, clones },
-    );
-    const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
-    t.is(sums.head, md5(model), 'librbd reads every acknowledged write');
-    t.deepEqual(sums.snaps, ['base', ...snaps].sort());
-    for (const child of clones) t.deepEqual(sums.clones[child], { md5: md5(base), parent: `${parent}@base`, overlap: SIZE }, child);
-    const check = await rbd(c, ['object-map', 'check', `${POOL}/${parent}`]);
-    t.is(check.code, 0, check.stderr);
-    t.notRegex(check.stderr + check.stdout, /invalid|inconsistent/i);
-  } finally {
-    for (const child of clones) await RBD.remove(io, child).catch(() => undefined);
-    cluster.shutdown();
-  }
-});
+        { pool: POOL, parent, clones },
+      );
+      const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+      t.is(sums.head, md5(model), 'librbd reads every acknowledged write');
+      t.is(sums.imported, md5(imported), 'librbd reads the import');
+      t.deepEqual(sums.snaps, ['base', ...snaps].sort());
+      for (const child of clones) t.deepEqual(sums.clones[child], { md5: md5(base), parent: `${parent}@base`, overlap: SIZE }, child);
+      const check = await rbd(c, ['object-map', 'check', `${POOL}/${parent}`]);
+      t.is(check.code, 0, check.stderr);
+      t.notRegex(check.stderr + check.stdout, /invalid|inconsistent/i);
+    } finally {
+      for (const child of clones) await RBD.remove(io, child).catch(() => undefined);
+      await RBD.remove(io, 'churn-import').catch(() => undefined);
+      cluster.shutdown();
+    }
+  },
+);
 
 test.serial(
   'a PG below min_size: ops wait, then fail typed at their deadline or abort (ETIMEDOUT / ECANCELED, op and object named); once the OSDs are back the data is there',
