@@ -250,7 +250,13 @@ test.serial('rm NAME removes completely (exit 0) every state an interrupted crea
     );
     t.is((await runTs(['rm', spec(k.name)])).code, 2, `${k.label}: then the name is gone (ENOENT)`);
   }
-  t.deepEqual(await radosLs(ns), [RBD_DIRECTORY]);
+  // Reef's and Tentacle's `rbd namespace create` leave an empty rbd_trash (rbd-ts never writes it)
+  const left = await radosLs(ns);
+  t.deepEqual(
+    left.filter((x) => x !== 'rbd_trash'),
+    [RBD_DIRECTORY],
+  );
+  if (left.includes('rbd_trash')) t.deepEqual(await omapKeys(ns, 'rbd_trash'), [], 'rbd_trash is empty');
 });
 
 // ---- orphans ls / rm --------------------------------------------------------------------------
